@@ -1,0 +1,222 @@
+"""Hyperparameter dataclasses: the one source of names, types, defaults and help text.
+
+An agent's ``Config`` is a frozen dataclass whose fields each carry a docstring (a string literal
+right under the field, as in cleanrl's ``Args``). The CLI's ``--set key=value``, ``--config
+FILE.toml``, the presets and the checkpoint manifest all go through the functions here, so a name
+or a type is checked the same way wherever it comes from.
+"""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import inspect
+import itertools
+import textwrap
+import types
+import typing
+from collections.abc import Iterable, Mapping
+from functools import cache
+from pathlib import Path
+from typing import Any, Literal
+
+from arena.errors import ConfigError, UnknownNameError
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib
+
+
+def require(condition: bool, message: str) -> None:
+    """Raises :class:`ConfigError` with ``message`` unless ``condition`` holds.
+
+    Config dataclasses call this from ``__post_init__`` to check ranges.
+    """
+    if not condition:
+        raise ConfigError(message)
+
+
+@cache
+def field_help(config_cls: type) -> dict[str, str]:
+    """Returns each field's docstring, read from the class source, base classes included."""
+    helps: dict[str, str] = {}
+    for klass in reversed(config_cls.__mro__[:-1]):
+        try:
+            source = textwrap.dedent(inspect.getsource(klass))
+        except (OSError, TypeError):
+            continue
+        body = ast.parse(source).body[0].body
+        for node, after in itertools.pairwise(body):
+            if (
+                isinstance(node, ast.AnnAssign)
+                and isinstance(node.target, ast.Name)
+                and isinstance(after, ast.Expr)
+                and isinstance(after.value, ast.Constant)
+                and isinstance(after.value.value, str)
+            ):
+                helps[node.target.id] = inspect.cleandoc(after.value.value)
+    for f in dataclasses.fields(config_cls):
+        if "help" in f.metadata:
+            helps[f.name] = f.metadata["help"]
+    return helps
+
+
+def describe(config_cls: type) -> list[tuple[str, str, str, str]]:
+    """Returns (name, type, default, help) for each field, for ``--help`` style listings."""
+    hints = typing.get_type_hints(config_cls)
+    helps = field_help(config_cls)
+    rows = []
+    for f in dataclasses.fields(config_cls):
+        default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
+        rows.append((f.name, _type_name(hints[f.name]), repr(default), helps.get(f.name, "")))
+    return rows
+
+
+def parse_assignments(items: Iterable[str], what: str = "--set") -> dict[str, str]:
+    """Splits ``key=value`` strings into a dict of raw strings."""
+    out: dict[str, str] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"{what} takes key=value, got {item!r}.")
+        out[key.strip()] = value.strip()
+    return out
+
+
+def load_toml(path: str | Path) -> dict[str, Any]:
+    """Reads a TOML file, turning a missing or malformed file into a clear error."""
+    path = Path(path)
+    try:
+        with path.open("rb") as f:
+            return tomllib.load(f)
+    except FileNotFoundError:
+        raise ConfigError(f"Config file {str(path)!r} does not exist.") from None
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"Config file {str(path)!r} is not valid TOML: {e}.") from None
+
+
+def build_config(config_cls: type, values: Mapping[str, Any], source: str = "config") -> Any:
+    """Makes a config instance from typed values or raw strings, checking every key and type.
+
+    Args:
+        config_cls: The agent's frozen config dataclass.
+        values: Field values; strings are parsed by the field's type, other values are checked.
+        source: Where the values came from, for messages (``--set``, a file name, a manifest).
+
+    Raises:
+        ConfigError: An unknown key (with the valid keys listed), a bad type, or a bad range.
+    """
+    hints = typing.get_type_hints(config_cls)
+    kwargs = {}
+    for key, value in values.items():
+        if key not in hints:
+            known = [f.name for f in dataclasses.fields(config_cls)]
+            raise ConfigError(str(UnknownNameError(f"{source} key", key, known)))
+        try:
+            kwargs[key] = convert(value, hints[key])
+        except (TypeError, ValueError) as e:
+            raise ConfigError(
+                f"{source}: {key}={value!r} is not a valid {_type_name(hints[key])} ({e})."
+            ) from None
+    try:
+        return config_cls(**kwargs)
+    except ConfigError as e:
+        raise ConfigError(f"{source}: {e}") from None
+    except (TypeError, ValueError) as e:
+        raise ConfigError(f"{source}: {e}") from None
+
+
+def config_to_dict(config: Any) -> dict[str, Any]:
+    """Returns the config as JSON-ready values (tuples become lists)."""
+    return {f.name: _jsonable(getattr(config, f.name)) for f in dataclasses.fields(config)}
+
+
+def convert(value: Any, tp: Any) -> Any:
+    """Converts ``value`` (a string from the command line, or a typed value) to type ``tp``."""
+    origin = typing.get_origin(tp)
+    args = typing.get_args(tp)
+    if origin in (typing.Union, types.UnionType):
+        is_none = value is None or (isinstance(value, str) and value.lower() in ("none", "null"))
+        if is_none and type(None) in args:
+            return None
+        errors = []
+        for arg in args:
+            if arg is type(None):
+                continue
+            try:
+                return convert(value, arg)
+            except (TypeError, ValueError) as e:
+                errors.append(str(e))
+        raise ValueError("; ".join(errors))
+    if origin is Literal:
+        for choice in args:
+            if value == choice or (isinstance(value, str) and str(choice) == value):
+                return choice
+        raise ValueError(f"expected one of {', '.join(repr(a) for a in args)}")
+    if origin in (tuple, list):
+        if isinstance(value, str):
+            text = value.strip().strip("()[]")
+            items = [v for v in (p.strip() for p in text.split(",")) if v]
+        elif isinstance(value, (list, tuple)):
+            items = list(value)
+        else:
+            raise TypeError(f"expected a sequence, got {type(value).__name__}")
+        item_type = args[0] if args else str
+        return origin(convert(v, item_type) for v in items)
+    if tp is bool:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in ("true", "1", "yes", "on"):
+            return True
+        if isinstance(value, str) and value.lower() in ("false", "0", "no", "off"):
+            return False
+        raise ValueError("expected true or false")
+    if tp is int:
+        if isinstance(value, bool):
+            raise TypeError("expected an integer, got a boolean")
+        if isinstance(value, str):
+            return int(float(value)) if _is_integral(value) else int(value)
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        if isinstance(value, int):
+            return value
+        raise TypeError(f"expected an integer, got {type(value).__name__}")
+    if tp is float:
+        if isinstance(value, bool):
+            raise TypeError("expected a number, got a boolean")
+        return float(value)
+    if tp is str:
+        if not isinstance(value, str):
+            raise TypeError(f"expected a string, got {type(value).__name__}")
+        return value
+    raise TypeError(f"unsupported config type {tp!r}")
+
+
+def _is_integral(text: str) -> bool:
+    """True for strings such as ``1e5`` or ``50000.0`` that name a whole number."""
+    try:
+        number = float(text)
+    except ValueError:
+        return False
+    return number.is_integer() and not text.strip().lstrip("+-").isdigit()
+
+
+def _type_name(tp: Any) -> str:
+    origin = typing.get_origin(tp)
+    args = typing.get_args(tp)
+    if origin in (typing.Union, types.UnionType):
+        return " | ".join(_type_name(a) for a in args)
+    if origin is Literal:
+        return "|".join(str(a) for a in args)
+    if origin in (tuple, list):
+        return f"{origin.__name__}[{_type_name(args[0]) if args else 'str'}, ...]"
+    if tp is type(None):
+        return "None"
+    return getattr(tp, "__name__", str(tp))
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, (tuple, list)):
+        return [_jsonable(v) for v in value]
+    return value
