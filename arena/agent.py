@@ -1,0 +1,230 @@
+"""The uniform Agent API that every model in gym-arena implements."""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+from abc import ABC, abstractmethod
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+
+from arena.callbacks import Callback, CallbackList
+from arena.config import build_config
+from arena.errors import ConfigError, IncompatibleEnvError
+from arena.spaces import describe_space, spaces_equal
+
+if sys.version_info >= (3, 11):
+    from typing import Self
+else:  # pragma: no cover
+    from typing_extensions import Self
+
+if TYPE_CHECKING:
+    from gymnasium.vector import VectorEnv
+
+
+@dataclasses.dataclass(frozen=True)
+class NoConfig:
+    """An agent without hyperparameters."""
+
+
+class Agent(ABC):
+    """A model that plays Gymnasium envs: it acts, learns in its own loop, and saves itself.
+
+    Subclasses set ``Config`` to a frozen dataclass of hyperparameters, override
+    :meth:`check_spaces` to refuse spaces they cannot handle, and implement :meth:`act` and
+    :meth:`_learn`. Agents with learned parameters also implement :meth:`state` and
+    :meth:`load_state`, which the checkpoint stores as safetensors.
+
+    Args:
+        observation_space: The env's observation space.
+        action_space: The env's action space.
+        config: The hyperparameters; ``Config()``'s defaults when omitted.
+        seed: Seeds the agent's own generator, ``self.np_random``; the same seed gives the
+            same result.
+        device: ``"auto"`` (cuda, then mps, then cpu) or a torch device string. Agents that do
+            not use torch ignore it.
+
+    Attributes:
+        name: The agent's registered entry-point name.
+        num_timesteps: Env steps learned so far, across ``learn`` calls and checkpoints.
+        learn_info: What the last ``learn`` call wants the user to know (for example, whether
+            a perceptron converged); the CLI prints it after training.
+    """
+
+    name: ClassVar[str] = "agent"
+    Config: ClassVar[type] = NoConfig
+    presets: ClassVar[str | None] = None
+    """File name of a TOML preset table next to the agent's module, or None."""
+    supports_vector_env: ClassVar[bool] = False
+    """Whether ``learn`` accepts a Gymnasium vector env (``arena train --num-envs N``)."""
+
+    def __init__(
+        self,
+        observation_space: spaces.Space,
+        action_space: spaces.Space,
+        *,
+        config: Any = None,
+        seed: int | None = None,
+        device: str = "auto",
+    ) -> None:
+        type(self).check_spaces(observation_space, action_space)
+        if config is None:
+            config = build_config(self.Config, {}, source=f"{self.name} config")
+        elif not isinstance(config, self.Config):
+            raise ConfigError(
+                f"{self.name} takes a {self.Config.__name__} config, got {type(config).__name__}."
+            )
+        self.observation_space = observation_space
+        self.action_space = action_space
+        self.config = config
+        self.seed = seed
+        self.device = device
+        self.np_random = np.random.default_rng(seed)
+        self.num_timesteps = 0
+        self.learn_info: dict[str, Any] = {}
+        self.env_id: str | None = None
+        self.env_kwargs: dict[str, Any] = {}
+
+    @classmethod
+    def check_spaces(cls, observation_space: spaces.Space, action_space: spaces.Space) -> None:
+        """Raises :class:`IncompatibleEnvError` when the agent cannot play these spaces.
+
+        The default accepts every space.
+        """
+
+    @classmethod
+    def incompatible(cls, needs: str, has: spaces.Space) -> IncompatibleEnvError:
+        """Builds the error for :meth:`check_spaces`: what this agent needs, what the env has."""
+        return IncompatibleEnvError(cls.name, needs, describe_space(has))
+
+    @abstractmethod
+    def act(self, observation: Any, explore: bool = False) -> Any:
+        """Returns an action for one observation.
+
+        Args:
+            observation: An observation from the env's observation space.
+            explore: Act as during training (for example epsilon-greedy) instead of greedily.
+        """
+
+    def reset(self) -> None:
+        """The episode-start hook: a recurrent agent clears its state here."""
+
+    def learn(
+        self,
+        env: gym.Env | VectorEnv,
+        steps: int,
+        callback: Callback | None = None,
+        progress: bool | None = None,
+    ) -> Self:
+        """Learns for ``steps`` env steps in the agent's own loop.
+
+        Args:
+            env: The env to learn on; a vector env only where ``supports_vector_env`` is set.
+            steps: How many env steps to take; learning may stop earlier when a callback says so.
+            callback: Hooks that see each episode and the step count.
+            progress: Show a progress bar on stderr; None shows it when stderr is a terminal.
+
+        Returns:
+            The agent itself, so that calls chain.
+        """
+        from arena.progress import ProgressBar
+
+        if steps < 0:
+            raise ConfigError(f"steps must be >= 0, got {steps}.")
+        self.check_env(env)
+        self.remember_env(env)
+        show = sys.stderr.isatty() if progress is None else progress
+        callbacks = CallbackList([callback, ProgressBar() if show else None])
+        self.learn_info = {}
+        callbacks.on_learn_start(self, steps)
+        try:
+            self._learn(env, steps, callbacks)
+        finally:
+            callbacks.on_learn_end(self)
+        return self
+
+    @abstractmethod
+    def _learn(self, env: gym.Env | VectorEnv, steps: int, callback: Callback) -> None:
+        """The learning loop: steps ``env`` ``steps`` times, advancing ``self.num_timesteps``.
+
+        It calls ``self.reset()`` at each episode start, ``callback.on_episode`` at each
+        episode's end, and ``callback.on_step(self.num_timesteps)`` at least once per episode
+        (or per compiled chunk), stopping when that returns False.
+        """
+
+    def state(self) -> dict[str, Any]:
+        """The learned parameters as named numpy arrays or torch tensors, for safetensors."""
+        return {}
+
+    def extra_state(self) -> dict[str, Any]:
+        """Small JSON-ready state that is not an array (schedules, counters)."""
+        return {}
+
+    def load_state(self, arrays: dict[str, Any], extra: dict[str, Any]) -> None:
+        """Restores what :meth:`state` and :meth:`extra_state` returned."""
+
+    def save(self, path: str | Path) -> Path:
+        """Writes a checkpoint directory atomically; load it with :func:`arena.load`."""
+        from arena.checkpoint import save_checkpoint
+
+        return save_checkpoint(self, path)
+
+    def check_env(self, env: gym.Env | VectorEnv) -> None:
+        """Raises :class:`IncompatibleEnvError` unless ``env`` has this agent's spaces."""
+        is_vector = isinstance(env, gym.vector.VectorEnv)
+        if is_vector and not self.supports_vector_env:
+            raise IncompatibleEnvError(self.name, "a single env", "a vector env", _env_id(env))
+        obs_space = env.single_observation_space if is_vector else env.observation_space
+        act_space = env.single_action_space if is_vector else env.action_space
+        for what, mine, theirs in (
+            ("observation", self.observation_space, obs_space),
+            ("action", self.action_space, act_space),
+        ):
+            if not spaces_equal(mine, theirs):
+                raise IncompatibleEnvError(
+                    self.name,
+                    f"the {what} space {describe_space(mine)} it was built for",
+                    describe_space(theirs),
+                    _env_id(env),
+                )
+
+    def remember_env(self, env: gym.Env | VectorEnv) -> None:
+        """Records the env's id and non-default arguments, for the checkpoint's manifest."""
+        spec = env.spec
+        if spec is None:
+            return
+        self.env_id = spec.id
+        try:
+            registered = gym.spec(spec.id).kwargs
+        except gym.error.Error:
+            registered = {}
+        self.env_kwargs = {
+            k: v
+            for k, v in spec.kwargs.items()
+            if registered.get(k, _MISSING) != v and _is_json(v) and k != "render_mode"
+        }
+
+    def env_seed(self) -> int:
+        """Draws a seed for an env reset from the agent's own generator."""
+        return int(self.np_random.integers(2**31 - 1))
+
+
+_MISSING = object()
+
+
+def _env_id(env: gym.Env | VectorEnv) -> str | None:
+    return env.spec.id if env.spec is not None else None
+
+
+def _is_json(value: Any) -> bool:
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return True
+    if isinstance(value, (list, tuple)):
+        return all(_is_json(v) for v in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _is_json(v) for k, v in value.items())
+    return False

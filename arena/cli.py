@@ -1,0 +1,320 @@
+"""The ``arena`` command: list, info, train, evaluate, plot.
+
+User mistakes exit with status 2 and a one-paragraph message, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from arena.errors import ArenaError, TrainingError
+
+USAGE_ERROR = 2
+
+
+def _literal(text: str) -> Any:
+    """Parses ``3``, ``0.5``, ``True``, ``"8x8"`` or ``[1, 2]``; anything else stays a string."""
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return {"true": True, "false": False, "none": None}.get(text.lower(), text)
+
+
+def _env_kwargs(items: Sequence[str] | None) -> dict[str, Any]:
+    from arena.config import parse_assignments
+
+    return {k: _literal(v) for k, v in parse_assignments(items or [], "--env-kwargs").items()}
+
+
+def _print_json(data: Any) -> None:
+    print(json.dumps(data, indent=2, sort_keys=False))
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    from arena.registry import env_owners, list_agents, load_env_plugins
+
+    agents = list_agents()
+    failures = load_env_plugins()
+    envs = env_owners(include_all=args.all)
+    env_rows = [{"id": i, "distribution": d, "version": v} for i, (d, v) in sorted(envs.items())]
+    if args.json:
+        _print_json(
+            {
+                "agents": [
+                    {
+                        "name": a.name,
+                        "distribution": a.distribution,
+                        "version": a.version,
+                        "summary": a.summary,
+                        **({"error": a.error} if a.error else {}),
+                    }
+                    for a in agents
+                ],
+                "envs": env_rows,
+                "errors": [str(f) for f in failures] + [a.error for a in agents if a.error],
+            }
+        )
+        return 0
+    print("Agents:")
+    width = max((len(a.name) for a in agents), default=5)
+    for a in agents:
+        what = f"BROKEN: {a.error}" if a.error else a.summary
+        print(f"  {a.name:<{width}}  {a.distribution} {a.version}  {what}")
+    print("Envs:" if args.all else "Envs (plugins; `arena list --all` adds Gymnasium's own):")
+    width = max((len(r["id"]) for r in env_rows), default=5)
+    for r in env_rows:
+        print(f"  {r['id']:<{width}}  {r['distribution']} {r['version']}")
+    for f in failures:
+        print(f"BROKEN env plugin: {f}")
+    return 0
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    from arena.config import describe
+    from arena.presets import preset_table
+    from arena.registry import agent_class, agent_plugins
+
+    cls = agent_class(args.agent)
+    plugin = agent_plugins()[args.agent]
+    rows = describe(cls.Config)
+    table = preset_table(cls)
+    if args.json:
+        _print_json(
+            {
+                "name": args.agent,
+                "distribution": plugin.distribution,
+                "version": plugin.version,
+                "doc": (cls.__doc__ or "").strip(),
+                "config": [
+                    dict(zip(("name", "type", "default", "help"), r, strict=True)) for r in rows
+                ],
+                "presets": table,
+            }
+        )
+        return 0
+    import inspect
+
+    print(f"{args.agent} ({plugin.distribution} {plugin.version})\n")
+    print(inspect.getdoc(cls) or "")
+    print("\nConfig (--set key=value):")
+    for name, tp, default, text in rows:
+        print(f"  {name}: {tp} = {default}")
+        if text:
+            print(f"      {text}")
+    if table:
+        print(f"\nPresets ({cls.presets}): {', '.join(table)}")
+    return 0
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from arena.config import parse_assignments
+    from arena.training import train
+
+    result = train(
+        args.agent,
+        args.env,
+        out=args.out,
+        steps=args.steps,
+        seed=args.seed,
+        device=args.device,
+        overrides=parse_assignments(args.set or []),
+        config_file=args.config,
+        env_kwargs=_env_kwargs(args.env_kwargs),
+        num_envs=args.num_envs,
+        save_every=args.save_every,
+        resume=args.resume,
+        progress=False if args.json or args.quiet else None,
+    )
+    summary = {
+        "agent": result.agent.name,
+        "env": result.agent.env_id,
+        "out": str(result.out),
+        "steps": result.steps,
+        "episodes": result.episodes,
+        "recent_mean_return": result.recent_return,
+        "seconds": round(result.seconds, 2),
+        "learn_info": result.agent.learn_info,
+    }
+    if args.json:
+        _print_json(summary)
+        return 0
+    recent = (
+        f", mean return of the last {min(result.episodes, 100)} episodes {result.recent_return:.3f}"
+        if result.recent_return is not None
+        else ""
+    )
+    print(
+        f"Trained {summary['agent']} on {summary['env']} to {result.steps} steps in "
+        f"{result.seconds:.1f}s ({result.episodes} episodes{recent})."
+    )
+    for key, value in result.agent.learn_info.items():
+        print(f"  {key}: {value}")
+    print(f"Checkpoint and progress.csv in {result.out}")
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from arena import evaluate, load
+    from arena.registry import make_env
+    from arena.spaces import describe_space, spaces_equal
+
+    positional = list(args.targets)
+    env_kwargs = _env_kwargs(args.env_kwargs)
+    render = {"render_mode": args.render} if args.render else {}
+    if args.checkpoint:
+        if len(positional) > 1:
+            raise ArenaError(
+                "With --checkpoint, evaluate takes at most one positional argument, the ENV; "
+                f"got {' '.join(positional)}."
+            )
+        agent = load(args.checkpoint, device=args.device)
+        env_id = positional[0] if positional else agent.env_id
+        if env_id is None:
+            raise ArenaError(f"The checkpoint at {args.checkpoint} records no env; name one.")
+        kwargs = {**(agent.env_kwargs if env_id == agent.env_id else {}), **env_kwargs}
+        env = make_env(env_id, **kwargs, **render)
+        for what, mine, theirs in (
+            ("observation", agent.observation_space, env.observation_space),
+            ("action", agent.action_space, env.action_space),
+        ):
+            if not spaces_equal(mine, theirs):
+                raise ArenaError(
+                    f"The checkpoint's agent was trained on {what} space {describe_space(mine)}, "
+                    f"but {env_id} has {describe_space(theirs)}."
+                )
+    else:
+        if len(positional) != 2:
+            raise ArenaError(
+                "evaluate takes AGENT ENV, or --checkpoint DIR [ENV]; "
+                f"got {' '.join(positional) or 'nothing'}."
+            )
+        from arena.config import parse_assignments
+        from arena.training import build_agent
+
+        agent, env, _ = build_agent(
+            positional[0],
+            positional[1],
+            seed=args.seed,
+            device=args.device,
+            overrides=parse_assignments(args.set or []),
+            env_kwargs={**env_kwargs, **render},
+            use_preset=False,
+        )
+    try:
+        report = evaluate(agent, env, episodes=args.episodes, seed=args.seed)
+    finally:
+        env.close()
+    data = report.to_dict()
+    if args.json:
+        _print_json(data)
+        return 0
+    print(f"{data['agent']} on {data['env']}: {data['episodes']} episodes, seed {data['seed']}")
+    print(
+        f"  return  mean {data['mean_return']:.3f}  std {data['std_return']:.3f}  "
+        f"min {data['min_return']:.3f}  max {data['max_return']:.3f}"
+    )
+    print(f"  length  mean {data['mean_length']:.1f}")
+    for key, value in data["metrics"].items():
+        print(f"  {key}  {value:.4f}")
+    return 0
+
+
+def cmd_plot(args: argparse.Namespace) -> int:
+    from arena.plot import plot_runs
+
+    out = plot_runs(args.runs, args.out, column=args.metric, window=args.window)
+    print(f"Wrote {out}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``arena`` command."""
+    from arena.checkpoint import arena_version
+
+    parser = argparse.ArgumentParser(
+        prog="arena",
+        description="Train and evaluate any registered agent on any compatible Gymnasium env.",
+    )
+    parser.add_argument("--version", action="version", version=f"gym-arena {arena_version()}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("list", help="list agents and envs with their distributions")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--all", action="store_true", help="include Gymnasium's own env ids")
+    p.set_defaults(func=cmd_list)
+
+    p = sub.add_parser("info", help="show an agent's hyperparameters and presets")
+    p.add_argument("agent")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=cmd_info)
+
+    p = sub.add_parser("train", help="train an agent on an env and write a checkpoint")
+    p.add_argument("agent", nargs="?", help="agent name (optional with --resume)")
+    p.add_argument("env", nargs="?", help="env id (optional with --resume)")
+    p.add_argument("--out", required=True, help="run directory: checkpoint and progress.csv")
+    p.add_argument("--steps", type=int, help="env steps; the agent's preset for ENV by default")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a config value")
+    p.add_argument("--config", metavar="FILE.toml", help="config values from a TOML file")
+    p.add_argument("--env-kwargs", nargs="+", metavar="KEY=VALUE", help="arguments to gym.make")
+    p.add_argument("--num-envs", type=int, default=1, help="collect with N envs side by side")
+    p.add_argument("--save-every", type=int, metavar="N", help="checkpoint every N steps")
+    p.add_argument("--resume", metavar="DIR", help="continue training a checkpoint")
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
+    p.add_argument("--json", action="store_true", help="print a JSON summary, no progress bar")
+    p.add_argument("--quiet", action="store_true", help="no progress output")
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("evaluate", help="play episodes greedily and report returns and metrics")
+    p.add_argument(
+        "targets", nargs="*", metavar="AGENT ENV", help="AGENT ENV, or ENV with --checkpoint"
+    )
+    p.add_argument("--checkpoint", metavar="DIR", help="evaluate a saved agent")
+    p.add_argument("--episodes", type=int, default=10)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--set", action="append", metavar="KEY=VALUE", help="config of a fresh AGENT")
+    p.add_argument("--env-kwargs", nargs="+", metavar="KEY=VALUE", help="arguments to gym.make")
+    p.add_argument("--render", choices=["human", "rgb_array"], help="the env's render mode")
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser("plot", help="draw learning curves of runs to a PNG")
+    p.add_argument("runs", nargs="+", metavar="DIR", help="`arena train --out` directories")
+    p.add_argument("--out", default="learning_curves.png", help="the PNG to write")
+    p.add_argument("--metric", default="return", help="the progress.csv column to plot")
+    p.add_argument("--window", type=int, default=20, help="smoothing window, in episodes")
+    p.set_defaults(func=cmd_plot)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Runs the ``arena`` command; returns its exit status."""
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except TrainingError as e:
+        print(f"arena: training stopped: {e}", file=sys.stderr)
+        return 1
+    except ArenaError as e:
+        print(f"arena: error: {e}", file=sys.stderr)
+        return USAGE_ERROR
+    except KeyboardInterrupt:
+        out = getattr(args, "out", None)
+        kept = (
+            f" The last checkpoint in {out} is kept."
+            if out and Path(out, "manifest.json").exists()
+            else ""
+        )
+        print(f"arena: interrupted.{kept}", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

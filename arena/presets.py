@@ -1,0 +1,65 @@
+"""Presets: each agent family's tuned budgets and hyperparameters per env, shipped as TOML data.
+
+An agent class names its preset file in ``presets``; the file sits next to the agent's module::
+
+    [default]                 # optional: for envs without their own table
+    steps = 20000
+
+    ["CartPole-v1"]
+    steps = 50000
+    config = { learning_rate = 2.3e-3, batch_size = 64 }
+    env_kwargs = {}           # optional
+
+``arena train`` without ``--steps`` takes the budget from here, and ``--set`` overrides the config.
+"""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from arena.config import load_toml
+from arena.errors import ConfigError
+
+if TYPE_CHECKING:
+    from arena.agent import Agent
+
+
+@dataclass(frozen=True)
+class Preset:
+    """A budget and settings for one agent on one env; empty when none ships."""
+
+    steps: int | None = None
+    config: dict[str, Any] = field(default_factory=dict)
+    env_kwargs: dict[str, Any] = field(default_factory=dict)
+    source: str = ""
+
+
+def preset_table(agent_cls: type[Agent]) -> dict[str, Any]:
+    """The agent's whole preset file, or an empty table."""
+    if not agent_cls.presets:
+        return {}
+    return load_toml(Path(inspect.getfile(agent_cls)).with_name(agent_cls.presets))
+
+
+def find_preset(agent_cls: type[Agent], env_id: str) -> Preset:
+    """The preset for ``env_id``, else the file's ``default`` table, else an empty preset."""
+    table = preset_table(agent_cls)
+    key = env_id if env_id in table else "default" if "default" in table else None
+    if key is None:
+        return Preset()
+    entry = table[key]
+    unknown = set(entry) - {"steps", "config", "env_kwargs"}
+    if unknown:
+        raise ConfigError(
+            f"{agent_cls.name}'s preset [{key}] has unknown keys {sorted(unknown)}; "
+            "it takes steps, config and env_kwargs."
+        )
+    return Preset(
+        steps=entry.get("steps"),
+        config=dict(entry.get("config", {})),
+        env_kwargs=dict(entry.get("env_kwargs", {})),
+        source=f"{agent_cls.presets} [{key}]",
+    )

@@ -1,0 +1,225 @@
+"""Finds agents and envs through entry points, the way pytest finds its plugins.
+
+Two entry-point groups:
+
+- ``arena.agents``: each entry point names an :class:`~arena.agent.Agent` subclass; its name is
+  the agent's name on the command line.
+- ``arena.envs``: each entry point names a callable that registers Gymnasium ids (or a module
+  whose import registers them).
+
+The core names no built-in agent or env: gym-arena's own are declared in its ``pyproject.toml``
+like any third-party plugin's. Loading is lazy: an agent's module is imported only when that
+agent is asked for, or when ``arena list`` wants its summary. A plugin that fails to load is
+reported by name and distribution with its cause, and the other plugins keep working.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.metadata as metadata
+import inspect
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from arena.errors import ArenaError, PluginError, UnknownNameError
+
+if TYPE_CHECKING:
+    import gymnasium as gym
+
+    from arena.agent import Agent
+
+AGENT_GROUP = "arena.agents"
+ENV_GROUP = "arena.envs"
+
+
+@dataclass(frozen=True)
+class Plugin:
+    """One entry point and the distribution that declares it."""
+
+    name: str
+    value: str
+    group: str
+    distribution: str
+    version: str
+
+    def describe(self) -> str:
+        """Names the plugin and its package, for messages."""
+        return (
+            f"{self.group} plugin {self.name!r} ({self.value}) "
+            f"from {self.distribution} {self.version}"
+        )
+
+
+@dataclass(frozen=True)
+class AgentListing:
+    """An agent as ``arena list`` shows it; ``error`` is set when its plugin failed to load."""
+
+    name: str
+    distribution: str
+    version: str
+    summary: str
+    error: str | None = None
+
+
+def _plugins(group: str) -> dict[str, Plugin]:
+    found: dict[str, Plugin] = {}
+    for ep in metadata.entry_points(group=group):
+        dist = ep.dist
+        plugin = Plugin(
+            ep.name,
+            ep.value,
+            group,
+            dist.metadata["Name"] if dist is not None else "unknown",
+            dist.version if dist is not None else "unknown",
+        )
+        found.setdefault(ep.name, plugin)
+    return found
+
+
+@functools.cache
+def agent_plugins() -> dict[str, Plugin]:
+    """Every declared agent by name, without importing any of them."""
+    return _plugins(AGENT_GROUP)
+
+
+@functools.cache
+def env_plugins() -> dict[str, Plugin]:
+    """Every declared env plugin by name, without importing any of them."""
+    return _plugins(ENV_GROUP)
+
+
+def _load(plugin: Plugin) -> Any:
+    try:
+        return metadata.EntryPoint(plugin.name, plugin.value, plugin.group).load()
+    except Exception as e:  # Any failure inside a plugin's import is that plugin's fault.
+        raise PluginError(f"Could not load {plugin.describe()}: {type(e).__name__}: {e}") from e
+
+
+@functools.cache
+def agent_class(name: str) -> type[Agent]:
+    """Returns the agent class registered under ``name``, importing only its plugin.
+
+    Raises:
+        UnknownNameError: No agent has that name; the message lists the known ones.
+        PluginError: The plugin failed to import, or does not name an Agent subclass.
+    """
+    from arena.agent import Agent
+
+    plugins = agent_plugins()
+    if name not in plugins:
+        raise UnknownNameError("agent", name, plugins)
+    plugin = plugins[name]
+    cls = _load(plugin)
+    if not (inspect.isclass(cls) and issubclass(cls, Agent)):
+        raise PluginError(f"{plugin.describe()} names {cls!r}, which is not an arena Agent class.")
+    if inspect.isabstract(cls):
+        missing = ", ".join(sorted(cls.__abstractmethods__))
+        raise PluginError(f"{plugin.describe()} leaves abstract methods unimplemented: {missing}.")
+    cls.name = name
+    return cls
+
+
+def list_agents() -> list[AgentListing]:
+    """Every agent with its distribution and summary; broken plugins carry their error."""
+    rows = []
+    for name, plugin in sorted(agent_plugins().items()):
+        try:
+            cls = agent_class(name)
+        except PluginError as e:
+            rows.append(AgentListing(name, plugin.distribution, plugin.version, "", str(e)))
+            continue
+        summary = (inspect.getdoc(cls) or "").split("\n\n")[0].replace("\n", " ")
+        rows.append(AgentListing(name, plugin.distribution, plugin.version, summary))
+    return rows
+
+
+@functools.cache
+def load_env_plugins() -> tuple[PluginError, ...]:
+    """Registers every env plugin's Gymnasium ids, once; returns the plugins that failed."""
+    failures = []
+    for plugin in env_plugins().values():
+        try:
+            target = _load(plugin)
+            if callable(target):
+                target()
+        except PluginError as e:
+            failures.append(e)
+        except Exception as e:  # The plugin's register function failed.
+            failures.append(
+                PluginError(f"Could not load {plugin.describe()}: {type(e).__name__}: {e}")
+            )
+    return tuple(failures)
+
+
+def env_owners(include_all: bool = False) -> dict[str, tuple[str, str]]:
+    """Maps Gymnasium ids to the (distribution, version) whose code runs them.
+
+    An id belongs to an ``arena.envs`` plugin when its entry point lives in the plugin's
+    top-level package. With ``include_all``, every other id (Gymnasium's own, say) is looked up
+    in the installed distributions, which is slower.
+    """
+    import gymnasium as gym
+
+    load_env_plugins()
+    tops = {
+        p.value.split(":")[0].split(".")[0]: (p.distribution, p.version)
+        for p in env_plugins().values()
+    }
+    modules: dict[str, list[str]] | None = None
+    owners = {}
+    for env_id, spec in gym.registry.items():
+        entry = spec.entry_point
+        module = entry.split(":")[0] if isinstance(entry, str) else getattr(entry, "__module__", "")
+        top = module.split(".")[0]
+        if top in tops:
+            owners[env_id] = tops[top]
+        elif include_all:
+            modules = metadata.packages_distributions() if modules is None else modules
+            dist = modules.get(top, ["unknown"])[0]
+            try:
+                owners[env_id] = (dist, metadata.version(dist))
+            except metadata.PackageNotFoundError:
+                owners[env_id] = (dist, "unknown")
+    return owners
+
+
+def make_env(env_id: str, **kwargs: Any) -> gym.Env:
+    """``gym.make`` with env plugins loaded and user mistakes turned into clear errors."""
+    import gymnasium as gym
+
+    _check_env_id(env_id)
+    try:
+        return gym.make(env_id, **kwargs)
+    except TypeError as e:
+        raise ArenaError(f"{env_id} does not accept these arguments {kwargs}: {e}.") from None
+    except (gym.error.Error, ValueError, FileNotFoundError) as e:
+        raise ArenaError(f"Could not make {env_id}: {e}") from None
+
+
+def make_vec_env(env_id: str, num_envs: int, **kwargs: Any) -> gym.vector.VectorEnv:
+    """``gym.make_vec`` (sync, next-step autoreset), checked as :func:`make_env` is."""
+    import gymnasium as gym
+
+    _check_env_id(env_id)
+    if num_envs < 1:
+        raise ArenaError(f"--num-envs must be at least 1, got {num_envs}.")
+    try:
+        return gym.make_vec(env_id, num_envs=num_envs, vectorization_mode="sync", **kwargs)
+    except TypeError as e:
+        raise ArenaError(f"{env_id} does not accept these arguments {kwargs}: {e}.") from None
+    except (gym.error.Error, ValueError, FileNotFoundError) as e:
+        raise ArenaError(f"Could not make {env_id}: {e}") from None
+
+
+def _check_env_id(env_id: str) -> None:
+    import gymnasium as gym
+
+    failures = load_env_plugins()
+    name = env_id.split(":")[-1]
+    if ":" in env_id or name in gym.registry:
+        return
+    error = UnknownNameError("env", env_id, gym.registry)
+    if failures:
+        notes = " ".join(str(f) for f in failures)
+        raise ArenaError(f"{error} Some env plugins failed to load: {notes}")
+    raise error

@@ -1,0 +1,249 @@
+"""``arena train``: resolve, build or resume, learn with progress.csv and checkpoints, save.
+
+The agent's ``learn()`` owns the loop; this module only wires the pieces around it.
+"""
+
+from __future__ import annotations
+
+import csv
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from arena.callbacks import Callback, CallbackList, Episode
+from arena.checkpoint import MANIFEST, load_checkpoint, read_manifest, save_checkpoint
+from arena.config import build_config, load_toml
+from arena.errors import ArenaError, ConfigError, IncompatibleEnvError
+from arena.presets import find_preset
+from arena.registry import agent_class, make_env, make_vec_env
+
+if TYPE_CHECKING:
+    from arena.agent import Agent
+
+PROGRESS_FILE = "progress.csv"
+
+
+class ProgressCSV(Callback):
+    """Appends one row per finished episode to ``progress.csv``: step, return, length, metrics.
+
+    The metric columns are those of the first episode (or of the existing file, when resuming).
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.started = time.perf_counter()
+        self._file = None
+        self._writer: csv.DictWriter | None = None
+
+    def on_episode(self, episode: Episode) -> None:
+        if self._writer is None:
+            self._open(sorted(episode.metrics))
+        row = {"step": episode.step, "return": episode.ret, "length": episode.length}
+        row["time"] = round(time.perf_counter() - self.started, 3)
+        row.update(episode.metrics)
+        self._writer.writerow(row)
+
+    def _open(self, metric_names: list[str]) -> None:
+        fields = ["step", "return", "length", "time", *metric_names]
+        exists = self.path.is_file() and self.path.stat().st_size > 0
+        if exists:
+            with self.path.open(newline="") as f:
+                fields = next(csv.reader(f), fields)
+        self._file = self.path.open("a", newline="", buffering=1)
+        self._writer = csv.DictWriter(self._file, fields, extrasaction="ignore")
+        if not exists:
+            self._writer.writeheader()
+
+    def on_learn_end(self, agent: Agent) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+            self._writer = None
+
+
+class PeriodicCheckpoint(Callback):
+    """Saves the agent to ``path`` every ``every`` steps, atomically."""
+
+    def __init__(self, path: Path, every: int) -> None:
+        self.path = path
+        self.every = every
+        self.agent: Agent | None = None
+        self.last_saved = 0
+
+    def on_learn_start(self, agent: Agent, steps: int) -> None:
+        self.agent = agent
+        self.last_saved = agent.num_timesteps
+
+    def on_step(self, step: int) -> bool:
+        if self.agent is not None and step - self.last_saved >= self.every:
+            save_checkpoint(self.agent, self.path)
+            self.last_saved = step
+        return True
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """What a training run produced."""
+
+    agent: Agent
+    out: Path
+    steps: int
+    episodes: int
+    recent_return: float | None
+    seconds: float
+
+
+class _Counter(Callback):
+    def __init__(self) -> None:
+        self.returns: list[float] = []
+
+    def on_episode(self, episode: Episode) -> None:
+        self.returns.append(episode.ret)
+
+
+def build_agent(
+    name: str,
+    env_id: str,
+    *,
+    seed: int = 0,
+    device: str = "auto",
+    overrides: Mapping[str, Any] | None = None,
+    config_file: str | Path | None = None,
+    env_kwargs: Mapping[str, Any] | None = None,
+    num_envs: int = 1,
+    use_preset: bool = True,
+) -> tuple[Agent, Any, int | None]:
+    """Builds a fresh agent and its env from presets, a TOML file and ``--set`` overrides.
+
+    Later sources win: preset, then the file's values, then ``overrides``.
+
+    Returns:
+        ``(agent, env, preset_steps)``.
+    """
+    cls = agent_class(name)
+    preset = find_preset(cls, env_id) if use_preset else None
+    values: dict[str, Any] = dict(preset.config) if preset else {}
+    if config_file is not None:
+        table = load_toml(config_file)
+        values.update(table.get("config", table))
+    values.update(overrides or {})
+    config = build_config(cls.Config, values, source=f"{name} config")
+    kwargs = {**(preset.env_kwargs if preset else {}), **(env_kwargs or {})}
+    env = make_vec_env(env_id, num_envs, **kwargs) if num_envs > 1 else make_env(env_id, **kwargs)
+    obs = env.single_observation_space if num_envs > 1 else env.observation_space
+    act = env.single_action_space if num_envs > 1 else env.action_space
+    try:
+        agent = cls(obs, act, config=config, seed=seed, device=device)
+    except IncompatibleEnvError as e:
+        e.env = e.env or env_id
+        env.close()
+        raise
+    agent.env_kwargs = dict(kwargs)
+    return agent, env, preset.steps if preset else None
+
+
+def train(
+    name: str | None,
+    env_id: str | None,
+    *,
+    out: str | Path,
+    steps: int | None = None,
+    seed: int = 0,
+    device: str = "auto",
+    overrides: Mapping[str, Any] | None = None,
+    config_file: str | Path | None = None,
+    env_kwargs: Mapping[str, Any] | None = None,
+    num_envs: int = 1,
+    save_every: int | None = None,
+    resume: str | Path | None = None,
+    progress: bool | None = None,
+) -> TrainResult:
+    """Trains an agent, or resumes a checkpoint, writing checkpoints and progress.csv to ``out``.
+
+    Args:
+        name: The agent's registered name (with ``resume``, it must match the checkpoint's).
+        env_id: The env to train on (with ``resume``, defaults to the checkpoint's).
+        out: The run directory: checkpoint, ``progress.csv``.
+        steps: The step budget; the preset's when omitted. With ``resume``, the steps to add.
+        seed: Seeds the agent and, through it, the env.
+        device: Where torch agents run.
+        overrides: ``--set`` values.
+        config_file: A TOML file of config values (top level, or a ``[config]`` table).
+        env_kwargs: Arguments to ``gym.make``.
+        num_envs: Collect with this many envs side by side (agents that support vector envs).
+        save_every: Save a checkpoint every this many steps; a tenth of the budget by default.
+        resume: A checkpoint to continue; its step count and schedules carry on.
+        progress: Show a progress bar; None shows it on a terminal.
+
+    Raises:
+        ArenaError: Any user mistake, before training starts.
+    """
+    out = Path(out)
+    if resume is not None:
+        if overrides or config_file:
+            raise ConfigError(
+                "--resume continues a run with the checkpoint's own config; drop --set/--config, "
+                "or start a new run."
+            )
+        manifest = read_manifest(resume)
+        if name is not None and name != manifest["agent"]:
+            raise ArenaError(f"--resume {resume} holds a {manifest['agent']} agent, not {name}.")
+        agent = load_checkpoint(resume, device=device)
+        env_id = env_id or agent.env_id
+        if env_id is None:
+            raise ArenaError(f"The checkpoint at {resume} does not record its env; name one.")
+        kwargs = {**agent.env_kwargs, **(env_kwargs or {})}
+        env = (
+            make_vec_env(env_id, num_envs, **kwargs) if num_envs > 1 else make_env(env_id, **kwargs)
+        )
+        agent.env_kwargs = kwargs
+        preset_steps = find_preset(type(agent), env_id).steps
+    else:
+        if name is None or env_id is None:
+            raise ArenaError("train needs an AGENT and an ENV (or --resume DIR).")
+        if (out / MANIFEST).exists():
+            raise ArenaError(
+                f"{out} already holds a checkpoint; continue it with --resume {out}, or pick "
+                "another --out directory."
+            )
+        agent, env, preset_steps = build_agent(
+            name,
+            env_id,
+            seed=seed,
+            device=device,
+            overrides=overrides,
+            config_file=config_file,
+            env_kwargs=env_kwargs,
+            num_envs=num_envs,
+        )
+    budget = steps if steps is not None else preset_steps
+    if budget is None:
+        raise ArenaError(f"{agent.name} ships no preset budget for {env_id}; pass --steps N.")
+    if budget < 0:
+        raise ArenaError(f"--steps must be >= 0, got {budget}.")
+    if save_every is not None and save_every < 1:
+        raise ArenaError(f"--save-every must be at least 1, got {save_every}.")
+    out.mkdir(parents=True, exist_ok=True)
+    counter = _Counter()
+    callbacks = [
+        ProgressCSV(out / "progress.csv"),
+        PeriodicCheckpoint(out, save_every or max(budget // 10, 1)),
+        counter,
+    ]
+    started = time.perf_counter()
+    try:
+        agent.learn(env, budget, callback=CallbackList(callbacks), progress=progress)
+    finally:
+        env.close()
+    save_checkpoint(agent, out)
+    recent = counter.returns[-100:]
+    return TrainResult(
+        agent=agent,
+        out=out,
+        steps=agent.num_timesteps,
+        episodes=len(counter.returns),
+        recent_return=sum(recent) / len(recent) if recent else None,
+        seconds=time.perf_counter() - started,
+    )
