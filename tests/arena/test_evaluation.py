@@ -1,0 +1,47 @@
+"""evaluate(): determinism, the episode-start hook, metrics."""
+
+from __future__ import annotations
+
+import gymnasium as gym
+import pytest
+
+import arena
+import envs  # noqa: F401
+from arena.errors import ArenaError, IncompatibleEnvError
+
+
+def test_same_seed_same_report():
+    env = gym.make("CartPole-v1")
+    reports = [
+        arena.evaluate(arena.make_agent("random", env, seed=1), env, episodes=4, seed=5)
+        for _ in range(2)
+    ]
+    assert reports[0] == reports[1]
+    assert reports[0].to_dict()["episodes"] == 4
+
+
+def test_reset_hook_runs_at_every_episode_start(monkeypatch):
+    env = gym.make("arena/Chain-v0")
+    agent = arena.make_agent("random", env, seed=0)
+    calls = []
+    monkeypatch.setattr(agent, "reset", lambda: calls.append(agent.num_timesteps))
+    arena.evaluate(agent, env, episodes=6, seed=0)
+    assert len(calls) == 6
+    agent.learn(env, 300, progress=False)
+    report_episodes = len(calls) - 6
+    assert report_episodes >= 3  # One reset per training episode start.
+
+
+def test_metrics_are_averaged_over_episode_ends():
+    env = gym.make("arena/Chain-v0", length=3)
+    report = arena.evaluate(arena.make_agent("random", env, seed=0), env, episodes=20, seed=0)
+    assert 0.0 < report.metrics["success"] <= 1.0
+
+
+def test_bad_episode_count_and_wrong_env():
+    env = gym.make("arena/Chain-v0")
+    agent = arena.make_agent("random", env, seed=0)
+    with pytest.raises(ArenaError, match="at least 1"):
+        arena.evaluate(agent, env, episodes=0)
+    with pytest.raises(IncompatibleEnvError, match="CartPole-v1 has Box"):
+        arena.evaluate(agent, gym.make("CartPole-v1"), episodes=1)
