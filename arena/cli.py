@@ -233,6 +233,25 @@ def cmd_plot(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_import(args: argparse.Namespace) -> int:
+    from arena.config import parse_assignments
+    from arena.registry import importer
+
+    options = {k: _literal(v) for k, v in parse_assignments(args.option or [], "--option").items()}
+    try:
+        summary = importer(args.importer)(args.source, args.out, env=args.env, **options)
+    except TypeError as e:
+        raise ArenaError(
+            f"import-{args.importer} does not take these options {options}: {e}."
+        ) from None
+    if args.json:
+        _print_json(summary)
+    else:
+        for key, value in summary.items():
+            print(f"{key}: {value}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``arena`` command."""
     from arena.checkpoint import arena_version
@@ -291,6 +310,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--metric", default="return", help="the progress.csv column to plot")
     p.add_argument("--window", type=int, default=20, help="smoothing window, in episodes")
     p.set_defaults(func=cmd_plot)
+
+    from arena.registry import importer_plugins
+
+    for name, plugin in sorted(importer_plugins().items()):
+        p = sub.add_parser(
+            f"import-{name}",
+            help=f"convert a saved {name} model into an arena checkpoint ({plugin.distribution})",
+        )
+        p.add_argument("source", help="the file to convert")
+        p.add_argument("--out", required=True, help="the checkpoint directory to write")
+        p.add_argument("--env", help="the env id to record (and take spaces from)")
+        p.add_argument("--option", action="append", metavar="KEY=VALUE", help="importer option")
+        p.add_argument("--json", action="store_true", help="print one JSON object")
+        p.set_defaults(func=cmd_import, importer=name)
     return parser
 
 

@@ -6,6 +6,8 @@ Two entry-point groups:
   the agent's name on the command line.
 - ``arena.envs``: each entry point names a callable that registers Gymnasium ids (or a module
   whose import registers them).
+- ``arena.importers``: each entry point names a function that converts another library's saved
+  model into an arena checkpoint; it becomes the command ``arena import-NAME``.
 
 The core names no built-in agent or env: gym-arena's own are declared in its ``pyproject.toml``
 like any third-party plugin's. Loading is lazy: an agent's module is imported only when that
@@ -30,6 +32,7 @@ if TYPE_CHECKING:
 
 AGENT_GROUP = "arena.agents"
 ENV_GROUP = "arena.envs"
+IMPORTER_GROUP = "arena.importers"
 
 
 @dataclass(frozen=True)
@@ -86,6 +89,20 @@ def agent_plugins() -> dict[str, Plugin]:
 def env_plugins() -> dict[str, Plugin]:
     """Every declared env plugin by name, without importing any of them."""
     return _plugins(ENV_GROUP)
+
+
+@functools.cache
+def importer_plugins() -> dict[str, Plugin]:
+    """Every declared model importer (``arena import-NAME``), without importing any of them."""
+    return _plugins(IMPORTER_GROUP)
+
+
+def importer(name: str) -> Any:
+    """Loads the importer ``name``: ``f(source, out, env=None, **options) -> dict``."""
+    plugins = importer_plugins()
+    if name not in plugins:
+        raise UnknownNameError("importer", name, plugins)
+    return _load(plugins[name])
 
 
 def _load(plugin: Plugin) -> Any:
