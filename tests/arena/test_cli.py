@@ -197,3 +197,64 @@ def test_info_lists_config_with_help(plugin_path):
             "help": "The action to play until learning picks the best one.",
         }
     ]
+
+
+def test_same_seed_same_training(plugin_path, tmp_path):
+    manifests = []
+    for name in ("a", "b"):
+        run = tmp_path / name
+        done = run_arena(
+            "train",
+            "counter",
+            "thirdparty/Bandit-v0",
+            "--steps",
+            "500",
+            "--seed",
+            "4",
+            "--out",
+            str(run),
+            pythonpath=plugin_path,
+        )
+        assert done.returncode == 0, done.stderr
+        manifests.append(json.loads((run / "manifest.json").read_text()))
+    assert manifests[0]["state"]["sha256"] == manifests[1]["state"]["sha256"]
+
+
+def test_ctrl_c_keeps_the_last_good_checkpoint(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    run = tmp_path / "run"
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "arena",
+            "train",
+            "random",
+            "CartPole-v1",
+            "--steps",
+            "100000000",
+            "--save-every",
+            "2000",
+            "--out",
+            str(run),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 120
+    while not (run / "manifest.json").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.3)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130
+    assert "interrupted" in stderr and "is kept" in stderr and "Traceback" not in stderr
+    report = run_json("evaluate", "--checkpoint", str(run), "--episodes", "1", "--json")
+    assert report["agent"] == "random"
+    assert not [p for p in os.listdir(run) if p.endswith(".tmp")]
