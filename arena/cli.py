@@ -161,12 +161,15 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from arena import evaluate, load
+    from arena.recording import FrameTap, Window, WindowClosed, check_record_path, write_frames
     from arena.registry import make_env
     from arena.spaces import describe_space, spaces_equal
 
     positional = list(args.targets)
     env_kwargs = _env_kwargs(args.env_kwargs)
-    render = {"render_mode": args.render} if args.render else {}
+    record = check_record_path(args.record) if args.record else None
+    # Windows show rgb_array frames, so --render human and --record share one render path.
+    render = {"render_mode": "rgb_array"} if args.render or record else {}
     if args.checkpoint:
         if len(positional) > 1:
             raise ArenaError(
@@ -206,10 +209,23 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             env_kwargs={**env_kwargs, **render},
             use_preset=False,
         )
+    window = Window(f"arena: {agent.name} on {env_id_of(env)}") if args.render == "human" else None
+    tap = FrameTap(env, window=window, keep=record is not None) if render else env
     try:
-        report = evaluate(agent, env, episodes=args.episodes, seed=args.seed)
+        report = evaluate(agent, tap, episodes=args.episodes, seed=args.seed)
+    except WindowClosed:
+        print("Window closed; evaluation stopped.", file=sys.stderr)
+        return 0
     finally:
-        env.close()
+        tap.close()
+        if window is not None:
+            window.close()
+    if record is not None:
+        fps = (env.metadata or {}).get("render_fps") or 30
+        print(
+            f"Recorded {len(tap.frames)} frames to {write_frames(tap.frames, record, fps)}",
+            file=sys.stderr,
+        )
     data = report.to_dict()
     if args.json:
         _print_json(data)
@@ -223,6 +239,11 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     for key, value in data["metrics"].items():
         print(f"  {key}  {value:.4f}")
     return 0
+
+
+def env_id_of(env: Any) -> str:
+    """The env's id, or its class name when it was not made from an id."""
+    return env.spec.id if env.spec is not None else type(env.unwrapped).__name__
 
 
 def cmd_plot(args: argparse.Namespace) -> int:
@@ -299,7 +320,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--set", action="append", metavar="KEY=VALUE", help="config of a fresh AGENT")
     p.add_argument("--env-kwargs", nargs="+", metavar="KEY=VALUE", help="arguments to gym.make")
-    p.add_argument("--render", choices=["human", "rgb_array"], help="the env's render mode")
+    p.add_argument("--render", choices=["human", "rgb_array"], help="human shows a window")
+    p.add_argument("--record", metavar="FILE", help="write the episodes to a .gif or .mp4")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=cmd_evaluate)

@@ -1,0 +1,211 @@
+"""Frames to files and to a window: what ``--record`` and ``--render human`` share.
+
+Frames are ``rgb_array`` images (height x width x 3, uint8). A recording is written in one go when
+it ends, to a temporary file that is then renamed into place, so an interrupted run never leaves a
+half-written file. GIF needs only Pillow; MP4 needs an ``ffmpeg`` program (on the PATH, or from
+the ``imageio-ffmpeg`` package: ``pip install "gym-arena[video]"``).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+
+from arena.errors import ArenaError
+
+FORMATS = (".gif", ".mp4")
+
+
+def check_record_path(path: str | Path) -> Path:
+    """Checks a ``--record`` path before any work is done.
+
+    Raises:
+        ArenaError: An unsupported extension, a missing folder, or MP4 without ffmpeg.
+    """
+    path = Path(path)
+    if path.suffix.lower() not in FORMATS:
+        raise ArenaError(f"--record writes {' or '.join(FORMATS)} files, not {path.name!r}.")
+    if not path.parent.is_dir():
+        raise ArenaError(f"--record: the folder {str(path.parent)!r} does not exist.")
+    if path.suffix.lower() == ".mp4":
+        _ffmpeg()
+    return path
+
+
+def _ffmpeg() -> str:
+    found = shutil.which("ffmpeg")
+    if found:
+        return found
+    try:
+        import imageio_ffmpeg
+    except ImportError:
+        raise ArenaError(
+            "Writing .mp4 needs ffmpeg: install it, or `pip install imageio-ffmpeg`. "
+            "A .gif needs nothing more."
+        ) from None
+    return imageio_ffmpeg.get_ffmpeg_exe()
+
+
+def write_frames(frames: Sequence[np.ndarray], path: str | Path, fps: float = 30) -> Path:
+    """Writes frames to a GIF or MP4 file atomically.
+
+    Args:
+        frames: RGB uint8 images of one size.
+        path: The file to write; its extension picks the format.
+        fps: Frames per second.
+
+    Returns:
+        The written path.
+    """
+    path = check_record_path(path)
+    if not frames:
+        raise ArenaError("There are no frames to record.")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix)
+    os.close(fd)
+    mask = os.umask(0)
+    os.umask(mask)
+    os.chmod(tmp, 0o666 & ~mask)
+    try:
+        if path.suffix.lower() == ".gif":
+            _write_gif(frames, tmp, fps)
+        else:
+            _write_mp4(frames, tmp, fps)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def _write_gif(frames: Sequence[np.ndarray], file: str, fps: float) -> None:
+    from PIL import Image
+
+    images = [Image.fromarray(np.asarray(f, np.uint8)) for f in frames]
+    images[0].save(
+        file,
+        format="GIF",
+        save_all=True,
+        append_images=images[1:],
+        duration=max(int(1000 / fps), 20),
+        loop=0,
+    )
+
+
+def _write_mp4(frames: Sequence[np.ndarray], file: str, fps: float) -> None:
+    height, width = frames[0].shape[:2]
+    even = (height - height % 2, width - width % 2)  # yuv420p wants even sizes.
+    command = [
+        _ffmpeg(), "-y", "-loglevel", "error", "-f", "rawvideo", "-pix_fmt", "rgb24",
+        "-s", f"{even[1]}x{even[0]}", "-r", str(fps), "-i", "-",
+        "-pix_fmt", "yuv420p", "-vcodec", "libx264", "-f", "mp4", file,
+    ]  # fmt: skip
+    process = subprocess.Popen(command, stdin=subprocess.PIPE, stderr=subprocess.PIPE)
+    for frame in frames:
+        process.stdin.write(np.ascontiguousarray(frame[: even[0], : even[1], :3]).tobytes())
+    _, error = process.communicate()
+    if process.returncode != 0:
+        raise ArenaError(f"ffmpeg could not write the video: {error.decode(errors='replace')}")
+
+
+class Window:
+    """Shows frames in a pygame window; closing it or pressing Esc or q asks to stop.
+
+    Args:
+        title: The window's caption.
+        fps: The most frames shown per second.
+        headless: Use SDL's dummy video driver: nothing is shown, frames are still made.
+    """
+
+    def __init__(self, title: str, fps: float = 30, headless: bool = False) -> None:
+        if headless:
+            os.environ["SDL_VIDEODRIVER"] = "dummy"
+        os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+        import pygame
+
+        self._pygame = pygame
+        pygame.display.init()
+        pygame.display.set_caption(title)
+        self.fps = fps
+        self.closed = False
+        self._screen = None
+        self._clock = pygame.time.Clock()
+
+    def show(self, frame: np.ndarray) -> bool:
+        """Draws a frame; returns False once the user has closed the window."""
+        pygame = self._pygame
+        if pygame is None:
+            return False
+        for event in pygame.event.get():
+            if event.type == pygame.QUIT or (
+                event.type == pygame.KEYDOWN and event.key in (pygame.K_ESCAPE, pygame.K_q)
+            ):
+                self.closed = True
+        if self.closed:
+            return False
+        height, width = frame.shape[:2]
+        if self._screen is None or self._screen.get_size() != (width, height):
+            self._screen = pygame.display.set_mode((width, height))
+        surface = pygame.surfarray.make_surface(np.asarray(frame[:, :, :3]).swapaxes(0, 1))
+        self._screen.blit(surface, (0, 0))
+        pygame.display.flip()
+        self._clock.tick(self.fps)
+        return True
+
+    def close(self) -> None:
+        """Closes the window; safe to call twice."""
+        if self._pygame is not None:
+            self._pygame.display.quit()
+            self._pygame = None
+
+    def __enter__(self) -> Window:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+
+class WindowClosed(Exception):
+    """The user closed the window: stop cleanly."""
+
+
+class FrameTap(gym.Wrapper):
+    """Renders an ``rgb_array`` env after every reset and step, for a window and a recording.
+
+    Args:
+        env: An env made with ``render_mode="rgb_array"``.
+        window: Shows each frame; closing it raises :class:`WindowClosed` from ``step``.
+        keep: Keep the frames in ``self.frames`` for :func:`write_frames`.
+    """
+
+    def __init__(self, env: gym.Env, window: Window | None = None, keep: bool = False) -> None:
+        super().__init__(env)
+        self.window = window
+        self.keep = keep
+        self.frames: list[np.ndarray] = []
+
+    def reset(self, **kwargs: Any) -> Any:
+        out = self.env.reset(**kwargs)
+        self._tap()
+        return out
+
+    def step(self, action: Any) -> Any:
+        out = self.env.step(action)
+        self._tap()
+        return out
+
+    def _tap(self) -> None:
+        frame = self.env.render()
+        if frame is None:
+            return
+        if self.keep:
+            self.frames.append(np.asarray(frame))
+        if self.window is not None and not self.window.show(frame):
+            raise WindowClosed
