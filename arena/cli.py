@@ -273,6 +273,16 @@ def cmd_import(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_demo(args: argparse.Namespace) -> int:
+    from arena.demo import demo_names, load_demo, run_demo
+
+    if args.list or not args.name:
+        for name, distribution in demo_names().items():
+            print(f"  {name:<12} {distribution}")
+        return 0
+    return run_demo(load_demo(args.name), args, args.name)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``arena`` command."""
     from arena.checkpoint import arena_version
@@ -332,6 +342,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--metric", default="return", help="the progress.csv column to plot")
     p.add_argument("--window", type=int, default=20, help="smoothing window, in episodes")
     p.set_defaults(func=cmd_plot)
+
+    p = sub.add_parser("demo", help="run a pygame demo (arena demo --list)")
+    p.add_argument("name", nargs="?", help="the demo to run")
+    p.add_argument("--list", action="store_true", help="list the demos")
+    from arena.demo import add_arguments
+
+    add_arguments(p)
+    p.set_defaults(func=cmd_demo)
 
     from arena.registry import importer_plugins
 
