@@ -76,20 +76,20 @@ class Stage:
 
 def demo_names() -> dict[str, str]:
     """Every demo by name, with its distribution, without importing any."""
-    from arena.registry import _plugins
+    from arena.registry import plugins
 
-    return {name: p.distribution for name, p in sorted(_plugins(DEMO_GROUP).items())}
+    return {name: p.distribution for name, p in sorted(plugins(DEMO_GROUP).items())}
 
 
 def load_demo(name: str) -> Callable[[Stage], None]:
     """Loads the demo ``name``; unknown names get "did you mean" and the list."""
     from arena.errors import UnknownNameError
-    from arena.registry import _load, _plugins
+    from arena.registry import load_plugin, plugins
 
-    plugins = _plugins(DEMO_GROUP)
-    if name not in plugins:
-        raise UnknownNameError("demo", name, plugins)
-    return _load(plugins[name])
+    found = plugins(DEMO_GROUP)
+    if name not in found:
+        raise UnknownNameError("demo", name, found)
+    return load_plugin(found[name])
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

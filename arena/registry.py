@@ -64,7 +64,8 @@ class AgentListing:
     error: str | None = None
 
 
-def _plugins(group: str) -> dict[str, Plugin]:
+def plugins(group: str) -> dict[str, Plugin]:
+    """Every entry point of ``group`` by name, with its distribution; nothing is imported."""
     found: dict[str, Plugin] = {}
     for ep in metadata.entry_points(group=group):
         dist = ep.dist
@@ -82,30 +83,30 @@ def _plugins(group: str) -> dict[str, Plugin]:
 @functools.cache
 def agent_plugins() -> dict[str, Plugin]:
     """Every declared agent by name, without importing any of them."""
-    return _plugins(AGENT_GROUP)
+    return plugins(AGENT_GROUP)
 
 
 @functools.cache
 def env_plugins() -> dict[str, Plugin]:
     """Every declared env plugin by name, without importing any of them."""
-    return _plugins(ENV_GROUP)
+    return plugins(ENV_GROUP)
 
 
 @functools.cache
 def importer_plugins() -> dict[str, Plugin]:
     """Every declared model importer (``arena import-NAME``), without importing any of them."""
-    return _plugins(IMPORTER_GROUP)
+    return plugins(IMPORTER_GROUP)
 
 
 def importer(name: str) -> Any:
     """Loads the importer ``name``: ``f(source, out, env=None, **options) -> dict``."""
-    plugins = importer_plugins()
-    if name not in plugins:
-        raise UnknownNameError("importer", name, plugins)
-    return _load(plugins[name])
+    found = importer_plugins()
+    if name not in found:
+        raise UnknownNameError("importer", name, found)
+    return load_plugin(found[name])
 
 
-def _load(plugin: Plugin) -> Any:
+def load_plugin(plugin: Plugin) -> Any:
     try:
         return metadata.EntryPoint(plugin.name, plugin.value, plugin.group).load()
     except Exception as e:  # Any failure inside a plugin's import is that plugin's fault.
@@ -122,11 +123,11 @@ def agent_class(name: str) -> type[Agent]:
     """
     from arena.agent import Agent
 
-    plugins = agent_plugins()
-    if name not in plugins:
-        raise UnknownNameError("agent", name, plugins)
-    plugin = plugins[name]
-    cls = _load(plugin)
+    found = agent_plugins()
+    if name not in found:
+        raise UnknownNameError("agent", name, found)
+    plugin = found[name]
+    cls = load_plugin(plugin)
     if not (inspect.isclass(cls) and issubclass(cls, Agent)):
         raise PluginError(f"{plugin.describe()} names {cls!r}, which is not an arena Agent class.")
     if inspect.isabstract(cls):
@@ -156,7 +157,7 @@ def load_env_plugins() -> tuple[PluginError, ...]:
     failures = []
     for plugin in env_plugins().values():
         try:
-            target = _load(plugin)
+            target = load_plugin(plugin)
             if callable(target):
                 target()
         except PluginError as e:
