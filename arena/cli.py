@@ -129,7 +129,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         num_envs=args.num_envs,
         save_every=args.save_every,
         resume=args.resume,
-        progress=False if args.json or args.quiet else None,
+        progress=not (args.json or args.quiet),
     )
     summary = {
         "agent": result.agent.name,
