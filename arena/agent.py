@@ -205,7 +205,7 @@ class Agent(ABC):
         self.env_kwargs = {
             k: v
             for k, v in spec.kwargs.items()
-            if registered.get(k, _MISSING) != v and _is_json(v) and k != "render_mode"
+            if registered.get(k, _MISSING) != v and _is_json(v) and k not in _NOT_ENV_KWARGS
         }
 
     def env_seed(self) -> int:
@@ -214,6 +214,8 @@ class Agent(ABC):
 
 
 _MISSING = object()
+# Keys of a spec's kwargs that describe how the env was made, not the game itself.
+_NOT_ENV_KWARGS = {"render_mode", "num_envs", "vectorization_mode", "vector_kwargs", "wrappers"}
 
 
 def _env_id(env: gym.Env | VectorEnv) -> str | None:

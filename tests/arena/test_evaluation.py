@@ -45,3 +45,11 @@ def test_bad_episode_count_and_wrong_env():
         arena.evaluate(agent, env, episodes=0)
     with pytest.raises(IncompatibleEnvError, match="CartPole-v1 has Box"):
         arena.evaluate(agent, gym.make("CartPole-v1"), episodes=1)
+
+
+def test_vector_env_arguments_are_not_recorded_as_game_arguments():
+    env = gym.make_vec("FrozenLake-v1", num_envs=2, vectorization_mode="sync", map_name="8x8")
+    agent = arena.make_agent("random", gym.make("FrozenLake-v1", map_name="8x8"), seed=0)
+    agent.remember_env(env)
+    assert agent.env_id == "FrozenLake-v1"
+    assert agent.env_kwargs == {"map_name": "8x8"}
