@@ -51,8 +51,7 @@ class TabularConfig:
     initial_q: float = 0.0
     """The initial value of every Q-table entry (optimistic values drive exploration)."""
     fast_path: bool = True
-    """Learn on the env's tabular model in one compiled loop when it has one; False always
-    steps the real env (the generic path)."""
+    """Learn in one compiled loop on the env's tabular model if it has one; False: step the env."""
 
     def __post_init__(self) -> None:
         require(0.0 < self.alpha <= 1.0, f"alpha must be in (0, 1], got {self.alpha}")
