@@ -18,7 +18,7 @@ import numpy as np
 from gymnasium import spaces
 
 from arena.agent import Agent
-from arena.callbacks import Callback, CallbackList, Episode, EpisodeTracker
+from arena.callbacks import Callback, CallbackList, Episode, episode_metrics
 from arena.config import require
 
 if TYPE_CHECKING:
@@ -192,37 +192,47 @@ class TabularAgent(Agent):
                 return
 
     def _learn_generic(self, env: gym.Env, steps: int, callback: Callback) -> None:
-        """The generic path: step the real env in Python; a compiled kernel does each update."""
+        """The generic path: step the real env in Python; a compiled kernel does each update.
+
+        The loop is written flat (schedules and episode sums inline): it must cost little next
+        to ``env.step`` itself.
+        """
         from agents.tabular_kernels import choose, td_update
 
         c = self.config
+        q_SA, kind, gamma, rng = self.q_SA, self.kind, c.gamma, self._rng()
         alpha_end = c.alpha if c.alpha_end is None else c.alpha_end
-        rng = self._rng()
+        alpha_steps, eps_steps = c.alpha_decay_steps, c.epsilon_decay_steps
+        alpha_slope = (alpha_end - c.alpha) / alpha_steps if alpha_steps else 0.0
+        eps_slope = (c.epsilon_end - c.epsilon_start) / eps_steps if eps_steps else 0.0
+        offset = int(self._starts[0]) if self._discrete else None
+        index = self.index
         start = int(self.action_space.start)
-        tracker = EpisodeTracker(callback)
         observation, _ = env.reset(seed=self.env_seed())
         self.reset()
-        s = self.index(observation)
-        eps = _linear(c.epsilon_start, c.epsilon_end, c.epsilon_decay_steps, self.num_timesteps)
-        a = choose(self.q_SA, s, eps, rng)
-        for _ in range(steps):
+        s = int(observation) - offset if offset is not None else index(observation)
+        a = choose(q_SA, s, self.epsilon(), rng)
+        ret, length = 0.0, 0
+        for t in range(self.num_timesteps, self.num_timesteps + steps):
             observation, reward, terminated, truncated, info = env.step(a + start)
-            t = self.num_timesteps
-            s2 = self.index(observation)
-            alpha = _linear(c.alpha, alpha_end, c.alpha_decay_steps, t)
-            eps = _linear(c.epsilon_start, c.epsilon_end, c.epsilon_decay_steps, t + 1)
+            s2 = int(observation) - offset if offset is not None else index(observation)
+            alpha = c.alpha + alpha_slope * t if t < alpha_steps else alpha_end
+            eps = c.epsilon_start + eps_slope * (t + 1) if t + 1 < eps_steps else c.epsilon_end
             a = td_update(
-                self.q_SA, self.kind, s, a, float(reward), s2, bool(terminated),
-                alpha, c.gamma, eps, rng,
-            )  # fmt: skip
-            self.num_timesteps += 1
+                q_SA, kind, s, a, float(reward), s2, bool(terminated), alpha, gamma, eps, rng
+            )
+            self.num_timesteps = t + 1
             s = s2
-            if tracker.record(self.num_timesteps, 0, reward, terminated or truncated, info):
+            ret += float(reward)
+            length += 1
+            if terminated or truncated:
+                callback.on_episode(Episode(t + 1, ret, length, episode_metrics(info)))
+                ret, length = 0.0, 0
                 observation, _ = env.reset()
                 self.reset()
-                s = self.index(observation)
-                a = choose(self.q_SA, s, eps, rng)
-                if not callback.on_step(self.num_timesteps):
+                s = int(observation) - offset if offset is not None else index(observation)
+                a = choose(q_SA, s, eps, rng)
+                if not callback.on_step(t + 1):
                     return
         callback.on_step(self.num_timesteps)
 
@@ -333,7 +343,7 @@ def _linear(start: float, end: float, steps: int, t: int) -> float:
     """The kernels' ``linear`` schedule, in Python (cheaper than a compiled call per step)."""
     if t >= steps:
         return end
-    return start + (end - start) * (t / steps)
+    return start + (end - start) / steps * t
 
 
 def _layout(space: spaces.Space) -> tuple[list[int], list[int], int]:

@@ -42,7 +42,7 @@ def linear(start: float, end: float, steps: float, t: int) -> float:
     """Goes linearly from ``start`` to ``end`` over ``steps`` steps, then stays at ``end``."""
     if t >= steps:
         return end
-    return start + (end - start) * (t / steps)
+    return start + (end - start) / steps * t
 
 
 @njit(cache=True)
@@ -190,16 +190,22 @@ def run_chunk(
     a = carry[ACTION]
     t = carry[TIME]
     total = ret[0]
+    # The schedules' slopes, once: ``linear`` would divide twice per step.
+    alpha_end, alpha_steps = hp[ALPHA_END], hp[ALPHA_STEPS]
+    alpha_slope = (alpha_end - hp[ALPHA]) / alpha_steps if alpha_steps > 0 else 0.0
+    eps_end, eps_steps = hp[EPS_END], hp[EPS_STEPS]
+    eps_slope = (eps_end - hp[EPS]) / eps_steps if eps_steps > 0 else 0.0
     for i in range(steps):
         step = step0 + i
-        k = sample(cdf_SAK[s, a], count_SA[s, a], rng)
+        n = count_SA[s, a]
+        k = 0 if n == 1 else sample(cdf_SAK[s, a], n, rng)
         s2 = next_SAK[s, a, k]
         r = reward_SAK[s, a, k]
         terminated = term_SAK[s, a, k]
         t += 1
         total += r
-        alpha = linear(hp[ALPHA], hp[ALPHA_END], hp[ALPHA_STEPS], step)
-        eps_next = linear(hp[EPS], hp[EPS_END], hp[EPS_STEPS], step + 1)
+        alpha = hp[ALPHA] + alpha_slope * step if step < alpha_steps else alpha_end
+        eps_next = hp[EPS] + eps_slope * (step + 1) if step + 1 < eps_steps else eps_end
         a2 = td_update(q_SA, kind, s, a, r, s2, terminated, alpha, gamma, eps_next, rng)
         if terminated or (max_t > 0 and t >= max_t):
             ep_step[episodes] = step + 1
