@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import sys
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -133,19 +134,57 @@ class Agent(ABC):
         """
         from arena.progress import ProgressBar
 
-        if steps < 0:
-            raise ConfigError(f"steps must be >= 0, got {steps}.")
-        self.check_env(env)
-        self.remember_env(env)
         show = sys.stderr.isatty() if progress is None else progress
         callbacks = CallbackList([callback, ProgressBar() if show else None])
-        self.learn_info = {}
-        callbacks.on_learn_start(self, steps)
+        self._start_learning(env, steps, callbacks)
         try:
             self._learn(env, steps, callbacks)
         finally:
             callbacks.on_learn_end(self)
         return self
+
+    @classmethod
+    def learn_seeds(
+        cls,
+        agents: Sequence[Agent],
+        env: gym.Env | VectorEnv,
+        steps: int,
+        callbacks: Sequence[Callback | None],
+    ) -> None:
+        """Trains independent agents of this class (their own seeds) for ``steps`` steps each.
+
+        ``arena train --seeds N`` calls it. Each agent reports to its own callback, as in
+        :meth:`learn`. The default trains them one after another; a family that can train seeds
+        side by side (in one parallel compiled kernel, say) overrides :meth:`_learn_seeds`.
+        """
+        lists = [CallbackList([c]) for c in callbacks]
+        for agent, callback in zip(agents, lists, strict=True):
+            agent._start_learning(env, steps, callback)
+        try:
+            cls._learn_seeds(agents, env, steps, lists)
+        finally:
+            for agent, callback in zip(agents, lists, strict=True):
+                callback.on_learn_end(agent)
+
+    @classmethod
+    def _learn_seeds(
+        cls,
+        agents: Sequence[Agent],
+        env: gym.Env | VectorEnv,
+        steps: int,
+        callbacks: Sequence[Callback],
+    ) -> None:
+        """The loop of :meth:`learn_seeds`: by default, each agent's :meth:`_learn` in turn."""
+        for agent, callback in zip(agents, callbacks, strict=True):
+            agent._learn(env, steps, callback)
+
+    def _start_learning(self, env: gym.Env | VectorEnv, steps: int, callback: Callback) -> None:
+        if steps < 0:
+            raise ConfigError(f"steps must be >= 0, got {steps}.")
+        self.check_env(env)
+        self.remember_env(env)
+        self.learn_info = {}
+        callback.on_learn_start(self, steps)
 
     @abstractmethod
     def _learn(self, env: gym.Env | VectorEnv, steps: int, callback: Callback) -> None:

@@ -116,6 +116,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     from arena.config import parse_assignments
     from arena.training import train
 
+    if args.seeds != 1:
+        return _train_seeds(args)
     result = train(
         args.agent,
         args.env,
@@ -156,6 +158,75 @@ def cmd_train(args: argparse.Namespace) -> int:
     for key, value in result.agent.learn_info.items():
         print(f"  {key}: {value}")
     print(f"Checkpoint and progress.csv in {result.out}")
+    return 0
+
+
+def _train_seeds(args: argparse.Namespace) -> int:
+    import statistics
+
+    from arena.config import parse_assignments
+    from arena.training import train_seeds
+
+    if args.resume:
+        raise ArenaError("--seeds starts new runs; it cannot --resume one.")
+    if args.agent is None or args.env is None:
+        raise ArenaError("train --seeds needs an AGENT and an ENV.")
+    results = train_seeds(
+        args.agent,
+        args.env,
+        out=args.out,
+        seeds=args.seeds,
+        steps=args.steps,
+        seed=args.seed,
+        device=args.device,
+        overrides=parse_assignments(args.set or []),
+        config_file=args.config,
+        env_kwargs=_env_kwargs(args.env_kwargs),
+        num_envs=args.num_envs,
+        save_every=args.save_every,
+    )
+    recent = [r.recent_return for r in results if r.recent_return is not None]
+    spread = (
+        {"mean": statistics.fmean(recent), "std": statistics.pstdev(recent)} if recent else None
+    )
+    first = results[0]
+    summary = {
+        "agent": first.agent.name,
+        "env": first.agent.env_id,
+        "out": str(Path(args.out)),
+        "seeds": [
+            {
+                "seed": r.agent.seed,
+                "out": str(r.out),
+                "steps": r.steps,
+                "episodes": r.episodes,
+                "recent_mean_return": r.recent_return,
+                "learn_info": r.agent.learn_info,
+            }
+            for r in results
+        ],
+        "recent_mean_return": spread,
+        "seconds": round(first.seconds, 2),
+    }
+    if args.json:
+        _print_json(summary)
+        return 0
+    print(
+        f"Trained {summary['agent']} on {summary['env']} with {len(results)} seeds "
+        f"({args.seed}..{args.seed + len(results) - 1}) to {first.steps} steps each "
+        f"in {first.seconds:.1f}s."
+    )
+    if spread is not None:
+        print(
+            f"  mean return of each seed's last 100 episodes: {spread['mean']:.3f} "
+            f"+- {spread['std']:.3f} (mean +- std across seeds)"
+        )
+    for r in results:
+        shown = "-" if r.recent_return is None else f"{r.recent_return:.3f}"
+        print(f"  seed {r.agent.seed}: {shown} ({r.episodes} episodes)")
+    for key, value in first.agent.learn_info.items():
+        print(f"  {key}: {value}")
+    print(f"Checkpoints and progress.csv in {Path(args.out) / 'seed-N'}")
     return 0
 
 
@@ -316,6 +387,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--num-envs", type=int, default=1, help="collect with N envs side by side")
     p.add_argument("--save-every", type=int, metavar="N", help="checkpoint every N steps")
     p.add_argument("--resume", metavar="DIR", help="continue training a checkpoint")
+    p.add_argument(
+        "--seeds",
+        type=int,
+        default=1,
+        metavar="N",
+        help="train N independent seeds (in parallel where the agent can) into OUT/seed-K "
+        "and report the mean and std across them",
+    )
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
     p.add_argument("--json", action="store_true", help="print a JSON summary, no progress bar")
     p.add_argument("--quiet", action="store_true", help="no progress output")

@@ -218,6 +218,93 @@ def train(
             env_kwargs=env_kwargs,
             num_envs=num_envs,
         )
+    budget = _budget(agent, env_id, steps, preset_steps, save_every)
+    callbacks, counter = _run_callbacks(out, budget, save_every)
+    started = time.perf_counter()
+    try:
+        agent.learn(env, budget, callback=callbacks, progress=progress)
+    finally:
+        env.close()
+    save_checkpoint(agent, out)
+    return _result(agent, out, counter, time.perf_counter() - started)
+
+
+def train_seeds(
+    name: str,
+    env_id: str,
+    *,
+    out: str | Path,
+    seeds: int,
+    steps: int | None = None,
+    seed: int = 0,
+    device: str = "auto",
+    overrides: Mapping[str, Any] | None = None,
+    config_file: str | Path | None = None,
+    env_kwargs: Mapping[str, Any] | None = None,
+    num_envs: int = 1,
+    save_every: int | None = None,
+) -> list[TrainResult]:
+    """Trains ``seeds`` independent agents with seeds ``seed, seed + 1, ...`` on one env.
+
+    Each run goes to ``out/seed-K`` (checkpoint and ``progress.csv``). The agent class's
+    :meth:`~arena.agent.Agent.learn_seeds` trains them, side by side where the family can.
+    The other arguments are those of :func:`train`.
+
+    Raises:
+        ArenaError: Any user mistake, before training starts.
+    """
+    out = Path(out)
+    if seeds < 1:
+        raise ArenaError(f"--seeds must be at least 1, got {seeds}.")
+    dirs = [out / f"seed-{seed + i}" for i in range(seeds)]
+    taken = [str(d) for d in dirs if (d / MANIFEST).exists()]
+    if taken:
+        raise ArenaError(f"{', '.join(taken)} already hold checkpoints; pick another --out.")
+    first, env, preset_steps = build_agent(
+        name,
+        env_id,
+        seed=seed,
+        device=device,
+        overrides=overrides,
+        config_file=config_file,
+        env_kwargs=env_kwargs,
+        num_envs=num_envs,
+    )
+    cls = type(first)
+    agents = [first]
+    for i in range(1, seeds):
+        agent = cls(
+            first.observation_space,
+            first.action_space,
+            config=first.config,
+            seed=seed + i,
+            device=device,
+        )
+        agent.env_kwargs = dict(first.env_kwargs)
+        agents.append(agent)
+    budget = _budget(first, env_id, steps, preset_steps, save_every)
+    runs = [_run_callbacks(d, budget, save_every) for d in dirs]
+    started = time.perf_counter()
+    try:
+        cls.learn_seeds(agents, env, budget, [callbacks for callbacks, _ in runs])
+    finally:
+        env.close()
+    seconds = time.perf_counter() - started
+    for agent, d in zip(agents, dirs, strict=True):
+        save_checkpoint(agent, d)
+    return [
+        _result(agent, d, counter, seconds)
+        for agent, d, (_, counter) in zip(agents, dirs, runs, strict=True)
+    ]
+
+
+def _budget(
+    agent: Agent,
+    env_id: str,
+    steps: int | None,
+    preset_steps: int | None,
+    save_every: int | None,
+) -> int:
     budget = steps if steps is not None else preset_steps
     if budget is None:
         raise ArenaError(f"{agent.name} ships no preset budget for {env_id}; pass --steps N.")
@@ -225,6 +312,10 @@ def train(
         raise ArenaError(f"--steps must be >= 0, got {budget}.")
     if save_every is not None and save_every < 1:
         raise ArenaError(f"--save-every must be at least 1, got {save_every}.")
+    return budget
+
+
+def _run_callbacks(out: Path, budget: int, save_every: int | None) -> tuple[CallbackList, _Counter]:
     out.mkdir(parents=True, exist_ok=True)
     counter = _Counter()
     callbacks = [
@@ -232,12 +323,10 @@ def train(
         PeriodicCheckpoint(out, save_every or max(budget // 10, 1)),
         counter,
     ]
-    started = time.perf_counter()
-    try:
-        agent.learn(env, budget, callback=CallbackList(callbacks), progress=progress)
-    finally:
-        env.close()
-    save_checkpoint(agent, out)
+    return CallbackList(callbacks), counter
+
+
+def _result(agent: Agent, out: Path, counter: _Counter, seconds: float) -> TrainResult:
     recent = counter.returns[-100:]
     return TrainResult(
         agent=agent,
@@ -245,5 +334,5 @@ def train(
         steps=agent.num_timesteps,
         episodes=len(counter.returns),
         recent_return=sum(recent) / len(recent) if recent else None,
-        seconds=time.perf_counter() - started,
+        seconds=seconds,
     )

@@ -1,0 +1,368 @@
+"""Tabular TD agents: Q-learning, SARSA and Expected SARSA, with numba-compiled loops.
+
+On an env that carries its tabular model (Gymnasium's toy-text envs, ``arena/Chain-v0``), the
+whole learning loop runs in one compiled kernel on the model's exact dynamics; on any other env
+with discrete spaces, a Python loop steps the real env and a compiled kernel does each update.
+This module stays light: numba and the kernels are imported only when an agent learns.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+
+from arena.agent import Agent
+from arena.callbacks import Callback, CallbackList, Episode, episode_metrics
+from arena.config import require
+
+if TYPE_CHECKING:
+    from agents.tabular_model import TabularModel
+
+MAX_TABLE = 2**27
+"""The most Q-table entries (states x actions) an agent builds: one GiB of float64."""
+CHUNK = 100_000
+"""Steps per call of the compiled loop; the callbacks run between calls."""
+
+
+@dataclass(frozen=True)
+class TabularConfig:
+    """Hyperparameters of the tabular TD agents."""
+
+    alpha: float = 0.1
+    """The learning rate (step size) at the start."""
+    alpha_end: float | None = None
+    """The learning rate after alpha_decay_steps steps, reached linearly; None keeps alpha."""
+    alpha_decay_steps: int = 100_000
+    """Steps over which the learning rate goes from alpha to alpha_end."""
+    gamma: float = 0.99
+    """The discount factor."""
+    epsilon_start: float = 1.0
+    """The exploration rate of the epsilon-greedy behaviour at the start."""
+    epsilon_end: float = 0.05
+    """The exploration rate after epsilon_decay_steps steps, reached linearly."""
+    epsilon_decay_steps: int = 100_000
+    """Steps over which epsilon goes from epsilon_start to epsilon_end."""
+    initial_q: float = 0.0
+    """The initial value of every Q-table entry (optimistic values drive exploration)."""
+    fast_path: bool = True
+    """Learn in one compiled loop on the env's tabular model if it has one; False: step the env."""
+
+    def __post_init__(self) -> None:
+        require(0.0 < self.alpha <= 1.0, f"alpha must be in (0, 1], got {self.alpha}")
+        require(
+            self.alpha_end is None or 0.0 < self.alpha_end <= 1.0,
+            f"alpha_end must be in (0, 1] or None, got {self.alpha_end}",
+        )
+        require(0.0 <= self.gamma <= 1.0, f"gamma must be in [0, 1], got {self.gamma}")
+        for name in ("epsilon_start", "epsilon_end"):
+            value = getattr(self, name)
+            require(0.0 <= value <= 1.0, f"{name} must be in [0, 1], got {value}")
+        for name in ("alpha_decay_steps", "epsilon_decay_steps"):
+            value = getattr(self, name)
+            require(value >= 0, f"{name} must be >= 0, got {value}")
+        require(math.isfinite(self.initial_q), f"initial_q must be finite, got {self.initial_q}")
+
+    def hyperparameters(self) -> np.ndarray:
+        """The schedules and gamma as the kernels' float64 array (see ``tabular_kernels``)."""
+        alpha_end = self.alpha if self.alpha_end is None else self.alpha_end
+        return np.array(
+            [
+                self.alpha,
+                alpha_end,
+                self.alpha_decay_steps,
+                self.gamma,
+                self.epsilon_start,
+                self.epsilon_end,
+                self.epsilon_decay_steps,
+            ],
+            dtype=np.float64,
+        )
+
+
+class TabularAgent(Agent):
+    """A Q-table learned by temporal differences on discrete spaces; subclasses set the target.
+
+    Observations may be Discrete, a Tuple of Discretes or MultiDiscrete: they are flattened to
+    one state index. Exploration is epsilon-greedy from a seeded generator, so the same seed
+    gives a bit-identical Q-table.
+    """
+
+    Config: ClassVar[type] = TabularConfig
+    kind: ClassVar[int] = 0
+    """Which TD target, as numbered in ``tabular_kernels``."""
+
+    def __init__(
+        self, observation_space: spaces.Space, action_space: spaces.Space, **kwargs: Any
+    ) -> None:
+        super().__init__(observation_space, action_space, **kwargs)
+        self._starts, self._strides, n_states = _layout(observation_space)
+        self._discrete = isinstance(observation_space, spaces.Discrete)
+        self.n_actions = int(action_space.n)
+        self.q_SA = np.full((n_states, self.n_actions), self.config.initial_q, dtype=np.float64)
+
+    @classmethod
+    def check_spaces(cls, observation_space: spaces.Space, action_space: spaces.Space) -> None:
+        if not isinstance(action_space, spaces.Discrete):
+            raise cls.incompatible("a Discrete action space", action_space)
+        needs = "a Discrete observation space (or a Tuple of Discretes, or MultiDiscrete)"
+        try:
+            _, _, n_states = _layout(observation_space)
+        except TypeError:
+            raise cls.incompatible(needs, observation_space) from None
+        if n_states * int(action_space.n) > MAX_TABLE:
+            raise cls.incompatible(
+                f"{needs} with at most {MAX_TABLE:,} states x actions", observation_space
+            )
+
+    def index(self, observation: Any) -> int:
+        """The observation's row in the Q-table."""
+        if self._discrete:
+            return int(observation) - self._starts[0]
+        parts = np.ravel(observation) if isinstance(observation, np.ndarray) else observation
+        return sum(
+            (int(o) - start) * stride
+            for o, start, stride in zip(parts, self._starts, self._strides, strict=True)
+        )
+
+    def epsilon(self) -> float:
+        """The exploration rate at the current step count."""
+        c = self.config
+        return _linear(c.epsilon_start, c.epsilon_end, c.epsilon_decay_steps, self.num_timesteps)
+
+    def act(self, observation: Any, explore: bool = False) -> int:
+        """The greedy action (the first best one), or an epsilon-greedy one with ``explore``."""
+        if explore and self.np_random.random() < self.epsilon():
+            action = int(self.np_random.integers(self.n_actions))
+        else:
+            action = int(np.argmax(self.q_SA[self.index(observation)]))
+        return action + int(self.action_space.start)
+
+    def state(self) -> dict[str, np.ndarray]:
+        return {"q": self.q_SA}
+
+    def load_state(self, arrays: dict[str, Any], extra: dict[str, Any]) -> None:
+        q = np.asarray(arrays["q"], dtype=np.float64)
+        if q.shape != self.q_SA.shape:
+            raise ValueError(f"its Q-table has shape {q.shape}, the spaces need {self.q_SA.shape}")
+        self.q_SA = q.copy()
+
+    def _learn(self, env: gym.Env, steps: int, callback: Callback) -> None:
+        model, reason = self._model(env)
+        if model is None:
+            self.learn_info = {"path": "generic", "why": reason}
+            self._learn_generic(env, steps, callback)
+        else:
+            self.learn_info = {"path": "compiled model"}
+            self._learn_model(model, steps, callback)
+
+    def _model(self, env: gym.Env) -> tuple[TabularModel | None, str]:
+        if not self.config.fast_path:
+            return None, "fast_path is off"
+        from agents.tabular_model import find_model
+
+        return find_model(env)
+
+    def _rng(self) -> np.ndarray:
+        return np.array([self.np_random.integers(2**63)], dtype=np.uint64)
+
+    def _learn_model(self, model: TabularModel, steps: int, callback: Callback) -> None:
+        """The fast path: the compiled loop on the model, in chunks with callbacks between."""
+        from agents import tabular_kernels as k
+
+        hp = self.config.hyperparameters()
+        carry, ret, rng = np.zeros(4, np.int64), np.zeros(1), self._rng()
+        ep_step, ep_return, ep_length = _episode_buffers(min(steps, CHUNK))
+        done = 0
+        while done < steps:
+            n = min(CHUNK, steps - done)
+            episodes = k.run_chunk(
+                self.q_SA, *model.arrays(), self.kind, hp, self.num_timesteps, n,
+                carry, ret, rng, ep_step, ep_return, ep_length,
+            )  # fmt: skip
+            _report(callback, episodes, ep_step, ep_return, ep_length)
+            self.num_timesteps += n
+            done += n
+            if not callback.on_step(self.num_timesteps):
+                return
+
+    def _learn_generic(self, env: gym.Env, steps: int, callback: Callback) -> None:
+        """The generic path: step the real env in Python; a compiled kernel does each update.
+
+        The loop is written flat (schedules and episode sums inline): it must cost little next
+        to ``env.step`` itself.
+        """
+        from agents.tabular_kernels import choose, td_update
+
+        c = self.config
+        q_SA, kind, gamma, rng = self.q_SA, self.kind, c.gamma, self._rng()
+        alpha_end = c.alpha if c.alpha_end is None else c.alpha_end
+        alpha_steps, eps_steps = c.alpha_decay_steps, c.epsilon_decay_steps
+        alpha_slope = (alpha_end - c.alpha) / alpha_steps if alpha_steps else 0.0
+        eps_slope = (c.epsilon_end - c.epsilon_start) / eps_steps if eps_steps else 0.0
+        offset = int(self._starts[0]) if self._discrete else None
+        index = self.index
+        start = int(self.action_space.start)
+        observation, _ = env.reset(seed=self.env_seed())
+        self.reset()
+        s = int(observation) - offset if offset is not None else index(observation)
+        a = choose(q_SA, s, self.epsilon(), rng)
+        ret, length = 0.0, 0
+        for t in range(self.num_timesteps, self.num_timesteps + steps):
+            observation, reward, terminated, truncated, info = env.step(a + start)
+            s2 = int(observation) - offset if offset is not None else index(observation)
+            alpha = c.alpha + alpha_slope * t if t < alpha_steps else alpha_end
+            eps = c.epsilon_start + eps_slope * (t + 1) if t + 1 < eps_steps else c.epsilon_end
+            a = td_update(
+                q_SA, kind, s, a, float(reward), s2, bool(terminated), alpha, gamma, eps, rng
+            )
+            self.num_timesteps = t + 1
+            s = s2
+            ret += float(reward)
+            length += 1
+            if terminated or truncated:
+                callback.on_episode(Episode(t + 1, ret, length, episode_metrics(info)))
+                ret, length = 0.0, 0
+                observation, _ = env.reset()
+                self.reset()
+                s = int(observation) - offset if offset is not None else index(observation)
+                a = choose(q_SA, s, eps, rng)
+                if not callback.on_step(t + 1):
+                    return
+        callback.on_step(self.num_timesteps)
+
+    @classmethod
+    def _learn_seeds(
+        cls,
+        agents: Sequence[Agent],
+        env: gym.Env,
+        steps: int,
+        callbacks: Sequence[Callback],
+    ) -> None:
+        """Trains the seeds side by side in one ``prange`` kernel when the env has a model."""
+        model, _ = agents[0]._model(env)
+        if model is None or len(agents) == 1:
+            super()._learn_seeds(agents, env, steps, callbacks)
+            return
+        from agents import tabular_kernels as k
+
+        n = len(agents)
+        q_NSA = np.stack([agent.q_SA for agent in agents])
+        for i, agent in enumerate(agents):
+            agent.q_SA = q_NSA[i]  # a view: periodic checkpoints see the table as it learns
+            agent.learn_info = {"path": "compiled model, seeds in parallel"}
+        hp = agents[0].config.hyperparameters()
+        carry_NC, ret_N1 = np.zeros((n, 4), np.int64), np.zeros((n, 1))
+        rng_N1 = np.stack([agent._rng() for agent in agents])
+        ep_step, ep_return, ep_length = _episode_buffers(min(steps, CHUNK), n)
+        episodes_N = np.zeros(n, np.int64)
+        left_N = np.full(n, steps, np.int64)
+        while left_N.any():
+            chunk_N = np.minimum(left_N, CHUNK)
+            step0_N = np.array([agent.num_timesteps for agent in agents], np.int64)
+            k.run_chunk_seeds(
+                q_NSA, *model.arrays(), cls.kind, hp, step0_N, chunk_N,
+                carry_NC, ret_N1, rng_N1, ep_step, ep_return, ep_length, episodes_N,
+            )  # fmt: skip
+            for i, (agent, callback) in enumerate(zip(agents, callbacks, strict=True)):
+                if chunk_N[i] == 0:
+                    continue
+                _report(callback, episodes_N[i], ep_step[i], ep_return[i], ep_length[i])
+                agent.num_timesteps += int(chunk_N[i])
+                left_N[i] -= chunk_N[i]
+                if not callback.on_step(agent.num_timesteps):
+                    left_N[i] = 0
+        for agent in agents:
+            agent.q_SA = agent.q_SA.copy()
+
+
+class QLearning(TabularAgent):
+    """Tabular Q-learning (off-policy TD control), compiled with numba; seeds run in parallel.
+
+    The target is ``r + gamma * max_a Q(s', a)``; a terminal ``s'`` bootstraps nothing, a
+    truncated one does. On envs that carry their tabular model (toy-text, ``arena/Chain-v0``),
+    the whole loop runs compiled on the model's dynamics; elsewhere it steps the real env.
+    """
+
+    kind: ClassVar[int] = 0
+    presets: ClassVar[str | None] = "q_learning_presets.toml"
+
+
+class Sarsa(TabularAgent):
+    """Tabular SARSA (on-policy TD control), compiled with numba; seeds run in parallel.
+
+    The target is ``r + gamma * Q(s', a')`` with ``a'`` the epsilon-greedy action the behaviour
+    then takes; a terminal ``s'`` bootstraps nothing, a truncated one does.
+    """
+
+    kind: ClassVar[int] = 1
+    presets: ClassVar[str | None] = "sarsa_presets.toml"
+
+
+class ExpectedSarsa(TabularAgent):
+    """Tabular Expected SARSA, compiled with numba; seeds run in parallel.
+
+    The target is ``r + gamma * E[Q(s', A)]`` with ``A`` drawn from the epsilon-greedy policy;
+    a terminal ``s'`` bootstraps nothing, a truncated one does.
+    """
+
+    kind: ClassVar[int] = 2
+    presets: ClassVar[str | None] = "sarsa_presets.toml"
+
+
+def _episode_buffers(size: int, *leading: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Room for the step, return and length of ``size`` episodes (per seed, with ``leading``)."""
+    shape = (*leading, size)
+    return np.zeros(shape, np.int64), np.zeros(shape), np.zeros(shape, np.int64)
+
+
+def _report(
+    callback: Callback, count: int, step: np.ndarray, ret: np.ndarray, length: np.ndarray
+) -> None:
+    """Passes the episodes a compiled chunk finished to ``callback``, if it wants them."""
+    if not _wants_episodes(callback):
+        return
+    for i in range(int(count)):
+        callback.on_episode(Episode(int(step[i]), float(ret[i]), int(length[i])))
+
+
+def _wants_episodes(callback: Callback) -> bool:
+    """Whether any callback overrides ``on_episode``: building millions of unseen episode
+    records would cost more than the compiled loop itself."""
+    if isinstance(callback, CallbackList):
+        return any(_wants_episodes(c) for c in callback.callbacks)
+    return type(callback).on_episode is not Callback.on_episode
+
+
+def _linear(start: float, end: float, steps: int, t: int) -> float:
+    """The kernels' ``linear`` schedule, in Python (cheaper than a compiled call per step)."""
+    if t >= steps:
+        return end
+    return start + (end - start) / steps * t
+
+
+def _layout(space: spaces.Space) -> tuple[list[int], list[int], int]:
+    """The starts and strides that flatten an observation to a state index, and the count.
+
+    Raises:
+        TypeError: The space is not Discrete, a Tuple of Discretes, or MultiDiscrete.
+    """
+    if isinstance(space, spaces.Discrete):
+        starts, sizes = [int(space.start)], [int(space.n)]
+    elif isinstance(space, spaces.Tuple) and space.spaces:
+        if not all(isinstance(s, spaces.Discrete) for s in space.spaces):
+            raise TypeError("a Tuple of other spaces than Discrete")
+        starts = [int(s.start) for s in space.spaces]
+        sizes = [int(s.n) for s in space.spaces]
+    elif isinstance(space, spaces.MultiDiscrete):
+        starts = [int(v) for v in np.ravel(space.start)]
+        sizes = [int(v) for v in np.ravel(space.nvec)]
+    else:
+        raise TypeError(f"{type(space).__name__} is not discrete")
+    strides = [math.prod(sizes[i + 1 :]) for i in range(len(sizes))]
+    return starts, strides, math.prod(sizes)

