@@ -90,7 +90,8 @@ class TabularAgent(Agent):
 
     Observations may be Discrete, a Tuple of Discretes or MultiDiscrete: they are flattened to
     one state index. Exploration is epsilon-greedy from a seeded generator, so the same seed
-    gives a bit-identical Q-table.
+    gives a bit-identical Q-table. After learning on a model, ``learn_info["greedy_return"]`` is
+    the greedy policy's exact expected return on it (no episodes sampled).
     """
 
     Config: ClassVar[type] = TabularConfig
@@ -158,8 +159,8 @@ class TabularAgent(Agent):
             self.learn_info = {"path": "generic", "why": reason}
             self._learn_generic(env, steps, callback)
         else:
-            self.learn_info = {"path": "compiled model"}
             self._learn_model(model, steps, callback)
+            self.learn_info = {"path": "compiled model", **self._greedy_return(model)}
 
     def _model(self, env: gym.Env) -> tuple[TabularModel | None, str]:
         if not self.config.fast_path:
@@ -167,6 +168,11 @@ class TabularAgent(Agent):
         from agents.tabular_model import find_model
 
         return find_model(env)
+
+    def _greedy_return(self, model: TabularModel) -> dict[str, float]:
+        from agents.tabular_model import greedy_return
+
+        return {"greedy_return": round(greedy_return(model, self.q_SA), 6)}
 
     def _rng(self) -> np.ndarray:
         return np.array([self.np_random.integers(2**63)], dtype=np.uint64)
@@ -255,7 +261,6 @@ class TabularAgent(Agent):
         q_NSA = np.stack([agent.q_SA for agent in agents])
         for i, agent in enumerate(agents):
             agent.q_SA = q_NSA[i]  # a view: periodic checkpoints see the table as it learns
-            agent.learn_info = {"path": "compiled model, seeds in parallel"}
         hp = agents[0].config.hyperparameters()
         carry_NC, ret_N1 = np.zeros((n, 4), np.int64), np.zeros((n, 1))
         rng_N1 = np.stack([agent._rng() for agent in agents])
@@ -279,6 +284,8 @@ class TabularAgent(Agent):
                     left_N[i] = 0
         for agent in agents:
             agent.q_SA = agent.q_SA.copy()
+            path = {"path": "compiled model, seeds in parallel"}
+            agent.learn_info = {**path, **agent._greedy_return(model)}
 
 
 class QLearning(TabularAgent):

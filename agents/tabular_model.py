@@ -54,6 +54,26 @@ class TabularModel:
         )
 
 
+def greedy_return(model: TabularModel, q_SA: np.ndarray, horizon: int = 1000) -> float:
+    """The exact expected return of ``q_SA``'s greedy policy (``np.argmax``, as ``act`` plays).
+
+    It is averaged over the start states, within the model's step limit, or ``horizon`` steps
+    when it has none. No episodes are sampled, so it carries no sampling error.
+    """
+    n_states = q_SA.shape[0]
+    rows = np.arange(n_states)
+    policy = q_SA.argmax(axis=1)
+    cdf = model.cdf_SAK[rows, policy]
+    prob = np.diff(cdf, axis=1, prepend=0.0)
+    nxt = model.next_SAK[rows, policy]
+    reward = model.reward_SAK[rows, policy]
+    going = ~model.term_SAK[rows, policy]
+    value = np.zeros(n_states)
+    for _ in range(model.max_t or horizon):
+        value = (prob * (reward + going * value[nxt])).sum(axis=1)
+    return float(np.diff(model.init_cdf_S, prepend=0.0) @ value)
+
+
 def find_model(env: gym.Env) -> tuple[TabularModel | None, str]:
     """Converts ``env``'s tabular model, or says why the env must be stepped instead.
 

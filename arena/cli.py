@@ -185,11 +185,21 @@ def _train_seeds(args: argparse.Namespace) -> int:
         num_envs=args.num_envs,
         save_every=args.save_every,
     )
-    recent = [r.recent_return for r in results if r.recent_return is not None]
-    spread = (
-        {"mean": statistics.fmean(recent), "std": statistics.pstdev(recent)} if recent else None
-    )
+
+    def spread(values: list[Any]) -> dict[str, float] | None:
+        numbers = [v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)]
+        if not numbers or len(numbers) < len(values):
+            return None
+        return {"mean": statistics.fmean(numbers), "std": statistics.pstdev(numbers)}
+
     first = results[0]
+    recent = spread([r.recent_return for r in results])
+    # The seeds' numeric learn_info values (a final score, say) are summarized the same way.
+    infos = {
+        key: spread([r.agent.learn_info.get(key) for r in results])
+        for key in first.agent.learn_info
+    }
+    infos = {key: value for key, value in infos.items() if value is not None}
     summary = {
         "agent": first.agent.name,
         "env": first.agent.env_id,
@@ -205,7 +215,8 @@ def _train_seeds(args: argparse.Namespace) -> int:
             }
             for r in results
         ],
-        "recent_mean_return": spread,
+        "recent_mean_return": recent,
+        "learn_info": infos,
         "seconds": round(first.seconds, 2),
     }
     if args.json:
@@ -216,16 +227,20 @@ def _train_seeds(args: argparse.Namespace) -> int:
         f"({args.seed}..{args.seed + len(results) - 1}) to {first.steps} steps each "
         f"in {first.seconds:.1f}s."
     )
-    if spread is not None:
+    if recent is not None:
         print(
-            f"  mean return of each seed's last 100 episodes: {spread['mean']:.3f} "
-            f"+- {spread['std']:.3f} (mean +- std across seeds)"
+            f"  mean return of each seed's last 100 episodes: {recent['mean']:.3f} "
+            f"+- {recent['std']:.3f} (mean +- std across seeds)"
         )
+    for key, value in infos.items():
+        print(f"  {key}: {value['mean']:.4g} +- {value['std']:.4g} (mean +- std across seeds)")
     for r in results:
         shown = "-" if r.recent_return is None else f"{r.recent_return:.3f}"
-        print(f"  seed {r.agent.seed}: {shown} ({r.episodes} episodes)")
+        extra = "".join(f", {key} {r.agent.learn_info[key]:.4g}" for key in infos)
+        print(f"  seed {r.agent.seed}: {shown} ({r.episodes} episodes{extra})")
     for key, value in first.agent.learn_info.items():
-        print(f"  {key}: {value}")
+        if key not in infos:
+            print(f"  {key}: {value}")
     print(f"Checkpoints and progress.csv in {Path(args.out) / 'seed-N'}")
     return 0
 

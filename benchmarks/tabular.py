@@ -18,8 +18,16 @@ It measures, side by side on Gymnasium's Taxi-v4:
 5. 8 seeds in one ``prange`` kernel against 8 seeds one after another.
 
 Wall times depend on the machine's load; both sides of each ratio run in this same process (or
-back to back), and CPU-time ratios are printed beside the wall-time ones. Measured here (2 shared
-cores, other work running) on 2026-11-22: see the report of issue 3.
+back to back), and CPU-time ratios are printed beside the wall-time ones. Measured here on
+2026-11-22, on 2 cores shared with other work (load average about 16):
+
+- textbook loop 8,851 steps/s; fast path 4.0M steps/s wall, 10.7M per CPU second:
+  448x wall, 473x CPU (>= 100x met; >= 10M updates/s met in CPU time, not in wall time here);
+- Taxi target from a cold start: 15.6s including process start and compilation, greedy 7.944
+  over 10,000 episodes (the textbook loop: 56.5s for the same budget, greedy 7.944);
+- start-up with an empty cache: 12.9s for the first process, 4.0s for the second;
+- generic path: 1.24x a bare env.step loop on Taxi-v4, 1.19x on Blackjack-v1 (<= 1.5x met);
+- 8 seeds: 1.07s in one prange kernel, 1.20s one after another (the cores were busy).
 """
 
 from __future__ import annotations

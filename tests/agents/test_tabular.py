@@ -231,6 +231,8 @@ def test_both_paths_reach_the_same_quality_on_frozenlake():
         )
         agent.learn(env, 100_000, progress=False)
         values[fast_path] = greedy_value(env, agent.q_SA)
+        if fast_path:  # the exact score the fast path reports
+            assert agent.learn_info["greedy_return"] == pytest.approx(values[True], abs=1e-6)
     # 0.740 is the best stationary policy's success within the 100-step limit.
     assert values[True] >= 0.73 and values[False] >= 0.73, values
 
@@ -309,6 +311,7 @@ def test_cli_seeds_and_evaluate(tmp_path):
     summary = json.loads(done.stdout)
     assert [s["seed"] for s in summary["seeds"]] == [0, 1, 2]
     assert set(summary["recent_mean_return"]) == {"mean", "std"}
+    assert summary["learn_info"]["greedy_return"]["mean"] > 0.7  # 0.740 at best
     assert all((out / f"seed-{k}" / "manifest.json").is_file() for k in range(3))
     evaluate = [ARENA, "evaluate", "--checkpoint", out / "seed-1", "--episodes", "200", "--json"]
     report = json.loads(subprocess.run(evaluate, capture_output=True, text=True).stdout)
