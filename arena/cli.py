@@ -298,7 +298,13 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     window = Window(f"arena: {agent.name} on {env_id_of(env)}") if args.render == "human" else None
     tap = FrameTap(env, window=window, keep=record is not None) if render else env
     try:
-        report = evaluate(agent, tap, episodes=args.episodes, seed=args.seed)
+        report = evaluate(
+            agent,
+            tap,
+            episodes=args.episodes,
+            seed=args.seed,
+            max_episode_steps=args.max_episode_steps,
+        )
     except WindowClosed:
         print("Window closed; evaluation stopped.", file=sys.stderr)
         return 0
@@ -421,6 +427,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--checkpoint", metavar="DIR", help="evaluate a saved agent")
     p.add_argument("--episodes", type=int, default=10)
+    p.add_argument(
+        "--max-episode-steps",
+        type=int,
+        metavar="N",
+        help="cut episodes after N steps (default: the env's limit, or 10000 without one)",
+    )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--set", action="append", metavar="KEY=VALUE", help="config of a fresh AGENT")
     p.add_argument("--env-kwargs", nargs="+", metavar="KEY=VALUE", help="arguments to gym.make")

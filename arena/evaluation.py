@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Any
 from arena.callbacks import episode_metrics
 from arena.errors import ArenaError
 
+DEFAULT_STEP_CAP = 10_000
+
 if TYPE_CHECKING:
     import gymnasium as gym
 
@@ -65,7 +67,12 @@ class EvalReport:
 
 
 def evaluate(
-    agent: Agent, env: gym.Env, episodes: int = 10, seed: int = 0, explore: bool = False
+    agent: Agent,
+    env: gym.Env,
+    episodes: int = 10,
+    seed: int = 0,
+    explore: bool = False,
+    max_episode_steps: int | None = None,
 ) -> EvalReport:
     """Plays ``episodes`` episodes and reports returns, lengths and the env's metrics.
 
@@ -78,6 +85,9 @@ def evaluate(
         episodes: How many episodes to play.
         seed: Seeds the env's first reset.
         explore: Act as in training instead of greedily.
+        max_episode_steps: Cut an episode after this many steps. None uses the env's own time
+            limit, or 10,000 steps for an env without one (CliffWalking-v1, say), so that a
+            policy that never reaches the goal still ends.
 
     Raises:
         ArenaError: ``episodes`` is below 1.
@@ -86,6 +96,11 @@ def evaluate(
     if episodes < 1:
         raise ArenaError(f"episodes must be at least 1, got {episodes}.")
     agent.check_env(env)
+    if max_episode_steps is None:
+        has_limit = env.spec is not None and env.spec.max_episode_steps is not None
+        max_episode_steps = None if has_limit else DEFAULT_STEP_CAP
+    elif max_episode_steps < 1:
+        raise ArenaError(f"max_episode_steps must be at least 1, got {max_episode_steps}.")
     returns: list[float] = []
     lengths: list[int] = []
     sums: dict[str, float] = {}
@@ -100,7 +115,7 @@ def evaluate(
             )
             total += float(reward)
             length += 1
-            done = terminated or truncated
+            done = terminated or truncated or length == max_episode_steps
         returns.append(total)
         lengths.append(length)
         for key, value in episode_metrics(info).items():

@@ -53,3 +53,13 @@ def test_vector_env_arguments_are_not_recorded_as_game_arguments():
     agent.remember_env(env)
     assert agent.env_id == "FrozenLake-v1"
     assert agent.env_kwargs == {"map_name": "8x8"}
+
+
+def test_an_env_without_a_time_limit_still_ends():
+    env = gym.make("CliffWalking-v1")
+    assert env.spec.max_episode_steps is None
+    agent = arena.make_agent("random", env, seed=0)
+    report = arena.evaluate(agent, env, episodes=2, seed=0, max_episode_steps=50)
+    assert max(report.lengths) <= 50
+    with pytest.raises(ArenaError, match="at least 1"):
+        arena.evaluate(agent, env, episodes=1, max_episode_steps=0)
