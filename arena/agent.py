@@ -202,10 +202,14 @@ class Agent(ABC):
             registered = gym.spec(spec.id).kwargs
         except gym.error.Error:
             registered = {}
+        vector_only = _MAKE_VEC_ARGS if isinstance(env, gym.vector.VectorEnv) else ()
         self.env_kwargs = {
             k: v
             for k, v in spec.kwargs.items()
-            if registered.get(k, _MISSING) != v and _is_json(v) and k != "render_mode"
+            if registered.get(k, _MISSING) != v
+            and _is_json(v)
+            and k != "render_mode"
+            and k not in vector_only
         }
 
     def env_seed(self) -> int:
@@ -214,6 +218,8 @@ class Agent(ABC):
 
 
 _MISSING = object()
+# gym.make_vec records its own arguments in the vector env's spec.kwargs; they are not the env's.
+_MAKE_VEC_ARGS = ("num_envs", "vectorization_mode", "vector_kwargs", "wrappers")
 
 
 def _env_id(env: gym.Env | VectorEnv) -> str | None:
