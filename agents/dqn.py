@@ -1,0 +1,372 @@
+"""DQN: deep Q-learning in PyTorch for Box observations and Discrete actions.
+
+This module stays light (no torch at import, so ``arena list`` starts fast): it holds the config,
+the agent and its env loop on the host. The network, the on-device replay buffer and the update
+step live in :mod:`agents.dqn_torch`, imported when an agent is built.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+
+from arena.agent import Agent
+from arena.callbacks import Callback, EpisodeTracker
+from arena.config import require
+from arena.errors import TrainingError
+
+if TYPE_CHECKING:
+    from gymnasium.vector import VectorEnv
+
+
+@dataclass(frozen=True)
+class DQNConfig:
+    """DQN's hyperparameters. Step counts are env steps, summed over a vector env's envs."""
+
+    learning_rate: float = 1e-3
+    """Adam's step size."""
+    learning_rate_decay_steps: int = 0
+    """The step at which the learning rate, decaying linearly, reaches learning_rate_final;
+    0 keeps it constant. Absolute, like the epsilon schedule."""
+    learning_rate_final: float = 0.0
+    """The learning rate from learning_rate_decay_steps on (when that is not 0)."""
+    buffer_size: int = 100_000
+    """How many transitions the replay buffer keeps."""
+    learning_starts: int = 1_000
+    """Env steps before the first update."""
+    batch_size: int = 128
+    """Transitions per gradient step."""
+    gamma: float = 0.99
+    """The discount factor."""
+    train_freq: int = 4
+    """Env steps between update rounds."""
+    gradient_steps: int = 1
+    """Gradient steps per update round."""
+    target_update_interval: int = 1_000
+    """Env steps between target-network updates."""
+    tau: float = 1.0
+    """Target update rate: 1 copies the online network (hard update), less is Polyak averaging."""
+    double_q: bool = True
+    """Double DQN: the online network picks the next action, the target network scores it."""
+    dueling: bool = False
+    """Dueling heads: Q = V + A - mean(A)."""
+    n_step: int = 1
+    """Bootstrap from the observation n steps ahead (n-step returns)."""
+    prioritized: bool = False
+    """Prioritized replay: sample transitions in proportion to |TD error| ** priority_alpha."""
+    priority_alpha: float = 0.6
+    """How strongly priorities skew sampling (0 is uniform)."""
+    priority_beta: float = 0.4
+    """The importance-sampling exponent at step 0; it grows linearly to 1."""
+    priority_beta_steps: int = 100_000
+    """The step at which the importance-sampling exponent reaches 1."""
+    hidden: tuple[int, ...] = (64, 64)
+    """Hidden layer sizes of the Q-network."""
+    max_grad_norm: float = 10.0
+    """Gradients are clipped to this global norm."""
+    exploration_initial_eps: float = 1.0
+    """Epsilon (the random-action probability) at step 0."""
+    exploration_final_eps: float = 0.05
+    """Epsilon from exploration_steps on."""
+    exploration_steps: int = 10_000
+    """The step at which epsilon reaches its final value; absolute, so --resume continues it."""
+    torch_threads: int = 1
+    """CPU threads torch uses while learning (small networks run fastest on 1); 0 leaves it."""
+
+    def __post_init__(self) -> None:
+        require(self.learning_rate > 0, f"learning_rate must be > 0, got {self.learning_rate}")
+        require(
+            self.learning_rate_decay_steps >= 0,
+            f"learning_rate_decay_steps must be >= 0, got {self.learning_rate_decay_steps}",
+        )
+        require(
+            self.learning_rate_final >= 0,
+            f"learning_rate_final must be >= 0, got {self.learning_rate_final}",
+        )
+        require(self.buffer_size >= 1, f"buffer_size must be >= 1, got {self.buffer_size}")
+        require(
+            self.learning_starts >= 0, f"learning_starts must be >= 0, got {self.learning_starts}"
+        )
+        require(self.batch_size >= 1, f"batch_size must be >= 1, got {self.batch_size}")
+        require(0.0 <= self.gamma <= 1.0, f"gamma must be in [0, 1], got {self.gamma}")
+        require(self.train_freq >= 1, f"train_freq must be >= 1, got {self.train_freq}")
+        require(self.gradient_steps >= 1, f"gradient_steps must be >= 1, got {self.gradient_steps}")
+        require(
+            self.target_update_interval >= 1,
+            f"target_update_interval must be >= 1, got {self.target_update_interval}",
+        )
+        require(0.0 < self.tau <= 1.0, f"tau must be in (0, 1], got {self.tau}")
+        require(self.n_step >= 1, f"n_step must be >= 1, got {self.n_step}")
+        require(self.priority_alpha >= 0, f"priority_alpha must be >= 0, got {self.priority_alpha}")
+        require(
+            0.0 <= self.priority_beta <= 1.0,
+            f"priority_beta must be in [0, 1], got {self.priority_beta}",
+        )
+        require(
+            self.priority_beta_steps >= 0,
+            f"priority_beta_steps must be >= 0, got {self.priority_beta_steps}",
+        )
+        require(
+            len(self.hidden) >= 1 and all(h >= 1 for h in self.hidden),
+            f"hidden must list one or more sizes >= 1, got {self.hidden}",
+        )
+        require(self.max_grad_norm > 0, f"max_grad_norm must be > 0, got {self.max_grad_norm}")
+        for name in ("exploration_initial_eps", "exploration_final_eps"):
+            value = getattr(self, name)
+            require(0.0 <= value <= 1.0, f"{name} must be in [0, 1], got {value}")
+        require(
+            self.exploration_steps >= 0,
+            f"exploration_steps must be >= 0, got {self.exploration_steps}",
+        )
+        require(self.torch_threads >= 0, f"torch_threads must be >= 0, got {self.torch_threads}")
+
+
+class DQN(Agent):
+    """Deep Q-network (PyTorch): Double DQN, dueling heads, n-step and prioritized replay.
+
+    For a Box observation space (flattened) and a Discrete action space. A target network
+    (hard or Polyak updates), a Huber loss, gradient-norm clipping and a linear epsilon schedule
+    in absolute env steps, so ``--resume`` continues it. The replay buffer is one preallocated
+    tensor on the agent's device; on CUDA each update stays on the GPU. Learns on a Gymnasium
+    vector env too (``--num-envs N``, next-step autoreset). A checkpoint holds the online and
+    target networks and the optimizer, not the replay buffer: a resumed run refills it.
+    """
+
+    Config = DQNConfig
+    presets = "dqn_presets.toml"
+    supports_vector_env = True
+
+    def __init__(
+        self, observation_space: spaces.Space, action_space: spaces.Space, **kwargs: Any
+    ) -> None:
+        super().__init__(observation_space, action_space, **kwargs)
+        import torch
+
+        from agents import dqn_torch
+        from arena.torch_utils import resolve_device
+
+        cfg = self.config
+        self.torch_device = resolve_device(self.device)
+        self.obs_dim = int(np.prod(observation_space.shape))
+        self.num_actions = int(action_space.n)
+        self.action_start = int(action_space.start)
+        init = torch.Generator().manual_seed(int(self.np_random.integers(2**63 - 1)))
+        online, target = (
+            dqn_torch.build_network(
+                self.obs_dim, self.num_actions, cfg.hidden, cfg.dueling, self.torch_device, init
+            )
+            for _ in range(2)
+        )
+        target.load_state_dict(online.state_dict())
+        self.learner = dqn_torch.Learner(online, target, cfg)
+        self.policy = dqn_torch.HostPolicy(online)
+        self.generator = torch.Generator(self.torch_device).manual_seed(
+            int(self.np_random.integers(2**63 - 1))
+        )
+        self.buffer: dqn_torch.ReplayBuffer | None = None
+
+    @classmethod
+    def check_spaces(cls, observation_space: spaces.Space, action_space: spaces.Space) -> None:
+        if not isinstance(observation_space, spaces.Box):
+            raise cls.incompatible("a Box observation space", observation_space)
+        if not isinstance(action_space, spaces.Discrete):
+            raise cls.incompatible("a Discrete action space", action_space)
+
+    def epsilon(self) -> float:
+        """The exploration rate at the current step count."""
+        cfg = self.config
+        return _linear(
+            cfg.exploration_initial_eps,
+            cfg.exploration_final_eps,
+            self.num_timesteps,
+            cfg.exploration_steps,
+        )
+
+    def learning_rate(self) -> float:
+        """The learning rate at the current step count."""
+        cfg = self.config
+        if not cfg.learning_rate_decay_steps:
+            return cfg.learning_rate
+        return _linear(
+            cfg.learning_rate,
+            cfg.learning_rate_final,
+            self.num_timesteps,
+            cfg.learning_rate_decay_steps,
+        )
+
+    def act(self, observation: Any, explore: bool = False) -> int:
+        """The greedy action, or with ``explore`` an epsilon-greedy one."""
+        if explore and self.np_random.random() < self.epsilon():
+            return self.action_start + int(self.np_random.integers(self.num_actions))
+        obs_1D = np.asarray(observation, np.float32).reshape(1, self.obs_dim)
+        return self.action_start + int(self.policy.greedy(obs_1D)[0])
+
+    def _explore(self, obs_ND: np.ndarray) -> np.ndarray:
+        """Epsilon-greedy action indices for a batch of observations."""
+        n = obs_ND.shape[0]
+        random_N = self.np_random.random(n) < self.epsilon()
+        if random_N.all():
+            return self.np_random.integers(self.num_actions, size=n)
+        actions_N = self.policy.greedy(obs_ND)
+        if random_N.any():
+            actions_N[random_N] = self.np_random.integers(self.num_actions, size=random_N.sum())
+        return actions_N
+
+    def _learn(self, env: gym.Env | VectorEnv, steps: int, callback: Callback) -> None:
+        import torch
+
+        threads = torch.get_num_threads()
+        if self.config.torch_threads:
+            torch.set_num_threads(self.config.torch_threads)
+        try:
+            self._loop(env, steps, callback)
+        finally:
+            torch.set_num_threads(threads)
+
+    def _loop(self, env: gym.Env | VectorEnv, steps: int, callback: Callback) -> None:
+        from agents.dqn_torch import NStepAccumulator, ReplayBuffer
+
+        cfg = self.config
+        if self.buffer is None:
+            self.buffer = ReplayBuffer(
+                cfg.buffer_size,
+                self.obs_dim,
+                self.torch_device,
+                self.generator,
+                cfg.prioritized,
+                cfg.priority_alpha,
+            )
+        buffer, learner = self.buffer, self.learner
+        vector = isinstance(env, gym.vector.VectorEnv)
+        n = env.num_envs if vector else 1
+        obs, _ = env.reset(seed=self.env_seed())
+        obs_ND = self._observations(obs, n, self.num_timesteps)
+        self.reset()
+        tracker = EpisodeTracker(callback, n)
+        nstep = NStepAccumulator(n, cfg.n_step, cfg.gamma, buffer.add)
+        # Gymnasium 1.x vector envs reset an env on the step *after* it ended: that step
+        # ignores the action and returns the reset observation, so it is not a transition.
+        resetting_N = np.zeros(n, bool)
+        end = self.num_timesteps + steps
+        while self.num_timesteps < end:
+            actions_N = self._explore(obs_ND)
+            if vector:
+                next_obs, reward_N, term_N, trunc_N, info = env.step(actions_N + self.action_start)
+            else:
+                next_obs, reward, term, trunc, info = env.step(
+                    int(actions_N[0]) + self.action_start
+                )
+                reward_N, term_N, trunc_N = np.array([reward]), np.array([term]), np.array([trunc])
+            before = self.num_timesteps
+            self.num_timesteps += n
+            now = self.num_timesteps
+            next_obs_ND = self._observations(next_obs, n, now)
+            done_N = term_N | trunc_N
+            for i in range(n):
+                if resetting_N[i]:
+                    continue
+                nstep.add(
+                    i, obs_ND[i], actions_N[i], reward_N[i], next_obs_ND[i], term_N[i], done_N[i]
+                )
+                env_info = _sub_info(info, i) if vector and done_N[i] else info
+                tracker.record(now, i, reward_N[i], done_N[i], env_info)
+            if vector:
+                resetting_N = done_N
+                obs_ND = next_obs_ND
+            elif done_N[0]:
+                obs, _ = env.reset()
+                obs_ND = self._observations(obs, n, now)
+                self.reset()
+            else:
+                obs_ND = next_obs_ND
+            rounds = now // cfg.train_freq - before // cfg.train_freq
+            if rounds and now >= cfg.learning_starts:
+                buffer.flush()
+                if buffer.size >= cfg.batch_size:
+                    self._update(rounds * cfg.gradient_steps, now)
+            if now // cfg.target_update_interval > before // cfg.target_update_interval:
+                learner.update_target()
+            if done_N.any() and not callback.on_step(now):
+                break
+        nstep.flush()
+        buffer.flush()
+        callback.on_step(self.num_timesteps)
+        self.learn_info = {"epsilon": round(self.epsilon(), 4), "updates": learner.updates}
+
+    def _update(self, count: int, step: int) -> None:
+        """Runs ``count`` gradient steps, then syncs once: checks the losses, refreshes acting."""
+        import torch
+
+        cfg = self.config
+        beta = _linear(cfg.priority_beta, 1.0, step, cfg.priority_beta_steps)
+        self.learner.set_learning_rate(self.learning_rate())
+        losses = [self.learner.update(self.buffer, beta) for _ in range(count)]
+        total = float(torch.stack(losses).sum())
+        if not math.isfinite(total):
+            raise TrainingError(
+                f"dqn's loss became {total} at step {step}; the weights are no longer finite, so "
+                "training stopped without saving them and the last good checkpoint is kept. "
+                "Try a lower learning_rate or max_grad_norm, or check the env's rewards."
+            )
+        self.policy.refresh()
+
+    def _observations(self, obs: Any, n: int, step: int) -> np.ndarray:
+        """The env's observations as a float32 ``[n, D]`` batch; non-finite ones stop training."""
+        obs_ND = np.asarray(obs, np.float32).reshape(n, self.obs_dim)
+        if not np.isfinite(obs_ND).all():
+            raise TrainingError(
+                f"The env returned a non-finite observation at step {step}: {obs_ND.tolist()}. "
+                "Training stopped; the last good checkpoint is kept."
+            )
+        return obs_ND
+
+    def state(self) -> dict[str, Any]:
+        from arena.torch_utils import optimizer_state
+
+        arrays = {f"online.{k}": v for k, v in self.learner.online.state_dict().items()}
+        arrays.update({f"target.{k}": v for k, v in self.learner.target.state_dict().items()})
+        optim, _ = optimizer_state(self.learner.optimizer, "optimizer")
+        arrays.update(optim)
+        return arrays
+
+    def extra_state(self) -> dict[str, Any]:
+        from arena.torch_utils import optimizer_state
+
+        _, optim = optimizer_state(self.learner.optimizer, "optimizer")
+        return {"optimizer": optim, "updates": self.learner.updates}
+
+    def load_state(self, arrays: dict[str, Any], extra: dict[str, Any]) -> None:
+        from arena.torch_utils import load_optimizer_state
+
+        for prefix, net in (("online.", self.learner.online), ("target.", self.learner.target)):
+            net.load_state_dict(
+                {k[len(prefix) :]: v for k, v in arrays.items() if k.startswith(prefix)}
+            )
+        if "optimizer" in extra:
+            load_optimizer_state(self.learner.optimizer, "optimizer", arrays, extra["optimizer"])
+        self.learner.updates = int(extra.get("updates", 0))
+        self.policy.refresh()
+
+
+def _linear(start: float, end: float, step: int, end_step: int) -> float:
+    """A linear schedule from ``start`` at step 0 to ``end`` at ``end_step``, then constant."""
+    if step >= end_step:
+        return end
+    return start + step / end_step * (end - start)
+
+
+def _sub_info(info: dict[str, Any], index: int) -> dict[str, Any]:
+    """Env ``index``'s ``metrics`` from a vector env's batched info dict."""
+    metrics = info.get("metrics")
+    if not isinstance(metrics, dict) or not info.get("_metrics", np.zeros(index + 1))[index]:
+        return {}
+    return {
+        "metrics": {
+            k: v[index] for k, v in metrics.items() if not k.startswith("_") and v is not None
+        }
+    }
