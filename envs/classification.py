@@ -28,7 +28,8 @@ class ClassificationEnv(gym.Env):
     evaluation plays held-out samples that training never saw.
 
     Features are scaled with statistics of the train split alone (``scale="standard"``: zero
-    mean and unit variance per feature, as scikit-learn's ``StandardScaler`` does).
+    mean and unit variance per feature, as scikit-learn's ``StandardScaler`` does; images take
+    one mean and variance over all their pixels, so that a pixel means the same everywhere).
 
     ## Action Space
     ``batch_size=1``: ``Discrete(n_classes)``, the class of the shown sample.
@@ -119,7 +120,7 @@ class ClassificationEnv(gym.Env):
             dataset, n_samples=n_samples, noise=noise, seed=data_seed, label_column=label_column
         )
         train_rows, test_rows = stratified_split(data.y, test_size, data_seed)
-        offset, factor = scaler(data.X[train_rows], scale)
+        offset, factor = scaler(data.X[train_rows], scale, per_feature=not data.is_image)
         rows = train_rows if split == "train" else test_rows
         self.dataset = data.name
         self.split = split

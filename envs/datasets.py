@@ -136,17 +136,21 @@ def stratified_split(y: np.ndarray, test_size: float, seed: int) -> tuple[np.nda
     return np.sort(np.concatenate(train)), np.sort(np.concatenate(test))
 
 
-def scaler(X_train: np.ndarray, scale: str) -> tuple[np.ndarray, np.ndarray]:
-    """Per-feature ``(offset, factor)`` from the train split: features become
-    ``(X - offset) * factor``. Constant features map to 0.
+def scaler(X_train: np.ndarray, scale: str, per_feature: bool) -> tuple[np.ndarray, np.ndarray]:
+    """``(offset, factor)`` from the train split: features become ``(X - offset) * factor``.
+
+    Tabular data is scaled per feature (constant features map to 0). Images are scaled by one
+    offset and factor for all pixels, so that a pixel means the same wherever it is.
     """
     if scale == "none":
         return np.zeros(X_train.shape[1:]), np.ones(X_train.shape[1:])
+    axis = 0 if per_feature else None
     if scale == "standard":
-        offset, spread = X_train.mean(axis=0), X_train.std(axis=0)
+        offset, spread = X_train.mean(axis=axis), X_train.std(axis=axis)
     else:
-        offset = X_train.min(axis=0)
-        spread = X_train.max(axis=0) - offset
+        offset = X_train.min(axis=axis)
+        spread = X_train.max(axis=axis) - offset
+    spread = np.asarray(spread, np.float64)
     return offset, np.divide(1.0, spread, out=np.ones_like(spread), where=spread > 0)
 
 
