@@ -41,7 +41,8 @@ class ClassificationEnv(gym.Env):
     both splits have the same space. ``shape`` is the feature shape for
     ``batch_size=1`` and ``(B, *feature_shape)`` otherwise. Tabular data has feature shape
     ``(n_features,)``; image data (``digits``) keeps its 2-D shape ``(8, 8)`` for CNNs, unless
-    ``flatten=True`` makes it ``(64,)``. After the last step the observation is all zeros.
+    ``flatten=True`` makes it ``(64,)``. After the last step the observation is all zeros
+    (clipped to the bounds).
 
     ## Rewards
     The number of right answers in the step, so an episode's return is the number of samples
@@ -172,7 +173,8 @@ class ClassificationEnv(gym.Env):
 
     def _observation(self) -> np.ndarray:
         if self._position >= self.size:
-            return np.zeros(self.observation_space.shape, np.float32)
+            space = self.observation_space
+            return np.clip(np.zeros(space.shape, np.float32), space.low, space.high)
         batch = self.X[self._batch[0]]
         return batch[0] if self.batch_size == 1 else batch
 
@@ -195,9 +197,7 @@ class ClassificationEnv(gym.Env):
         if self._position >= self.size:
             raise RuntimeError("The episode has ended (or never started); call reset() first.")
         predictions = np.asarray(action).reshape(-1)
-        if predictions.shape != (self.batch_size,) or not np.issubdtype(
-            predictions.dtype, np.integer
-        ):
+        if predictions.shape != (self.batch_size,) or predictions.dtype.kind not in "iu":
             raise ValueError(f"action must be {self.batch_size} integer class(es), got {action!r}")
         if predictions.min() < 0 or predictions.max() >= self.n_classes:
             raise ValueError(f"actions must be classes in [0, {self.n_classes}), got {action!r}")

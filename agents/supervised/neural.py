@@ -26,11 +26,9 @@ class NeuralConfig:
     weight_decay: float = 0.0
     """AdamW's decoupled weight decay."""
     label_smoothing: float = 0.1
-    """Cross-entropy against targets that give this much probability to the other classes; it
-    keeps the network from growing overconfident on a small train split."""
+    """Share of each target's probability spread over the other classes (curbs overconfidence)."""
     early_stopping: bool = True
-    """Hold out a validation slice of the train split; stop when it stops improving and keep
-    the best weights."""
+    """Stop when a held-out slice of the train split stops improving; keep the best weights."""
     validation_fraction: float = 0.1
     """The share of the train split held out for early stopping."""
     patience: int = 10

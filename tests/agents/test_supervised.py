@@ -194,13 +194,6 @@ def test_cli_trains_on_the_train_split_and_evaluates_on_the_test_split(tmp_path)
     report = json.loads(evaluated.stdout)
     assert report["mean_length"] == 1  # the 30 test samples fit one batch of 32
     assert 0.8 <= report["metrics"]["accuracy"] <= 1.0
-    on_train = subprocess.run(
-        [*arena_cli, "evaluate", "--checkpoint", str(run), "--env-kwargs", "split=train", "--json"],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    assert json.loads(on_train.stdout)["mean_length"] == 4  # 120 train samples
 
 
 @pytest.mark.cuda
@@ -210,3 +203,19 @@ def test_mlp_runs_on_cuda():
     agent = make_agent("mlp", env, seed=0, device="cuda").learn(env, 20, progress=False)
     assert agent.trainer.device.type == "cuda"
     assert isinstance(agent.act(np.zeros((16, 4), np.float32)), np.ndarray)
+
+
+@pytest.mark.slow
+def test_sb3_ppo_learns_iris_from_the_reward_alone():
+    import gymnasium as gym
+    from stable_baselines3 import PPO
+
+    model = PPO("MlpPolicy", gym.make("arena/Iris-v0"), seed=0, n_steps=512, verbose=0)
+    model.learn(30_000)
+    test = gym.make("arena/Iris-v0", split="test")
+    observation, _ = test.reset(seed=0)
+    done = False
+    while not done:
+        action, _ = model.predict(observation, deterministic=True)
+        observation, _, done, _, info = test.step(int(action))
+    assert info["metrics"]["accuracy"] >= 0.8

@@ -210,3 +210,15 @@ def test_rgb_array_rendering(dataset):
     assert first.shape == frame.shape and not np.array_equal(first, frame)
     env.close()
     env.close()
+
+
+def test_unscaled_data_keeps_its_bounds_to_the_last_step(tmp_path):
+    X = np.random.default_rng(0).uniform(5, 10, size=(20, 2))
+    np.savez(tmp_path / "far.npz", X=X, y=np.arange(20) % 2)
+    env = ClassificationEnv(str(tmp_path / "far.npz"), scale="none", batch_size=4)
+    assert env.observation_space.low.min() == 5
+    env.reset(seed=0)
+    done = False
+    while not done:
+        observation, _, done, _, _ = env.step(env.action_space.sample())
+        assert observation in env.observation_space
