@@ -150,11 +150,10 @@ class ClassificationEnv(gym.Env):
             if batch_size == 1
             else spaces.MultiDiscrete([self.n_classes] * batch_size)
         )
-        self._order = np.arange(self.size)
         self._position = self.size
         self._correct = 0
-        self._batch = self._rows_at(0)
-        self.shown = self._batch
+        self._deal(np.arange(self.size))
+        self.shown = self._batch(0)
         """The rows (and which count) of the batch on screen, for rendering."""
         self.predictions: np.ndarray | None = None
         """The answers to ``shown``, ``(B,)``, or None before the first step."""
@@ -162,31 +161,36 @@ class ClassificationEnv(gym.Env):
         """Split rows answered this episode and the answers given, for rendering."""
         self._renderer = None
 
-    def _rows_at(self, position: int) -> tuple[np.ndarray, np.ndarray]:
-        """The split rows of the batch starting at ``position``, and which of them count."""
-        rows = self._order[position : position + self.batch_size]
-        valid = np.ones(self.batch_size, bool)
-        if len(rows) < self.batch_size:
-            valid[len(rows) :] = False
-            rows = np.concatenate([rows, np.resize(self._order, self.batch_size - len(rows))])
-        return rows, valid
+    def _deal(self, order: np.ndarray) -> None:
+        """Lays out an episode: the split's rows in ``order``, filled up to whole batches with
+        rows from its start, and their features and labels, so that each step takes slices."""
+        total = -(-self.size // self.batch_size) * self.batch_size
+        self._rows = np.resize(order, total)
+        self._valid = np.arange(total) < self.size
+        self._features = self.X[self._rows]
+        self._labels = self.y[self._rows]
+
+    def _batch(self, position: int) -> tuple[np.ndarray, np.ndarray]:
+        """The split rows of the batch at ``position``, and which of them count."""
+        end = position + self.batch_size
+        return self._rows[position:end], self._valid[position:end]
 
     def _observation(self) -> np.ndarray:
         if self._position >= self.size:
             space = self.observation_space
             return np.clip(np.zeros(space.shape, np.float32), space.low, space.high)
-        batch = self.X[self._batch[0]]
-        return batch[0] if self.batch_size == 1 else batch
+        if self.batch_size == 1:
+            return self._features[self._position]
+        return self._features[self._position : self._position + self.batch_size]
 
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
     ) -> tuple[np.ndarray, dict[str, Any]]:
         super().reset(seed=seed)
-        self._order = self.np_random.permutation(self.size)
+        self._deal(self.np_random.permutation(self.size))
         self._position = 0
         self._correct = 0
-        self._batch = self._rows_at(0)
-        self.shown = self._batch
+        self.shown = self._batch(0)
         self.predictions = None
         self.answered = (np.zeros(0, int), np.zeros(0, int))
         if self.render_mode == "human":
@@ -201,11 +205,11 @@ class ClassificationEnv(gym.Env):
             raise ValueError(f"action must be {self.batch_size} integer class(es), got {action!r}")
         if predictions.min() < 0 or predictions.max() >= self.n_classes:
             raise ValueError(f"actions must be classes in [0, {self.n_classes}), got {action!r}")
-        rows, valid = self._batch
-        labels = self.y[rows]
+        start, end = self._position, self._position + self.batch_size
+        rows, valid, labels = self._rows[start:end], self._valid[start:end], self._labels[start:end]
         right = int(np.count_nonzero((predictions == labels) & valid))
         self._correct += right
-        self.shown = self._batch
+        self.shown = (rows, valid)
         self.predictions = predictions
         if self.render_mode is not None:
             self.answered = (
@@ -213,12 +217,10 @@ class ClassificationEnv(gym.Env):
                 np.concatenate([self.answered[1], predictions[valid]]),
             )
         info: dict[str, Any] = {"labels": labels, "valid": valid, "indices": rows}
-        self._position += self.batch_size
-        terminated = self._position >= self.size
+        self._position = end
+        terminated = end >= self.size
         if terminated:
             info["metrics"] = {"accuracy": self._correct / self.size}
-        else:
-            self._batch = self._rows_at(self._position)
         if self.render_mode == "human":
             self.render()
         return self._observation(), float(right), terminated, False, info

@@ -81,7 +81,7 @@ def test_perfect_answers_score_everything_and_labels_match_the_split():
     observation, _ = env.reset(seed=1)
     total, done = 0.0, False
     while not done:
-        rows = env._batch[0]  # the rows on show, to answer right
+        rows = env._batch(env._position)[0]  # the rows on show, to answer right
         shown = observation
         observation, reward, done, _, info = env.step(env.y[rows])
         np.testing.assert_array_equal(shown, env.X[info["indices"]])
