@@ -68,10 +68,10 @@ class SupervisedAgent(Agent):
 
     @classmethod
     def check_spaces(cls, observation_space: spaces.Space, action_space: spaces.Space) -> None:
-        what = "2-D images " if cls.needs_image else ""
+        what = "2-D images" if cls.needs_image else "samples"
         needs = (
-            f"a Box of {what}samples with a Discrete action, or a Box of batches of {what}"
-            "samples with a MultiDiscrete action of one class per sample"
+            f"a Box of {what} with a Discrete action, or a Box of batches of {what} with a "
+            "MultiDiscrete action (a class for each)"
         )
         has = f"{describe_space(observation_space)} with a {describe_space(action_space)} action"
         try:
