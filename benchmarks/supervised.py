@@ -18,7 +18,15 @@ over agent seeds 0, 1 and 2, each agent trained with its shipped preset:
 
 Torch and BLAS run on one thread on both sides of every comparison.
 
-Measured here (2 shared cores, other helpers' jobs running): see the report of issue 5.
+Measured here (2 shared cores, load 8 to 16 from other helpers' jobs), 8 of 9 targets met:
+
+- digits mlp 98.61% (98.61, 98.33, 98.89); digits cnn 99.16% (99.44, 98.89, 99.16);
+- iris mlp 90.00% on the default split: MISSED, where LogisticRegression and SVC also get
+  90.00% (3 of 30 test flowers are borderline); 95.56% across data_seed 0, 1, 2: met;
+- blobs perceptron 100% training accuracy, converged in every seed; XOR: converged False;
+- game cost, wall time env / bare 1.013 (best of 15), 1.068 (median of pairs); CPU 1.027;
+- against MLPClassifier: +1.76 points of accuracy (98.61% vs 96.84%), wall time ratio 0.539;
+- PPO (same code, run on its own): 86.67%, 86.67%, 76.67%, mean 83.33% test accuracy.
 """
 
 from __future__ import annotations
