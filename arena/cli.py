@@ -248,7 +248,7 @@ def _train_seeds(args: argparse.Namespace) -> int:
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from arena import evaluate, load
     from arena.recording import FrameTap, Window, WindowClosed, check_record_path, write_frames
-    from arena.registry import make_env
+    from arena.registry import evaluation_kwargs, make_env
     from arena.spaces import describe_space, spaces_equal
 
     positional = list(args.targets)
@@ -266,7 +266,11 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         env_id = positional[0] if positional else agent.env_id
         if env_id is None:
             raise ArenaError(f"The checkpoint at {args.checkpoint} records no env; name one.")
-        kwargs = {**(agent.env_kwargs if env_id == agent.env_id else {}), **env_kwargs}
+        kwargs = {
+            **(agent.env_kwargs if env_id == agent.env_id else {}),
+            **evaluation_kwargs(env_id),
+            **env_kwargs,
+        }
         env = make_env(env_id, **kwargs, **render)
         for what, mine, theirs in (
             ("observation", agent.observation_space, env.observation_space),
@@ -292,7 +296,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             seed=args.seed,
             device=args.device,
             overrides=parse_assignments(args.set or []),
-            env_kwargs={**env_kwargs, **render},
+            env_kwargs={**evaluation_kwargs(positional[1]), **env_kwargs, **render},
             use_preset=False,
         )
     window = Window(f"arena: {agent.name} on {env_id_of(env)}") if args.render == "human" else None

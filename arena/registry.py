@@ -201,6 +201,28 @@ def env_owners(include_all: bool = False) -> dict[str, tuple[str, str]]:
     return owners
 
 
+def evaluation_kwargs(env_id: str) -> dict[str, Any]:
+    """The arguments an env asks evaluation to play with, ``{}`` for most envs.
+
+    An env class may declare them in its ``metadata["evaluation_kwargs"]``: a dataset env that
+    trains on its train split by default declares ``{"split": "test"}``, so that ``arena
+    evaluate`` plays held-out data without the user having to remember a flag. They override
+    the arguments a checkpoint recorded at training; explicit ``--env-kwargs`` override them.
+    """
+    import gymnasium as gym
+    from gymnasium.envs.registration import load_env_creator
+
+    _check_env_id(env_id)
+    try:
+        entry_point = gym.spec(env_id.split(":")[-1]).entry_point
+        creator = load_env_creator(entry_point) if isinstance(entry_point, str) else entry_point
+    except (gym.error.Error, ImportError, AttributeError):
+        return {}  # make_env reports the problem when it makes the env.
+    declared = getattr(creator, "metadata", None)
+    declared = declared.get("evaluation_kwargs") if isinstance(declared, dict) else None
+    return dict(declared) if isinstance(declared, dict) else {}
+
+
 def make_env(env_id: str, **kwargs: Any) -> gym.Env:
     """``gym.make`` with env plugins loaded and user mistakes turned into clear errors."""
     import gymnasium as gym

@@ -14,6 +14,22 @@ NAMESPACE = "arena"
 # id: (entry point, max_episode_steps, kwargs)
 ENVS: dict[str, tuple[str, int | None, dict]] = {
     "arena/Chain-v0": ("envs.chain:ChainEnv", 100, {}),
+    "arena/Classification-v0": ("envs.classification:ClassificationEnv", None, {}),
+    # Digits is flat here so that SB3's checker (1-D or large uint8 images only) accepts the
+    # id; image agents ask for flatten=False in their presets.
+    "arena/Digits-v0": (
+        "envs.classification:ClassificationEnv",
+        None,
+        {"dataset": "digits", "flatten": True},
+    ),
+    "arena/Iris-v0": ("envs.classification:ClassificationEnv", None, {"dataset": "iris"}),
+    "arena/Wine-v0": ("envs.classification:ClassificationEnv", None, {"dataset": "wine"}),
+    "arena/BreastCancer-v0": (
+        "envs.classification:ClassificationEnv",
+        None,
+        {"dataset": "breast_cancer"},
+    ),
+    "arena/XOR-v0": ("envs.classification:ClassificationEnv", None, {"dataset": "xor"}),
 }
 
 

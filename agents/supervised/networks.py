@@ -1,0 +1,261 @@
+"""The torch side of the MLP and CNN agents: networks, and the trainer that plays the game.
+
+Imported only when an agent is built, so that ``arena list`` stays free of torch.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from agents.supervised.common import Layout, info_arrays
+from arena.torch_utils import load_optimizer_state, optimizer_state, resolve_device
+
+if TYPE_CHECKING:
+    from agents.supervised.neural import NeuralAgent
+
+ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "gelu": nn.GELU}
+
+
+def build_mlp(layout: Layout, hidden_sizes: tuple[int, ...], activation: str) -> nn.Module:
+    """Flatten, then ``Linear -> activation`` per hidden layer, then a Linear to the classes."""
+    layers: list[nn.Module] = [nn.Flatten()]
+    width = math.prod(layout.feature_shape)
+    for size in hidden_sizes:
+        layers += [nn.Linear(width, size), ACTIVATIONS[activation]()]
+        width = size
+    layers.append(nn.Linear(width, layout.n_classes))
+    return nn.Sequential(*layers)
+
+
+def build_cnn(layout: Layout, channels: tuple[int, ...], hidden_size: int) -> nn.Module:
+    """Two blocks of ``3x3 conv -> ReLU -> 2x2 max-pool``, then a dense layer and the classes."""
+    height, width = layout.feature_shape
+    first, second = channels
+    features = nn.Sequential(
+        nn.Unflatten(1, (1, height)),
+        nn.Conv2d(1, first, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2, ceil_mode=True),
+        nn.Conv2d(first, second, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2, ceil_mode=True),
+        nn.Flatten(),
+    )
+    size = features(torch.zeros(1, height, width)).shape[1]
+    return nn.Sequential(
+        features,
+        nn.Linear(size, hidden_size),
+        nn.ReLU(),
+        nn.Linear(hidden_size, layout.n_classes),
+    )
+
+
+def init_weights(net: nn.Module, generator: torch.Generator) -> None:
+    """PyTorch's default initialisation, drawn from ``generator`` instead of the global RNG."""
+    for module in net.modules():
+        if isinstance(module, (nn.Linear, nn.Conv2d)):
+            nn.init.kaiming_uniform_(module.weight, a=math.sqrt(5), generator=generator)
+            bound = 1 / math.sqrt(module.weight[0].numel())
+            nn.init.uniform_(module.bias, -bound, bound, generator=generator)
+
+
+def shift(x_BHW: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """Shifts each image by up to one pixel in each direction, filling with the background."""
+    batch, height, width = x_BHW.shape
+    padded = F.pad(x_BHW, (1, 1, 1, 1), value=float(x_BHW.min()))
+    offsets = torch.randint(0, 3, (2, batch), generator=generator).to(x_BHW.device)
+    rows = offsets[0, :, None] + torch.arange(height, device=x_BHW.device)
+    cols = offsets[1, :, None] + torch.arange(width, device=x_BHW.device)
+    index = torch.arange(batch, device=x_BHW.device)[:, None, None]
+    return padded[index, rows[:, :, None], cols[:, None, :]]
+
+
+class Trainer:
+    """Answers each batch with the network, then takes an Adam step on the revealed labels.
+
+    Early stopping holds out a random ``validation_fraction`` of the split's samples, by their
+    ``info["indices"]``: the trainer never learns from them, scores them after each epoch, and
+    keeps the weights of the best epoch.
+    """
+
+    def __init__(self, agent: NeuralAgent) -> None:
+        from agents.supervised.neural import CNNConfig
+
+        self.agent = agent
+        self.config = config = agent.config
+        self.device = resolve_device(agent.device)
+        self.generator = torch.Generator().manual_seed(int(agent.np_random.integers(2**62)))
+        if isinstance(config, CNNConfig):
+            self.net = build_cnn(agent.layout, config.channels, config.hidden_size)
+            self.augment = config.augment
+        else:
+            self.net = build_mlp(agent.layout, config.hidden_sizes, config.activation)
+            self.augment = False
+        init_weights(self.net, self.generator)
+        self.net.to(self.device)
+        self.optimizer = torch.optim.AdamW(
+            self.net.parameters(),
+            lr=config.learning_rate,
+            weight_decay=config.weight_decay,
+            foreach=True,
+        )
+        self.held_out: np.ndarray | None = None
+        """Per sample of the train split: whether it is held out for validation."""
+        self.slot: np.ndarray | None = None
+        """Per sample: its row in the validation buffers ``val_x`` and ``val_y``."""
+        self.epochs = 0
+        self.best: tuple[float, float] | None = None
+        self.best_epoch = 0
+        self.bad_epochs = 0
+        self.best_weights: dict[str, torch.Tensor] | None = None
+        self.note = ""
+        self._right = self._seen = 0
+        self.train_accuracy: float | None = None
+
+    # -- acting ---------------------------------------------------------------------------
+
+    @torch.no_grad()
+    def predict(self, x_B: np.ndarray) -> np.ndarray:
+        self.net.eval()
+        logits = self.net(torch.as_tensor(x_B, device=self.device))
+        return logits.argmax(dim=1).cpu().numpy()
+
+    # -- the game loop's hooks ------------------------------------------------------------
+
+    def start_episode(self, info: dict[str, Any]) -> None:
+        self._right = self._seen = 0
+        if not self.config.early_stopping:
+            return
+        size = info.get("size")
+        if not isinstance(size, (int, np.integer)):
+            self.note = "early stopping off: the env's reset info gives no 'size'"
+            return
+        if self.held_out is None or len(self.held_out) != size:
+            count = min(max(round(self.config.validation_fraction * size), 1), size - 1)
+            self.held_out = np.zeros(size, bool)
+            self.held_out[self.agent.np_random.permutation(size)[:count]] = True
+            self.best = None
+            self.bad_epochs = 0
+        if self.slot is None or len(self.slot) != size:
+            self.slot = np.cumsum(self.held_out) - 1
+            count = int(self.held_out.sum())
+            self.val_x = torch.zeros((count, *self.agent.layout.feature_shape), device=self.device)
+            self.val_y = torch.zeros(count, dtype=torch.long, device=self.device)
+            self.val_seen = np.zeros(count, bool)
+
+    def answer(self, x_B: np.ndarray) -> tuple[np.ndarray, Any]:
+        if not self.net.training:
+            self.net.train()
+        x = torch.as_tensor(x_B, device=self.device)
+        logits = self.net(x)
+        answers = logits.argmax(dim=1).cpu().numpy()
+        return answers, (x, logits, answers)
+
+    def learn(self, context: tuple[Any, ...], info: dict[str, Any]) -> None:
+        x, logits, answers = context
+        labels, learn = info_arrays(info, len(x))
+        if self.held_out is not None and "indices" in info:
+            indices = np.asarray(info["indices"])
+            held = self.held_out[indices] & learn
+            if not self.val_seen.all() and held.any():
+                slots = self.slot[indices[held]]
+                self.val_x[slots] = x[torch.from_numpy(held).to(self.device)]
+                self.val_y[slots] = torch.from_numpy(labels[held]).to(self.device)
+                self.val_seen[slots] = True
+            learn = learn & ~held
+        count = int(learn.sum())
+        if count == 0:
+            return
+        self._right += int(np.count_nonzero((answers == labels) & learn))
+        self._seen += count
+        y = torch.from_numpy(labels).to(self.device)
+        loss = self.loss(logits, y, learn, count)
+        if self.augment:
+            loss = (loss + self.loss(self.net(shift(x, self.generator)), y, learn, count)) / 2
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        self.optimizer.step()
+
+    def loss(
+        self, logits: torch.Tensor, y: torch.Tensor, learn: np.ndarray, count: int
+    ) -> torch.Tensor:
+        """The mean cross-entropy over the rows to learn from (a weighted sum, not a gather)."""
+        smoothing = self.config.label_smoothing
+        if count == len(learn):
+            return F.cross_entropy(logits, y, label_smoothing=smoothing)
+        losses = F.cross_entropy(logits, y, label_smoothing=smoothing, reduction="none")
+        return (losses * torch.from_numpy(learn).to(losses)).sum() / count
+
+    def end_episode(self) -> bool:
+        self.epochs += 1
+        if self._seen:
+            self.train_accuracy = self._right / self._seen
+        if self.held_out is None or not self.val_seen.all():
+            return False
+        score = self.validation_score()
+        if self.best is None or score > self.best:
+            self.best, self.best_epoch, self.bad_epochs = score, self.epochs, 0
+            self.best_weights = {k: v.clone() for k, v in self.net.state_dict().items()}
+            return False
+        self.bad_epochs += 1
+        return self.bad_epochs >= self.config.patience
+
+    @torch.no_grad()
+    def validation_score(self) -> tuple[float, float]:
+        """(accuracy, minus the cross-entropy) on the held-out slice: higher is better."""
+        self.net.eval()
+        logits = self.net(self.val_x)
+        accuracy = float((logits.argmax(dim=1) == self.val_y).float().mean())
+        return accuracy, -float(F.cross_entropy(logits, self.val_y))
+
+    def summary(self) -> dict[str, Any]:
+        """Restores the best weights seen, and says what learning did, for ``learn_info``."""
+        info: dict[str, Any] = {"epochs": self.epochs, "train_accuracy": self.train_accuracy}
+        if self.best_weights is not None:
+            self.net.load_state_dict(self.best_weights)
+            self.best_weights = None
+        if self.best is not None:
+            info["best_epoch"] = self.best_epoch
+            info["validation_accuracy"] = self.best[0]
+            info["stopped_early"] = self.bad_epochs >= self.config.patience
+        if self.note:
+            info["note"] = self.note
+        return info
+
+    # -- checkpoints ----------------------------------------------------------------------
+
+    def state(self) -> dict[str, torch.Tensor]:
+        tensors = {f"net.{k}": v for k, v in self.net.state_dict().items()}
+        optimizer_tensors, _ = optimizer_state(self.optimizer, "optimizer")
+        tensors.update(optimizer_tensors)
+        if self.held_out is not None:
+            tensors["held_out"] = torch.from_numpy(self.held_out.astype(np.uint8))
+        return tensors
+
+    def extra_state(self) -> dict[str, Any]:
+        _, optimizer_extra = optimizer_state(self.optimizer, "optimizer")
+        return {
+            "optimizer": optimizer_extra,
+            "epochs": self.epochs,
+            "best": list(self.best) if self.best is not None else None,
+            "best_epoch": self.best_epoch,
+            "bad_epochs": self.bad_epochs,
+        }
+
+    def load_state(self, arrays: dict[str, Any], extra: dict[str, Any]) -> None:
+        weights = {k[4:]: v for k, v in arrays.items() if k.startswith("net.")}
+        self.net.load_state_dict(weights)
+        load_optimizer_state(self.optimizer, "optimizer", arrays, extra["optimizer"])
+        if "held_out" in arrays:
+            self.held_out = arrays["held_out"].cpu().numpy().astype(bool)
+        self.epochs = int(extra.get("epochs", 0))
+        best = extra.get("best")
+        self.best = (float(best[0]), float(best[1])) if best else None
+        self.best_epoch = int(extra.get("best_epoch", 0))
+        self.bad_epochs = int(extra.get("bad_epochs", 0))

@@ -1,0 +1,114 @@
+"""Rosenblatt's perceptron as an agent of the classification game (numpy only)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+
+from agents.supervised.common import SupervisedAgent, info_arrays
+from arena.callbacks import Callback
+from arena.config import require
+
+
+@dataclass(frozen=True)
+class PerceptronConfig:
+    """Hyperparameters of the perceptron."""
+
+    learning_rate: float = 1.0
+    """How far a mistake moves the weights (Rosenblatt's rule converges for any value > 0)."""
+    stop_when_converged: bool = True
+    """Stop learning after the first epoch without a mistake, as Rosenblatt's algorithm does."""
+
+    def __post_init__(self) -> None:
+        require(self.learning_rate > 0, f"learning_rate must be > 0, got {self.learning_rate}")
+
+
+class Perceptron(SupervisedAgent):
+    """Rosenblatt's perceptron: one linear score per class, corrected on each mistake.
+
+    On a mistake it adds the sample to the true class's weights and subtracts it from the
+    guessed class's (the multi-class rule). It learns online, one labelled sample at a time, in
+    the order the env shows them. On linearly separable data it reaches an epoch without a
+    mistake, that is 100% training accuracy, and stops; otherwise (XOR, say) its learn summary
+    says that it did not converge.
+    """
+
+    Config = PerceptronConfig
+    presets = "perceptron_presets.toml"
+
+    def __init__(self, observation_space: Any, action_space: Any, **kwargs: Any) -> None:
+        super().__init__(observation_space, action_space, **kwargs)
+        features = int(np.prod(self.layout.feature_shape))
+        self.weights = np.zeros((self.layout.n_classes, features + 1))
+        """Per-class weights; the last column is the bias."""
+        self.epochs = 0
+        self.converged = False
+
+    def predict(self, x_B: np.ndarray) -> np.ndarray:
+        scores = x_B.reshape(len(x_B), -1) @ self.weights[:, :-1].T + self.weights[:, -1]
+        return scores.argmax(axis=1)
+
+    def _learn(self, env: gym.Env, steps: int, callback: Callback) -> None:
+        learner = _PerceptronLearner(self)
+        self.play(env, steps, callback, learner)
+        self.learn_info = {
+            "converged": self.converged,
+            "epochs": self.epochs,
+            "mistakes_in_last_epoch": learner.last_mistakes,
+        }
+        if not self.converged:
+            self.learn_info["note"] = (
+                "no epoch without a mistake within the budget: the data may not be linearly "
+                "separable (XOR is not), or it needs more steps"
+            )
+
+    def state(self) -> dict[str, Any]:
+        return {"weights": self.weights}
+
+    def extra_state(self) -> dict[str, Any]:
+        return {"epochs": self.epochs, "converged": self.converged}
+
+    def load_state(self, arrays: dict[str, Any], extra: dict[str, Any]) -> None:
+        weights = np.asarray(arrays["weights"], np.float64)
+        if weights.shape != self.weights.shape:
+            raise ValueError(f"weights have shape {weights.shape}, expected {self.weights.shape}")
+        self.weights = weights.copy()
+        self.epochs = int(extra.get("epochs", 0))
+        self.converged = bool(extra.get("converged", False))
+
+
+class _PerceptronLearner:
+    """Rosenblatt's online rule over each step's labelled rows, in order."""
+
+    def __init__(self, agent: Perceptron) -> None:
+        self.agent = agent
+        self.lr = agent.config.learning_rate
+        self.mistakes = 0
+        self.last_mistakes: int | None = None
+
+    def start_episode(self, info: dict[str, Any]) -> None:
+        self.mistakes = 0
+
+    def answer(self, x_B: np.ndarray) -> tuple[np.ndarray, Any]:
+        return self.agent.predict(x_B), x_B
+
+    def learn(self, x_B: np.ndarray, info: dict[str, Any]) -> None:
+        labels, valid = info_arrays(info, len(x_B))
+        weights = self.agent.weights
+        rows = np.hstack([x_B.reshape(len(x_B), -1), np.ones((len(x_B), 1))])
+        for row, label in zip(rows[valid], labels[valid], strict=True):
+            guess = int(np.argmax(weights @ row))
+            if guess != label:
+                weights[label] += self.lr * row
+                weights[guess] -= self.lr * row
+                self.mistakes += 1
+
+    def end_episode(self) -> bool:
+        agent = self.agent
+        agent.epochs += 1
+        self.last_mistakes = self.mistakes
+        agent.converged = self.mistakes == 0
+        return agent.converged and agent.config.stop_when_converged

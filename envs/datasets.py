@@ -1,0 +1,234 @@
+"""Data for the classification env: bundled, generated and user sets, checked, split and scaled.
+
+Every loader returns a :class:`Dataset` of features ``X`` (one row per sample; images keep their
+2-D shape) and labels ``y`` in ``0 .. n_classes - 1``. Bad data raises ValueError saying what is
+wrong, so that ``gym.make`` (and the CLI, which exits 2) reports it clearly.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+BUNDLED = ("digits", "iris", "wine", "breast_cancer")
+GENERATED = ("blobs", "moons", "xor")
+FILE_SUFFIXES = (".npz", ".csv")
+DEFAULT_NOISE = {"blobs": 1.0, "moons": 0.15, "xor": 0.25}
+SCALES = ("standard", "minmax", "none")
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Features and labels, checked.
+
+    Attributes:
+        name: The bundled or generated set's name, or the file's path.
+        X: Features, ``(n, *feature_shape)`` float64; images are ``(n, height, width)``.
+        y: Labels, ``(n,)`` int64 in ``0 .. len(class_names) - 1``.
+        class_names: The original label of each class, as text.
+        is_image: Whether the rows are 2-D images.
+    """
+
+    name: str
+    X: np.ndarray
+    y: np.ndarray
+    class_names: tuple[str, ...]
+    is_image: bool
+
+
+def load_dataset(
+    dataset: str, *, n_samples: int, noise: float | None, seed: int, label_column: str
+) -> Dataset:
+    """Loads a bundled set, generates one, or reads a user's ``.npz`` or ``.csv`` file.
+
+    Args:
+        dataset: A name from :data:`BUNDLED` or :data:`GENERATED`, or a file path.
+        n_samples: How many samples a generated set has.
+        noise: The generated set's noise (Gaussian std); None takes :data:`DEFAULT_NOISE`.
+        seed: Seeds the generated sets.
+        label_column: The CSV header naming the label column.
+
+    Raises:
+        ValueError: An unknown name, a missing file, or data that fails :func:`check_data`.
+    """
+    if dataset in BUNDLED:
+        return _bundled(dataset)
+    if dataset in GENERATED:
+        if not isinstance(n_samples, int) or n_samples < 8:
+            raise ValueError(f"n_samples must be an integer >= 8, got {n_samples!r}")
+        noise = DEFAULT_NOISE[dataset] if noise is None else noise
+        if not noise >= 0:
+            raise ValueError(f"noise must be >= 0, got {noise!r}")
+        X, y = _generate(dataset, n_samples, float(noise), np.random.default_rng(seed))
+        return check_data(X, y, dataset)
+    if str(dataset).lower().endswith(FILE_SUFFIXES):
+        return _read_file(Path(dataset), label_column)
+    names = ", ".join(BUNDLED + GENERATED)
+    raise ValueError(
+        f"Unknown dataset {dataset!r}: use one of {names}, or a path to a .npz file "
+        "(arrays X and y) or a .csv file (with a label column)."
+    )
+
+
+def check_data(X: np.ndarray, y: np.ndarray, name: str) -> Dataset:
+    """Checks shapes, values and classes, and maps the labels to ``0 .. n_classes - 1``.
+
+    Raises:
+        ValueError: X is not 2-D or 3-D, X and y disagree in length, X is not numeric or has
+            NaN or infinite values, or there are fewer than two classes.
+    """
+    X = np.asarray(X)
+    y = np.asarray(y)
+    if X.ndim not in (2, 3):
+        raise ValueError(
+            f"{name}: X must have shape (samples, features) or (samples, height, width), "
+            f"got shape {X.shape}"
+        )
+    if y.ndim != 1:
+        raise ValueError(f"{name}: y must have shape (samples,), got shape {y.shape}")
+    if len(X) != len(y):
+        raise ValueError(f"{name}: X has {len(X)} rows but y has {len(y)} labels")
+    if not np.issubdtype(X.dtype, np.number) or np.iscomplexobj(X):
+        raise ValueError(f"{name}: X must hold real numbers, got dtype {X.dtype}")
+    if X.size == 0 or X[0].size == 0:
+        raise ValueError(f"{name}: X has no samples or no features, shape {X.shape}")
+    X = X.astype(np.float64)
+    bad = ~np.isfinite(X)
+    if bad.any():
+        rows = np.flatnonzero(bad.reshape(len(X), -1).any(axis=1))
+        raise ValueError(
+            f"{name}: X has {int(bad.sum())} NaN or infinite values, in {len(rows)} rows "
+            f"(the first is row {rows[0]}); remove or impute them first"
+        )
+    if y.dtype.kind == "f" and not np.isfinite(y).all():
+        raise ValueError(f"{name}: y has NaN or infinite labels")
+    classes, y_int = np.unique(y, return_inverse=True)
+    if len(classes) < 2:
+        found = f"only the class {classes[0]!r}" if len(classes) else "no samples"
+        raise ValueError(f"{name}: classification needs at least 2 classes, found {found}")
+    names = tuple(str(c) for c in classes)
+    return Dataset(name, X, y_int.astype(np.int64), names, X.ndim == 3)
+
+
+def stratified_split(y: np.ndarray, test_size: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """A fixed, seeded, stratified split: returns the sorted train and test row indices.
+
+    Each class puts ``round(test_size * count)`` of its rows in the test split (at least one,
+    and at least one left for training).
+
+    Raises:
+        ValueError: A class has fewer than two samples.
+    """
+    rng = np.random.default_rng(seed)
+    train, test = [], []
+    for label in range(int(y.max()) + 1):
+        rows = rng.permutation(np.flatnonzero(y == label))
+        if len(rows) < 2:
+            raise ValueError(
+                f"class {label} has {len(rows)} sample(s); a train/test split needs at least 2"
+            )
+        n_test = min(max(round(test_size * len(rows)), 1), len(rows) - 1)
+        test.append(rows[:n_test])
+        train.append(rows[n_test:])
+    return np.sort(np.concatenate(train)), np.sort(np.concatenate(test))
+
+
+def scaler(X_train: np.ndarray, scale: str, per_feature: bool) -> tuple[np.ndarray, np.ndarray]:
+    """``(offset, factor)`` from the train split: features become ``(X - offset) * factor``.
+
+    Tabular data is scaled per feature (constant features map to 0). Images are scaled by one
+    offset and factor for all pixels, so that a pixel means the same wherever it is.
+    """
+    if scale == "none":
+        return np.zeros(X_train.shape[1:]), np.ones(X_train.shape[1:])
+    axis = 0 if per_feature else None
+    if scale == "standard":
+        offset, spread = X_train.mean(axis=axis), X_train.std(axis=axis)
+    else:
+        offset = X_train.min(axis=axis)
+        spread = X_train.max(axis=axis) - offset
+    spread = np.asarray(spread, np.float64)
+    return offset, np.divide(1.0, spread, out=np.ones_like(spread), where=spread > 0)
+
+
+def _bundled(name: str) -> Dataset:
+    from sklearn import datasets
+
+    loader = getattr(datasets, f"load_{name}")
+    bunch = loader()
+    X = bunch.images if name == "digits" else bunch.data
+    data = check_data(X, bunch.target, name)
+    names = tuple(str(n) for n in bunch.target_names)
+    return Dataset(name, data.X, data.y, names, data.is_image)
+
+
+def _generate(
+    name: str, n: int, noise: float, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    if name == "blobs":
+        angles = np.pi / 2 + 2 * np.pi * np.arange(3) / 3
+        centers = 6.0 * np.stack([np.cos(angles), np.sin(angles)], axis=1)
+        y = np.arange(n) % 3
+        return centers[y] + noise * rng.standard_normal((n, 2)), y
+    if name == "moons":
+        y = np.arange(n) % 2
+        t = rng.uniform(0.0, np.pi, n)
+        upper = np.stack([np.cos(t), np.sin(t)], axis=1)
+        lower = np.stack([1.0 - np.cos(t), 0.5 - np.sin(t)], axis=1)
+        X = np.where(y[:, None] == 0, upper, lower)
+        return X + noise * rng.standard_normal((n, 2)), y
+    corners = rng.integers(0, 2, (n, 2))
+    X = (2.0 * corners - 1.0) + noise * rng.standard_normal((n, 2))
+    return X, corners[:, 0] ^ corners[:, 1]
+
+
+def _read_file(path: Path, label_column: str) -> Dataset:
+    if not path.is_file():
+        raise ValueError(f"dataset file {str(path)!r} does not exist")
+    if path.suffix.lower() == ".npz":
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                missing = [k for k in ("X", "y") if k not in data.files]
+                if missing:
+                    raise ValueError(
+                        f"{path}: a .npz dataset needs arrays X and y; it lacks "
+                        f"{' and '.join(missing)} (it has {', '.join(data.files) or 'nothing'})"
+                    )
+                return check_data(data["X"], data["y"], str(path))
+        except (OSError, EOFError) as e:
+            raise ValueError(f"{path} is not a readable .npz file: {e}") from None
+    return _read_csv(path, label_column)
+
+
+def _read_csv(path: Path, label_column: str) -> Dataset:
+    with path.open(newline="") as f:
+        rows = [row for row in csv.reader(f) if row]
+    if len(rows) < 2:
+        raise ValueError(f"{path}: a .csv dataset needs a header row and data rows")
+    header = [h.strip() for h in rows[0]]
+    if label_column not in header:
+        raise ValueError(
+            f"{path}: no label column {label_column!r} in the header ({', '.join(header)}); "
+            "name it with label_column="
+        )
+    col = header.index(label_column)
+    labels, features = [], []
+    for number, row in enumerate(rows[1:], start=2):
+        if len(row) != len(header):
+            raise ValueError(
+                f"{path}: line {number} has {len(row)} fields, the header has {len(header)}"
+            )
+        labels.append(row[col].strip())
+        try:
+            features.append(
+                [float(v) if v.strip() else np.nan for i, v in enumerate(row) if i != col]
+            )
+        except ValueError as e:
+            raise ValueError(f"{path}: line {number} has a non-numeric feature ({e})") from None
+    y = np.array(labels)
+    if all(label.lstrip("+-").isdigit() for label in labels):
+        y = y.astype(np.int64)  # numeric labels sort as numbers, not as text
+    return check_data(np.array(features, dtype=np.float64), y, str(path))
