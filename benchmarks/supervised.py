@@ -213,15 +213,14 @@ def against_sklearn() -> list[bool]:
 
 
 def ppo_plays_iris(steps: int = 30_000) -> bool:
-    import gymnasium as gym
     from stable_baselines3 import PPO
 
     print(f"\nSB3 PPO on arena/Iris-v0 (batch_size=1), {steps} steps, from the reward alone:")
     accuracies = []
     for seed in SEEDS:
-        model = PPO("MlpPolicy", gym.make("arena/Iris-v0"), seed=seed, n_steps=512, verbose=0)
+        model = PPO("MlpPolicy", make_env("arena/Iris-v0"), seed=seed, n_steps=512, verbose=0)
         model.learn(steps)
-        test = gym.make("arena/Iris-v0", split="test")
+        test = make_env("arena/Iris-v0", split="test")
         observation, _ = test.reset(seed=0)
         done = False
         while not done:

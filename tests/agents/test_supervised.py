@@ -207,15 +207,25 @@ def test_mlp_runs_on_cuda():
 
 @pytest.mark.slow
 def test_sb3_ppo_learns_iris_from_the_reward_alone():
-    import gymnasium as gym
     from stable_baselines3 import PPO
 
-    model = PPO("MlpPolicy", gym.make("arena/Iris-v0"), seed=0, n_steps=512, verbose=0)
+    model = PPO("MlpPolicy", make_env("arena/Iris-v0"), seed=0, n_steps=512, verbose=0)
     model.learn(30_000)
-    test = gym.make("arena/Iris-v0", split="test")
+    test = make_env("arena/Iris-v0", split="test")
     observation, _ = test.reset(seed=0)
     done = False
     while not done:
         action, _ = model.predict(observation, deterministic=True)
         observation, _, done, _, info = test.step(int(action))
     assert info["metrics"]["accuracy"] >= 0.8
+
+
+def test_learning_restores_torch_threads():
+    env = make_env("arena/Iris-v0", batch_size=16)
+    agent = make_agent("mlp", env, device="cpu", cpu_threads=1)
+    torch.set_num_threads(2)
+    try:
+        agent.learn(env, 8, progress=False)
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(1)
