@@ -14,6 +14,11 @@ NAMESPACE = "arena"
 # id: (entry point, max_episode_steps, kwargs)
 ENVS: dict[str, tuple[str, int | None, dict]] = {
     "arena/Chain-v0": ("envs.chain:ChainEnv", 100, {}),
+    "arena/SequencePrediction-v0": ("envs.sequence:SequencePredictionEnv", None, {}),
+    "arena/Sine-v0": ("envs.sequence:SequencePredictionEnv", None, {"source": "sine"}),
+    "arena/Reber-v0": ("envs.sequence:SequencePredictionEnv", None, {"source": "reber"}),
+    "arena/Adding-v0": ("envs.sequence:SequencePredictionEnv", None, {"source": "adding"}),
+    "arena/Text-v0": ("envs.sequence:SequencePredictionEnv", None, {"source": "text"}),
 }
 
 
