@@ -177,6 +177,18 @@ class SequencePredictionEnv(gym.Env):
             return [*self.corpus.chars, "\N{REPLACEMENT CHARACTER}"]
         return None
 
+    def episode_observations(self) -> np.ndarray:
+        """Every observation of the current episode that an action follows, in stream layout.
+
+        ``(L, B)`` symbol ids or ``(L, B, D)`` numbers, where row ``t`` is what the agent sees
+        before step ``t``. It is a fast path for causal agents (whose prediction at step ``t``
+        depends only on rows up to ``t``): they compute all their predictions in one pass and
+        then play them, which is the same game as predicting step by step.
+        """
+        if self.streams is None:
+            raise RuntimeError("Call reset() before episode_observations().")
+        return self.streams.obs[:-1]
+
     def _draw(self) -> Streams:
         rng, B = self.np_random, self.batch_size
         if self.source == "sine":
@@ -276,7 +288,9 @@ class SequencePredictionEnv(gym.Env):
             right = streams.allowed[t, 0, pred_B[0]] if self.source == "reber" else None
             ok = bool(right if right is not None else pred_B[0] == streams.truth[t, 0])
         if scored_B[0] or self.source == "adding":
-            self.history.append((streams.obs[t, 0], pred_B[0], streams.truth[t, 0], ok, scored_B[0]))
+            self.history.append(
+                (streams.obs[t, 0], pred_B[0], streams.truth[t, 0], ok, scored_B[0])
+            )
         self.t += 1
         terminated = self.t == len(streams.truth)
         if terminated:

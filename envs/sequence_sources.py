@@ -19,7 +19,7 @@ SOURCES = ("sine", "reber", "adding", "text")
 SYMBOLS = "BTPSXVE"
 """The Reber alphabet; a symbol's index is its observation and action."""
 SCORE_SCALE = 10.0
-"""Text actions are scores in [-1, 1]; the predicted distribution is softmax(SCORE_SCALE * score)."""
+"""Text actions are scores in [-1, 1]; the predicted distribution is softmax(10 * score)."""
 TRAIN_FRACTION = 0.9
 """The text corpus's first 90% is the train split, the rest the test split."""
 
@@ -209,14 +209,16 @@ class Corpus:
                 f"{int(np.ceil(need / (1 - TRAIN_FRACTION)))} so that each split holds "
                 f"{need}"
             )
-        self.chars = sorted(set(text[:cut]))
+        codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+        known_codes = np.unique(codes[:cut])
+        self.chars = [chr(c) for c in known_codes]
         self.unknown = len(self.chars)
-        index = {c: i for i, c in enumerate(self.chars)}
-        ids = np.array([index.get(c, self.unknown) for c in text], dtype=np.int64)
+        index = np.minimum(np.searchsorted(known_codes, codes), self.unknown - 1)
+        ids = np.where(known_codes[index] == codes, index, self.unknown).astype(np.int64)
         self.train, self.test = ids[:cut], ids[cut:]
         size = self.unknown + 1
-        counts = np.zeros((size, size), dtype=np.int64)
-        np.add.at(counts, (self.train[:-1], self.train[1:]), 1)
+        pairs = self.train[:-1] * size + self.train[1:]
+        counts = np.bincount(pairs, minlength=size * size).reshape(size, size)
         fallback = int(np.bincount(self.train, minlength=size).argmax())
         self.bigram = np.where(counts.sum(axis=1) > 0, counts.argmax(axis=1), fallback)
 
@@ -240,13 +242,7 @@ def load_corpus(corpus: str | None, length: int) -> Corpus:
         ValueError: The file is missing, unreadable, empty or too short.
     """
     if corpus is None:
-        text = default_corpus()
-        if not text:
-            raise ValueError(
-                "the default corpus is empty: this Python ships no standard-library sources; "
-                "pass corpus='some.txt'"
-            )
-        return Corpus(text, length)
+        return _default(length)
     path = Path(corpus)
     if not path.is_file():
         raise ValueError(f"corpus file {str(path)!r} does not exist")
@@ -256,4 +252,15 @@ def load_corpus(corpus: str | None, length: int) -> Corpus:
         raise ValueError(f"corpus file {str(path)!r} is not readable UTF-8 text: {e}") from None
     if not text:
         raise ValueError(f"corpus file {str(path)!r} is empty")
+    return Corpus(text, length)
+
+
+@functools.cache
+def _default(length: int) -> Corpus:
+    text = default_corpus()
+    if not text:
+        raise ValueError(
+            "the default corpus is empty: this Python ships no standard-library sources; "
+            "pass corpus='some.txt'"
+        )
     return Corpus(text, length)
