@@ -28,6 +28,7 @@ from gymnasium import spaces
 from arena.agent import Agent
 from arena.callbacks import Callback, EpisodeTracker
 from arena.config import require
+from arena.errors import IncompatibleEnvError
 
 
 @dataclass(frozen=True)
@@ -175,12 +176,20 @@ class SequenceAgent(Agent):
             return self._play_fast(env, fast(), end, tracker)
         while self.num_timesteps < end:
             observation, reward, terminated, truncated, info = env.step(self.act(observation))
+            if "truth" not in info or "scored" not in info:
+                raise IncompatibleEnvError(
+                    self.name,
+                    "an env that reveals info['truth'] and info['scored'] after each step",
+                    f"info keys {sorted(info)}",
+                    env.spec.id if env.spec is not None else None,
+                )
             self.num_timesteps += 1
             done = terminated or truncated
             self.model.observe(info["truth"], info["scored"], done)
             tracker.record(self.num_timesteps, 0, reward, done, info)
             if done:
                 return True
+        self.model.learn_pending()
         return False
 
     def _play_fast(

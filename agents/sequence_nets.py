@@ -181,11 +181,17 @@ class SequenceModel:
         self.truths.append(np.asarray(truth_B))
         self.scored.append(np.asarray(scored_B, dtype=bool))
         if done or len(self.truths) >= self.window:
-            out_NBO, _ = self.net(torch.stack(self.inputs), self.window_start)
-            self.window_start = _detach(self.hidden)
-            self.inputs = []
-            self.fit(out_NBO, self.truths, self.scored)
-            self.truths, self.scored = [], []
+            self.learn_pending()
+
+    def learn_pending(self) -> None:
+        """Learns from the steps taken since the last update, if any, by running them again."""
+        if not self.truths:
+            return
+        out_NBO, _ = self.net(torch.stack(self.inputs), self.window_start)
+        self.window_start = _detach(self.hidden)
+        self.inputs = []
+        self.fit(out_NBO, self.truths, self.scored)
+        self.truths, self.scored = [], []
 
     def episode_inputs(self, observations: np.ndarray) -> torch.Tensor:
         """The network's inputs for a whole episode's ``(L, B[, D])`` observations."""

@@ -41,60 +41,53 @@ def test_entry_point_module_does_not_import_torch() -> None:
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
-@pytest.mark.parametrize("name", ["lstm", "gru"])
-def test_learns_plain_reber(name: str) -> None:
-    env = gym.make("arena/Reber-v0", embedded=False, batch_size=16)
-    agent = build(name, env, hidden_size=32, learning_rate=0.01)
-    agent.learn(env, 3000, progress=False)
-    report = arena.evaluate(agent, env, episodes=10, seed=1)
-    assert report.metrics["valid_rate"] >= 0.99
-
-
-def test_transformer_learns_plain_reber() -> None:
-    env = gym.make("arena/Reber-v0", embedded=False, batch_size=16)
-    agent = build("transformer", env, context=16, d_model=32, num_layers=1, learning_rate=3e-3)
-    agent.learn(env, 3000, progress=False)
-    report = arena.evaluate(agent, env, episodes=10, seed=1)
-    assert report.metrics["valid_rate"] >= 0.99
+@pytest.mark.parametrize(
+    ("name", "steps", "config"),
+    [
+        ("lstm", 800, {"hidden_size": 32, "learning_rate": 0.01}),
+        (
+            "transformer",
+            1200,
+            {"context": 16, "d_model": 32, "num_layers": 2, "learning_rate": 5e-3},
+        ),
+    ],
+)
+def test_learns_plain_reber(name: str, steps: int, config: dict) -> None:
+    env = gym.make("arena/Reber-v0", embedded=False, batch_size=32)
+    agent = build(name, env, **config)
+    agent.learn(env, steps, progress=False)
+    report = arena.evaluate(agent, env, episodes=5, seed=1)
+    assert report.metrics["valid_rate"] >= 0.99  # a random guess scores about 0.35
 
 
 @pytest.mark.parametrize("name", ["lstm", "gru"])
 def test_learns_short_adding(name: str) -> None:
     env = gym.make("arena/Adding-v0", T=10, batch_size=32)
     agent = build(name, env, hidden_size=32, window=10, learning_rate=0.01)
-    agent.learn(env, 10_000, progress=False)
+    agent.learn(env, 3000, progress=False)
     report = arena.evaluate(agent, env, episodes=10, seed=1)
     assert report.metrics["mse"] <= 0.01  # predicting 1.0 gives 0.167
 
 
-def test_lstm_beats_persistence_on_sine() -> None:
-    env = gym.make("arena/Sine-v0", batch_size=16, length=100)
-    agent = build("lstm", env, hidden_size=32, window=50, learning_rate=0.01)
-    agent.learn(env, 5000, progress=False)
-    metrics = arena.evaluate(agent, env, episodes=5, seed=1).metrics
-    assert metrics["mse"] <= 0.5 * metrics["persistence_mse"]
-
-
 @pytest.mark.parametrize("name", KINDS)
 def test_memory_resets_at_each_episode_start(name: str) -> None:
-    env = gym.make("arena/Reber-v0", batch_size=4)
+    env = gym.make("arena/Sine-v0", batch_size=2, length=20)
     agent = build(name, env)
-    agent.learn(env, 300, progress=False)
     env.reset(seed=0)
-    second = env.unwrapped.episode_observations()
+    rows = env.unwrapped.episode_observations().reshape(20, -1)
 
-    def predictions() -> list:
-        return [agent.act(row).tolist() for row in second]
+    def predictions() -> np.ndarray:
+        return np.stack([agent.act(row) for row in rows])
 
     agent.reset()
     fresh = predictions()
     agent.reset()
-    for row in env.unwrapped.episode_observations()[::-1]:  # fill the memory with other input
+    for row in rows[::-1]:  # fill the memory with other input
         agent.act(row)
     carried = predictions()
     agent.reset()
-    assert predictions() == fresh
-    assert carried != fresh
+    np.testing.assert_array_equal(predictions(), fresh)
+    assert not np.array_equal(carried, fresh)
 
 
 def test_evaluate_resets_the_memory_before_every_episode() -> None:
@@ -111,24 +104,24 @@ def test_evaluate_resets_the_memory_before_every_episode() -> None:
 def test_save_load_same_predictions(name: str, tmp_path) -> None:
     env = gym.make("arena/Sine-v0", batch_size=3, length=40)
     agent = build(name, env, seed=1)
-    agent.learn(env, 200, progress=False)
+    agent.learn(env, 100, progress=False)
     agent.save(tmp_path / "ckpt")
     loaded = arena.load(tmp_path / "ckpt", device="cpu")
-    assert loaded.num_timesteps == 200 and loaded.config == agent.config
+    assert loaded.num_timesteps == 100 and loaded.config == agent.config
     env.reset(seed=9)
     rows = env.unwrapped.episode_observations()
     agent.reset()
     loaded.reset()
     for row in rows:
         np.testing.assert_array_equal(agent.act(row.reshape(-1)), loaded.act(row.reshape(-1)))
-    loaded.learn(env, 80, progress=False)  # the optimizer state loads too
+    loaded.learn(env, 40, progress=False)  # the optimizer state loads too
 
 
 @pytest.mark.parametrize("name", ["lstm", "transformer"])
 def test_fast_path_learns_the_same_weights_as_step_by_step(name: str) -> None:
     env = gym.make("arena/Reber-v0", batch_size=4)
-    fast = build(name, env, seed=2).learn(env, 400, progress=False)
-    slow = build(name, env, seed=2).learn(HideFastPath(env), 400, progress=False)
+    fast = build(name, env, seed=2).learn(env, 60, progress=False)
+    slow = build(name, env, seed=2).learn(HideFastPath(env), 60, progress=False)
     for key, value in fast.state().items():
         np.testing.assert_allclose(
             value.numpy(), slow.state()[key].numpy(), rtol=1e-4, atol=1e-5, err_msg=key
@@ -160,16 +153,19 @@ def test_bad_config(name: str, values: dict, message: str) -> None:
 
 
 def test_incompatible_env_says_what_it_needs() -> None:
-    env = gym.make("CartPole-v1")
     with pytest.raises(IncompatibleEnvError, match="next-step prediction game"):
-        build("lstm", env)
+        build("lstm", gym.make("Blackjack-v1"))
+    cartpole = gym.make("CartPole-v1")  # the right spaces, but no truth to learn from
+    agent = build("gru", cartpole)
+    with pytest.raises(IncompatibleEnvError, match=r"reveals info\['truth'\]"):
+        agent.learn(cartpole, 10, progress=False)
 
 
 def test_cli_train_and_evaluate(tmp_path) -> None:
     out = tmp_path / "run"
     train = [sys.executable, "-m", "arena.cli", "train", "gru", "arena/Reber-v0", "--out"]
     subprocess.run(
-        [*train, str(out), "--steps", "200", "--env-kwargs", "embedded=False", "--quiet"],
+        [*train, str(out), "--steps", "50", "--env-kwargs", "embedded=False", "--quiet"],
         check=True,
     )
     result = subprocess.run(
