@@ -30,6 +30,11 @@ ENVS: dict[str, tuple[str, int | None, dict]] = {
         {"dataset": "breast_cancer"},
     ),
     "arena/XOR-v0": ("envs.classification:ClassificationEnv", None, {"dataset": "xor"}),
+    "arena/SequencePrediction-v0": ("envs.sequence:SequencePredictionEnv", None, {}),
+    "arena/Sine-v0": ("envs.sequence:SequencePredictionEnv", None, {"source": "sine"}),
+    "arena/Reber-v0": ("envs.sequence:SequencePredictionEnv", None, {"source": "reber"}),
+    "arena/Adding-v0": ("envs.sequence:SequencePredictionEnv", None, {"source": "adding"}),
+    "arena/Text-v0": ("envs.sequence:SequencePredictionEnv", None, {"source": "text"}),
 }
 
 
