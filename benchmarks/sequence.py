@@ -11,8 +11,28 @@ on CPU with one torch thread, and is then evaluated on test streams: unseen rand
 sine, Reber and adding (another seed), the corpus's held-out last 10% for text. The table shows
 each source's metrics and the training time; the targets of issue 6 follow, each met or missed.
 
-Measured here: see the report of the run that committed this file (the numbers depend on the
-load of the shared machine; the metrics do not, for a given seed).
+Measured here (seed 0, 10 test episodes of 32 streams, one torch thread, the shared 2-core
+machine at a load average of about 15 from other work; train s is wall time under that load)::
+
+    source  agent        test metrics                                          train s
+    sine    rnn          mse 0.0016, persistence_mse 0.0184 (ratio 0.088)          46
+    sine    lstm         mse 0.0014, persistence_mse 0.0184 (ratio 0.077)          47
+    sine    gru          mse 0.0009, persistence_mse 0.0184 (ratio 0.048)          77
+    sine    transformer  mse 0.0022, persistence_mse 0.0184 (ratio 0.118)         147
+    reber   rnn          valid_rate 0.9516, long_lag_accuracy 0.4719               24
+    reber   lstm         valid_rate 1.0000, long_lag_accuracy 1.0000               21
+    reber   gru          valid_rate 1.0000, long_lag_accuracy 1.0000               37
+    reber   transformer  valid_rate 1.0000, long_lag_accuracy 1.0000               96
+    adding  rnn          mse 0.1844 (the constant 1.0 scores 0.167)               159
+    adding  lstm         mse 0.0017                                                90
+    adding  gru          mse 0.0011                                               138
+    adding  transformer  mse 0.0004                                               146
+    text    rnn          accuracy 0.4913, bigram 0.2418, bits_per_char 2.7097      72
+    text    lstm         accuracy 0.4265, bigram 0.2418, bits_per_char 3.0126      40
+    text    gru          accuracy 0.5206, bigram 0.2418, bits_per_char 2.5195      57
+    text    transformer  accuracy 0.4365, bigram 0.2418, bits_per_char 2.8945      78
+
+All six targets were met, each within 180 s of training. The whole run took about 25 minutes.
 """
 
 from __future__ import annotations
