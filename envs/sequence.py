@@ -86,7 +86,8 @@ class SequencePredictionEnv(gym.Env):
     - ``noise`` (float, default 0.01): the standard deviation of ``sine``'s noise.
     - ``corpus`` (str or None, default None): a UTF-8 ``.txt`` file for ``text``; None builds
       the default corpus.
-    - ``split`` ("train" or "test", default "train"): which part of the corpus ``text`` plays.
+    - ``split`` ("train" or "test", default "train"): which part of the corpus ``text`` plays;
+      ``metadata["evaluation_kwargs"]`` asks ``arena evaluate`` for ``"test"``.
       The other sources draw fresh random streams every episode, so no episode repeats.
     - ``render_mode`` (None, "human" or "rgb_array"): stream 0's recent elements with the
       predictions overlaid, symbols coloured right (green) or wrong (red).
@@ -111,7 +112,12 @@ class SequencePredictionEnv(gym.Env):
     - v0: the first version.
     """
 
-    metadata = {"render_modes": ["human", "rgb_array"], "render_fps": 8}
+    # arena evaluate plays the held-out part of the text; the random sources ignore the split.
+    metadata = {
+        "render_modes": ["human", "rgb_array"],
+        "render_fps": 8,
+        "evaluation_kwargs": {"split": "test"},
+    }
 
     def __init__(
         self,
