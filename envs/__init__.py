@@ -14,6 +14,14 @@ NAMESPACE = "arena"
 # id: (entry point, max_episode_steps, kwargs)
 ENVS: dict[str, tuple[str, int | None, dict]] = {
     "arena/Chain-v0": ("envs.chain:ChainEnv", 100, {}),
+    "arena/Generation-v0": ("envs.generation:GenerationEnv", None, {}),
+    "arena/Ring8-v0": ("envs.generation:GenerationEnv", None, {"target": "ring8"}),
+    "arena/Grid25-v0": ("envs.generation:GenerationEnv", None, {"target": "grid25"}),
+    "arena/DigitsGen-v0": (
+        "envs.generation:GenerationEnv",
+        None,
+        {"target": "digits", "latent_dim": 32},
+    ),
 }
 
 
