@@ -57,8 +57,9 @@ def space_from_json(data: dict[str, Any]) -> spaces.Space:
             shape = tuple(data["shape"])
             low = np.asarray(_expand(data["low"]), dtype=dtype)
             high = np.asarray(_expand(data["high"]), dtype=dtype)
-            if low.ndim:
-                low, high = low.reshape(shape), high.reshape(shape)
+            # One number stands for a uniform bound (see _compact); Box needs it full-shaped.
+            low = low.reshape(shape) if low.ndim else np.full(shape, low, dtype)
+            high = high.reshape(shape) if high.ndim else np.full(shape, high, dtype)
             return spaces.Box(low=low, high=high, shape=shape, dtype=dtype)
         if kind == "MultiDiscrete":
             return spaces.MultiDiscrete(
