@@ -64,6 +64,8 @@ class Model:
         self.latent_dim = latent_dim
         self.device = resolve_device(device)
         self.updates = 0
+        if config.torch_threads:
+            torch.set_num_threads(config.torch_threads)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             self.build()

@@ -13,8 +13,22 @@ them with the env's referee. It prints the mean over seeds for each model, the p
 (PacGAN, VEEGAN), and which targets are met. With ``--pictures DIR`` it draws seed 0's samples
 of each model to ``DIR/<agent>_<target>.png``.
 
-Measured here (2-core CPU shared with five other engineers' jobs, so wall-clock times are
-inflated; CPU seconds are the process's own): see the table in the report of issue 7.
+Measured here on 2026-11-22, one seed (seed 0) per model, on the 2-core CPU while five other
+engineers' jobs ran (load average 10 to 17), so wall-clock times are inflated about tenfold;
+CPU seconds are the training process's own::
+
+    target  agent    modes/classes  hq_fraction  confidence  train wall s  train cpu s
+    ring8   gan               8.00        0.917          -        1004.0         80.9
+    ring8   wgan-gp           1.00        0.000          -        1096.1         90.0
+    ring8   vae               8.00        0.426          -         791.8         63.3
+    grid25  gan              24.00        0.562          -         817.3         79.4
+    grid25  wgan-gp           7.00        0.019          -         981.0         89.3
+    grid25  vae              22.00        0.023          -         596.8         61.4
+    digits  gan              10.00        0.408      0.786         363.0         26.2
+    digits  wgan-gp          10.00        0.237      0.702         376.2         28.7
+    digits  vae              10.00        0.178      0.636         157.9         22.5
+
+The 5-seed mean the issue asks for was not run for lack of CPU; the command above does it.
 """
 
 from __future__ import annotations
@@ -128,16 +142,17 @@ def summarize(rows: list[dict], targets: list[str], agents: list[str]) -> None:
             met = mean[covered_key] >= goal_cover and (
                 goal_hq is None or mean["hq_fraction"] >= goal_hq
             )
-            fast = target == "digits" or mean["wall_s"] < TRAIN_SECONDS
+            fast_cpu = mean["cpu_s"] < TRAIN_SECONDS
+            fast_wall = mean["wall_s"] < TRAIN_SECONDS
             goal = f"{goal_cover} covered" + (f", hq >= {goal_hq}" if goal_hq else "")
             verdicts.append(
                 f"{name} on {target}: {goal}: {'MET' if met else 'MISSED'}"
                 + (
                     ""
                     if target == "digits"
-                    else f"; under {TRAIN_SECONDS:.0f} s wall: "
-                    f"{'MET' if fast else 'MISSED'} ({mean['wall_s']:.0f} s wall, "
-                    f"{mean['cpu_s']:.0f} s CPU)"
+                    else f"; trains under {TRAIN_SECONDS:.0f} s: "
+                    f"CPU {'MET' if fast_cpu else 'MISSED'} ({mean['cpu_s']:.0f} s), "
+                    f"wall {'MET' if fast_wall else 'MISSED'} ({mean['wall_s']:.0f} s)"
                 )
             )
     print("\nPublished peers (2,500 samples):")
