@@ -71,7 +71,7 @@ def save_checkpoint(agent: Agent, path: str | Path) -> Path:
     data, tensor_format = _serialize(arrays)
     digest = hashlib.sha256(data).hexdigest()
     state_name = f"state-{digest[:16]}.safetensors"
-    _atomic_write(path / state_name, data)
+    atomic_write(path / state_name, data)
     plugin = agent_plugins().get(agent.name)
     manifest = {
         "format": FORMAT,
@@ -90,7 +90,7 @@ def save_checkpoint(agent: Agent, path: str | Path) -> Path:
         "extra": agent.extra_state(),
     }
     text = json.dumps(manifest, indent=2, sort_keys=True, allow_nan=False) + "\n"
-    _atomic_write(path / MANIFEST, text.encode())
+    atomic_write(path / MANIFEST, text.encode())
     for old in path.glob("state-*.safetensors"):
         if old.name != state_name:
             old.unlink(missing_ok=True)
@@ -222,7 +222,7 @@ def _read_state(path: Path, state: dict[str, Any], device: str) -> dict[str, Any
         ) from None
 
 
-def _atomic_write(target: Path, data: bytes) -> None:
+def atomic_write(target: Path, data: bytes) -> None:
     """Writes ``data`` to a temporary file beside ``target``, syncs it, renames it into place."""
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     try:

@@ -1,4 +1,4 @@
-"""The ``arena`` command: list, info, train, evaluate, plot.
+"""The ``arena`` command: list, info, train, evaluate, sample, plot.
 
 User mistakes exit with status 2 and a one-paragraph message, never a traceback.
 """
@@ -342,6 +342,41 @@ def env_id_of(env: Any) -> str:
     return env.spec.id if env.spec is not None else type(env.unwrapped).__name__
 
 
+def cmd_sample(args: argparse.Namespace) -> int:
+    import io
+
+    import numpy as np
+
+    from arena import load
+    from arena.checkpoint import atomic_write
+
+    if args.n < 1:
+        raise ArenaError(f"--n must be at least 1, got {args.n}.")
+    out = Path(args.out)
+    if out.suffix != ".npy":
+        raise ArenaError(f"--out must name a .npy file, got {args.out!r}.")
+    if not out.parent.is_dir():
+        raise ArenaError(f"--out's directory {str(out.parent)!r} does not exist.")
+    agent = load(args.checkpoint, device=args.device)
+    sample = getattr(agent, "sample", None)
+    if not callable(sample):
+        raise ArenaError(
+            f"{agent.name} agents cannot generate samples: `arena sample` needs a generative "
+            "agent, one with a sample(n, rng) method."
+        )
+    samples = np.asarray(sample(args.n, np.random.default_rng(args.seed)))
+    buffer = io.BytesIO()
+    np.save(buffer, samples, allow_pickle=False)
+    atomic_write(out, buffer.getvalue())
+    summary = {"out": str(out), "shape": list(samples.shape), "dtype": str(samples.dtype)}
+    if args.json:
+        _print_json(summary)
+    else:
+        shape = samples.shape[1:]
+        print(f"Wrote {len(samples)} samples of shape {shape} from {agent.name} to {out}.")
+    return 0
+
+
 def cmd_plot(args: argparse.Namespace) -> int:
     from arena.plot import plot_runs
 
@@ -445,6 +480,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser("sample", help="write a generative agent's samples to a .npy file")
+    p.add_argument("--checkpoint", metavar="DIR", required=True, help="a saved generative agent")
+    p.add_argument("--n", type=int, default=2500, help="how many samples")
+    p.add_argument("--seed", type=int, default=0, help="seeds the latent noise")
+    p.add_argument("--out", required=True, metavar="FILE.npy", help="the .npy file to write")
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=cmd_sample)
 
     p = sub.add_parser("plot", help="draw learning curves of runs to a PNG")
     p.add_argument("runs", nargs="+", metavar="DIR", help="`arena train --out` directories")

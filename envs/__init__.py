@@ -35,6 +35,14 @@ ENVS: dict[str, tuple[str, int | None, dict]] = {
     "arena/Reber-v0": ("envs.sequence:SequencePredictionEnv", None, {"source": "reber"}),
     "arena/Adding-v0": ("envs.sequence:SequencePredictionEnv", None, {"source": "adding"}),
     "arena/Text-v0": ("envs.sequence:SequencePredictionEnv", None, {"source": "text"}),
+    "arena/Generation-v0": ("envs.generation:GenerationEnv", None, {}),
+    "arena/Ring8-v0": ("envs.generation:GenerationEnv", None, {"target": "ring8"}),
+    "arena/Grid25-v0": ("envs.generation:GenerationEnv", None, {"target": "grid25"}),
+    "arena/DigitsGen-v0": (
+        "envs.generation:GenerationEnv",
+        None,
+        {"target": "digits", "latent_dim": 32},
+    ),
 }
 
 

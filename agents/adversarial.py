@@ -1,0 +1,263 @@
+"""Generative agents that play ``arena/Generation-v0``: GAN, WGAN-GP and a VAE.
+
+Each env step shows a batch of real samples and a batch of noise; the agent takes one training
+step on the real batch and answers with its generator's samples of that noise. The networks and
+the training steps live in :mod:`agents.adversarial_nets`, imported lazily (no torch at import).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+
+from arena.agent import Agent
+from arena.callbacks import Callback, EpisodeTracker
+from arena.config import require
+
+if TYPE_CHECKING:
+    from agents.adversarial_nets import Model
+
+NOISE_BOUND = 4.0
+"""The env's noise is standard normal clipped to [-4, 4]; :meth:`sample` draws it the same way."""
+
+
+@dataclasses.dataclass(frozen=True)
+class NetConfig:
+    """What every generative agent's networks share."""
+
+    hidden_sizes: tuple[int, ...] = (64, 64, 64)
+    """Hidden layer widths of each network (the VAE's decoder mirrors its encoder)."""
+    final_lr_fraction: float = 1.0
+    """Learning rates decay linearly over each ``learn`` call to this fraction of their value."""
+    torch_threads: int = 1
+    """CPU threads for torch (process-wide; 0 keeps torch's default). These nets are small, so
+    one thread is fastest, and much faster than two on a busy machine."""
+
+    def __post_init__(self) -> None:
+        require(
+            len(self.hidden_sizes) >= 1 and all(h >= 1 for h in self.hidden_sizes),
+            f"hidden_sizes must be one or more positive widths, got {self.hidden_sizes}",
+        )
+        require(self.torch_threads >= 0, f"torch_threads must be >= 0, got {self.torch_threads}")
+        require(
+            0 <= self.final_lr_fraction <= 1,
+            f"final_lr_fraction must be in [0, 1], got {self.final_lr_fraction}",
+        )
+
+
+@dataclasses.dataclass(frozen=True)
+class GANConfig(NetConfig):
+    """Hyperparameters of the non-saturating GAN."""
+
+    generator_lr: float = 2e-4
+    """Adam learning rate of the generator."""
+    discriminator_lr: float = 2e-4
+    """Adam learning rate of the discriminator."""
+    beta1: float = 0.5
+    """Adam's first-moment decay."""
+    beta2: float = 0.999
+    """Adam's second-moment decay."""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        for name in ("generator_lr", "discriminator_lr"):
+            value = getattr(self, name)
+            require(value > 0, f"{name} must be > 0, got {value}")
+        for name in ("beta1", "beta2"):
+            value = getattr(self, name)
+            require(0 <= value < 1, f"{name} must be in [0, 1), got {value}")
+
+
+@dataclasses.dataclass(frozen=True)
+class WGANGPConfig(NetConfig):
+    """Hyperparameters of WGAN-GP."""
+
+    generator_lr: float = 1e-4
+    """Adam learning rate of the generator."""
+    critic_lr: float = 1e-4
+    """Adam learning rate of the critic."""
+    beta1: float = 0.5
+    """Adam's first-moment decay."""
+    beta2: float = 0.9
+    """Adam's second-moment decay."""
+    gp_weight: float = 10.0
+    """Weight of the gradient penalty (lambda)."""
+    critic_steps: int = 5
+    """Critic steps (env steps) per generator step."""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        for name in ("generator_lr", "critic_lr"):
+            value = getattr(self, name)
+            require(value > 0, f"{name} must be > 0, got {value}")
+        for name in ("beta1", "beta2"):
+            value = getattr(self, name)
+            require(0 <= value < 1, f"{name} must be in [0, 1), got {value}")
+        require(self.gp_weight >= 0, f"gp_weight must be >= 0, got {self.gp_weight}")
+        require(self.critic_steps >= 1, f"critic_steps must be >= 1, got {self.critic_steps}")
+
+
+@dataclasses.dataclass(frozen=True)
+class VAEConfig(NetConfig):
+    """Hyperparameters of the VAE."""
+
+    learning_rate: float = 1e-3
+    """Adam learning rate of the encoder and decoder."""
+    recon_std: float = 0.02
+    """Standard deviation of the Gaussian likelihood, in the env's coordinates."""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        require(self.learning_rate > 0, f"learning_rate must be > 0, got {self.learning_rate}")
+        require(self.recon_std > 0, f"recon_std must be > 0, got {self.recon_std}")
+
+
+class GenerativeAgent(Agent):
+    """The shared part of the generative agents: spaces, the loop, sampling and checkpoints.
+
+    ``learn`` reads the env's ``info["scale"]`` at reset, so that :meth:`sample` returns data
+    coordinates, and leaves the last training episode's metrics in ``learn_info``.
+    """
+
+    kind: ClassVar[str] = ""
+
+    def __init__(
+        self, observation_space: spaces.Space, action_space: spaces.Space, **kwargs: Any
+    ) -> None:
+        super().__init__(observation_space, action_space, **kwargs)
+        self.batch_size, self.dim = action_space.shape
+        self.latent_dim = observation_space["noise"].shape[0] // self.batch_size
+        self.scale = 1.0
+        self._model: Model | None = None
+
+    @classmethod
+    def check_spaces(cls, observation_space: spaces.Space, action_space: spaces.Space) -> None:
+        needs = (
+            "a Dict observation of flat 'real' and 'noise' batches and a (batch, dim) Box "
+            "action, as arena/Generation-v0 has"
+        )
+        if not (
+            isinstance(observation_space, spaces.Dict)
+            and set(observation_space.spaces) == {"real", "noise"}
+            and all(
+                isinstance(s, spaces.Box) and len(s.shape) == 1
+                for s in observation_space.spaces.values()
+            )
+        ):
+            raise cls.incompatible(needs, observation_space)
+        if not isinstance(action_space, spaces.Box) or len(action_space.shape) != 2:
+            raise cls.incompatible(needs, action_space)
+        batch, dim = action_space.shape
+        real, noise = observation_space["real"].shape[0], observation_space["noise"].shape[0]
+        if real != batch * dim or noise % batch:
+            raise cls.incompatible(needs + ", with batches of the same size", observation_space)
+
+    @property
+    def model(self) -> Model:
+        """The torch model, built on first use."""
+        if self._model is None:
+            from agents.adversarial_nets import MODELS
+
+            self._model = MODELS[self.kind](
+                self.config,
+                self.dim,
+                self.latent_dim,
+                self.device,
+                int(self.np_random.integers(2**62)),
+            )
+        return self._model
+
+    def act(self, observation: dict[str, np.ndarray], explore: bool = False) -> np.ndarray:
+        """Returns the generator's samples of the observation's noise, shape (batch, dim)."""
+        noise = np.asarray(observation["noise"], np.float32).reshape(self.batch_size, -1)
+        return self.model.generate(noise)
+
+    def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        """Generates ``n`` samples in data coordinates (the env's times its ``scale``).
+
+        Args:
+            n: How many samples.
+            rng: Draws the noise, standard normal clipped as the env clips it.
+
+        Returns:
+            An (n, dim) float32 array.
+        """
+        noise = np.clip(rng.standard_normal((n, self.latent_dim)), -NOISE_BOUND, NOISE_BOUND)
+        return self.model.generate(noise.astype(np.float32)) * np.float32(self.scale)
+
+    def _learn(self, env: gym.Env, steps: int, callback: Callback) -> None:
+        model = self.model
+        tracker = EpisodeTracker(callback)
+        observation, info = env.reset(seed=self.env_seed())
+        self.scale = float(info.get("scale", self.scale))
+        self.reset()
+        final = self.config.final_lr_fraction
+        for i in range(steps):
+            model.set_lr_fraction(1.0 - (1.0 - final) * i / steps)
+            real = observation["real"].reshape(self.batch_size, self.dim)
+            noise = observation["noise"].reshape(self.batch_size, self.latent_dim)
+            fake = model.train_step(real, noise)
+            observation, reward, terminated, truncated, info = env.step(fake)
+            self.num_timesteps += 1
+            done = terminated or truncated
+            episode = tracker.record(self.num_timesteps, 0, reward, done, info)
+            if episode is not None:
+                self.learn_info = {"last_episode": dict(episode.metrics)}
+                observation, _ = env.reset()
+                self.reset()
+                if not callback.on_step(self.num_timesteps):
+                    return
+        callback.on_step(self.num_timesteps)
+
+    def state(self) -> dict[str, Any]:
+        return self.model.state()[0]
+
+    def extra_state(self) -> dict[str, Any]:
+        return {"scale": self.scale, "model": self.model.state()[1]}
+
+    def load_state(self, arrays: dict[str, Any], extra: dict[str, Any]) -> None:
+        self.scale = float(extra["scale"])
+        self.model.load_state(arrays, extra["model"])
+
+
+class GAN(GenerativeAgent):
+    """Non-saturating GAN (Goodfellow et al., 2014): an MLP generator against a discriminator.
+
+    Each env step is one discriminator and one generator step on the batch shown. Plays
+    arena/Generation-v0 and its presets (Ring8, Grid25, DigitsGen).
+    """
+
+    name = "gan"
+    kind = "gan"
+    presets = "gan_presets.toml"
+    Config = GANConfig
+
+
+class WGANGP(GenerativeAgent):
+    """WGAN-GP (Gulrajani et al., 2017): a generator against a gradient-penalised critic.
+
+    Each env step is one critic step; every ``critic_steps`` env steps the generator steps too.
+    Plays arena/Generation-v0 and its presets.
+    """
+
+    name = "wgan-gp"
+    kind = "wgan-gp"
+    presets = "wgan_gp_presets.toml"
+    Config = WGANGPConfig
+
+
+class VAE(GenerativeAgent):
+    """Variational autoencoder (Kingma and Welling, 2014) whose decoder is the generator.
+
+    Each env step is one ELBO step on the batch shown; actions decode the env's noise as prior
+    samples. Plays arena/Generation-v0 and its presets.
+    """
+
+    name = "vae"
+    kind = "vae"
+    presets = "vae_presets.toml"
+    Config = VAEConfig

@@ -1,0 +1,190 @@
+"""Generative modelling as a game: the env is a referee that shows real data and scores fakes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+
+from envs.generation_metrics import EVAL_SAMPLES, Mixture, Tally, make_target
+
+NOISE_BOUND = 4.0
+"""Latent noise is standard normal clipped to [-4, 4], so that its Box is finite."""
+
+
+class GenerationEnv(gym.Env):
+    """Generate samples that the referee cannot tell from the target distribution's.
+
+    Each step the env shows a batch of ``batch_size`` real samples and a batch of latent noise
+    vectors; the agent answers with a batch of generated samples (a generator would map each
+    noise vector to one sample). The referee scores the batch. The agent learns only from the
+    real samples it is shown: the rewards are for watching, not for learning.
+
+    All samples live in the env's coordinates, the data divided by ``info["scale"]``, so that
+    they fit the [-1, 1] Box that Stable-Baselines3 asks of actions. Multiply by the scale to
+    get data coordinates.
+
+    Targets (``target=``), each also registered as its own id:
+
+    - ``"ring8"`` (``arena/Ring8-v0``): 8 Gaussians with means on a circle of radius 1, std
+      0.01; scale 1.25.
+    - ``"grid25"`` (``arena/Grid25-v0``): 25 Gaussians with means on {-4, -2, 0, 2, 4}^2, std
+      0.05; scale 5.
+    - ``"digits"`` (``arena/DigitsGen-v0``): scikit-learn's 1,797 8x8 digits as 64-vectors,
+      scaled from 0..16 to [-1, 1]; scale 1.
+    - a path ending in ``.npz``: ``centres`` (K, D) and ``std`` make a Gaussian mixture (scale
+      ``1.25 * (max |centre| + 6 std)``); ``data`` (N, ...) in [-1, 1] and integer ``labels``
+      (N,) make a data set.
+
+    ## Action Space
+    ``Box(-1, 1, (batch_size, D), float32)``: one generated sample per row, D = 2 for the
+    mixtures and 64 for digits. Values outside [-1, 1] are clipped.
+
+    ## Observation Space
+    ``Dict(real=Box(-1, 1, (batch_size * D,)), noise=Box(-4, 4, (batch_size *
+    latent_dim,)))``, float32, with noise bounds of -4 and 4. ``real`` holds ``batch_size``
+    real samples (clipped to [-1, 1], which no preset reaches) and ``noise`` as many standard
+    normal latent vectors (clipped to [-4, 4], as Gymnasium's checker wants finite bounds), each
+    flattened row-major: reshape them to ``(batch_size, -1)``. (They are flat because
+    Stable-Baselines3's checker accepts only 1-D or image Box observations.)
+
+    ## Rewards
+    The referee's mean score of the generated batch:
+
+    - mixtures: the fraction of high-quality samples, those within 3 standard deviations of
+      their nearest mode;
+    - data sets: the mean confidence (largest class probability) of the referee, a multinomial
+      logistic regression (scikit-learn, C=1) fitted once per process on the whole real set.
+
+    ## Episode End
+    Termination: after the step that brings the episode's generated samples to
+    ``episode_samples`` (2,500, the published protocol), that is ``ceil(episode_samples /
+    batch_size)`` steps; only the first ``episode_samples`` samples are scored. So a training
+    episode is a fixed number of steps, and every episode, in training or in ``arena
+    evaluate``, scores exactly one protocol sample set. No truncation.
+
+    ## Arguments
+    - ``target`` (str, default "ring8"): a preset name or a ``.npz`` path (above).
+    - ``batch_size`` (int, default 250): samples per step, B.
+    - ``latent_dim`` (int, default 16): the size of each noise vector.
+    - ``episode_samples`` (int, default 2500): generated samples scored per episode.
+    - ``render_mode`` (None, "human" or "rgb_array"): mixtures draw the real (grey) and
+      generated (blue) points of the last step over the mode centres (red); data sets draw a
+      grid of up to 64 generated images.
+
+    ## Info
+    - ``scale``: data coordinates per env coordinate (float).
+    - ``samples``: generated samples scored so far in this episode (int).
+    - ``metrics``: the scores of those samples (on the final step, of the whole episode):
+      mixtures ``modes_captured`` (modes with at least one high-quality sample nearest to them)
+      and ``hq_fraction``; data sets ``classes_covered`` (classes with at least one sample the
+      referee gives them with confidence >= 0.9), ``confidence`` (the referee's mean
+      confidence) and ``hq_fraction`` (the fraction with confidence >= 0.9).
+
+    ## Version History
+    - v0: the first version.
+    """
+
+    metadata = {"render_modes": ["human", "rgb_array"], "render_fps": 30}
+
+    def __init__(
+        self,
+        target: str = "ring8",
+        batch_size: int = 250,
+        latent_dim: int = 16,
+        episode_samples: int = EVAL_SAMPLES,
+        render_mode: str | None = None,
+    ) -> None:
+        for name, value in (
+            ("batch_size", batch_size),
+            ("latent_dim", latent_dim),
+            ("episode_samples", episode_samples),
+        ):
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            raise ValueError(f"render_mode must be one of {self.metadata['render_modes']}")
+        self.target = make_target(target)
+        self.batch_size = batch_size
+        self.latent_dim = latent_dim
+        self.episode_samples = episode_samples
+        self.render_mode = render_mode
+        dim = self.target.dim
+        self.observation_space = spaces.Dict(
+            {
+                "real": spaces.Box(-1.0, 1.0, (batch_size * dim,), np.float32),
+                "noise": spaces.Box(
+                    -NOISE_BOUND, NOISE_BOUND, (batch_size * latent_dim,), np.float32
+                ),
+            }
+        )
+        self.action_space = spaces.Box(-1.0, 1.0, (batch_size, dim), np.float32)
+        self._tally = Tally(self.target)
+        self._real_BD = np.zeros((batch_size, dim), np.float32)
+        self._fake_BD: np.ndarray | None = None
+        self._renderer = None
+
+    def _observe(self) -> dict[str, np.ndarray]:
+        real = self.target.sample(self.np_random, self.batch_size) / self.target.scale
+        self._real_BD = np.clip(real, -1.0, 1.0).astype(np.float32)
+        noise = self.np_random.standard_normal(self.batch_size * self.latent_dim)
+        noise = np.clip(noise, -NOISE_BOUND, NOISE_BOUND).astype(np.float32)
+        return {"real": self._real_BD.reshape(-1), "noise": noise}
+
+    def _info(self) -> dict[str, Any]:
+        return {
+            "scale": float(self.target.scale),
+            "samples": self._tally.count,
+            "metrics": self._tally.metrics(),
+        }
+
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+        super().reset(seed=seed)
+        self._tally = Tally(self.target)
+        self._fake_BD = None
+        return self._observe(), self._info()
+
+    def step(
+        self, action: np.ndarray
+    ) -> tuple[dict[str, np.ndarray], float, bool, bool, dict[str, Any]]:
+        fake = np.asarray(action, np.float32)
+        if fake.shape != self.action_space.shape:
+            raise ValueError(
+                f"The action must be a batch of shape {self.action_space.shape}, got {fake.shape}"
+            )
+        self._fake_BD = np.clip(fake, -1.0, 1.0)
+        keep = min(self.batch_size, self.episode_samples - self._tally.count)
+        reward = self._tally.add(self._fake_BD[:keep].astype(np.float64) * self.target.scale)
+        terminated = self._tally.count >= self.episode_samples
+        if self.render_mode == "human":
+            self.render()
+        return self._observe(), reward, terminated, False, self._info()
+
+    def render(self) -> np.ndarray | None:
+        if self.render_mode is None:
+            gym.logger.warn("render() needs a render_mode: make the env with render_mode set.")
+            return None
+        from envs import generation_render
+
+        fake = self._fake_BD if self._fake_BD is not None else np.zeros((0, self.target.dim))
+        if isinstance(self.target, Mixture):
+            frame = generation_render.mixture_frame(
+                self._real_BD, fake, self.target.centres / self.target.scale
+            )
+        else:
+            frame = generation_render.image_grid(fake)
+        if self.render_mode == "rgb_array":
+            return frame
+        if self._renderer is None:
+            self._renderer = generation_render.Window("arena/Generation-v0")
+        self._renderer.show(frame, self.metadata["render_fps"])
+        return None
+
+    def close(self) -> None:
+        if self._renderer is not None:
+            self._renderer.close()
+            self._renderer = None
