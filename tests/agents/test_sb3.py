@@ -187,3 +187,12 @@ def test_ppo_preset_solves_cartpole(tmp_path):
     assert done.returncode == 0, done.stderr
     report = run_json("evaluate", "--checkpoint", str(run), "--episodes", "20", "--json")
     assert report["mean_return"] >= 475
+
+
+@pytest.mark.slow
+def test_ppo_preset_plays_iris_from_the_reward_alone(tmp_path):
+    run = tmp_path / "iris"
+    done = run_arena("train", "sb3-ppo", "arena/Iris-v0", "--device", "cpu", "--out", str(run))
+    assert done.returncode == 0, done.stderr
+    report = run_json("evaluate", "--checkpoint", str(run), "--episodes", "1", "--json")
+    assert report["metrics"]["accuracy"] >= 0.8  # Evaluation plays the test split.
