@@ -29,9 +29,9 @@ NOISE_BOUND = 4.0
 class NetConfig:
     """What every generative agent's networks share."""
 
-    hidden_sizes: tuple[int, ...] = (64, 64, 64)
+    hidden_sizes: tuple[int, ...] = (128, 128)
     """Hidden layer widths of each network (the VAE's decoder mirrors its encoder)."""
-    final_lr_fraction: float = 1.0
+    final_lr_fraction: float = 0.0
     """Learning rates decay linearly over each ``learn`` call to this fraction of their value."""
     torch_threads: int = 1
     """CPU threads for torch (process-wide; 0 keeps torch's default). These nets are small, so
@@ -53,9 +53,9 @@ class NetConfig:
 class GANConfig(NetConfig):
     """Hyperparameters of the non-saturating GAN."""
 
-    generator_lr: float = 2e-4
+    generator_lr: float = 1e-3
     """Adam learning rate of the generator."""
-    discriminator_lr: float = 2e-4
+    discriminator_lr: float = 1e-3
     """Adam learning rate of the discriminator."""
     beta1: float = 0.5
     """Adam's first-moment decay."""
@@ -76,9 +76,9 @@ class GANConfig(NetConfig):
 class WGANGPConfig(NetConfig):
     """Hyperparameters of WGAN-GP."""
 
-    generator_lr: float = 1e-4
+    generator_lr: float = 5e-4
     """Adam learning rate of the generator."""
-    critic_lr: float = 1e-4
+    critic_lr: float = 5e-4
     """Adam learning rate of the critic."""
     beta1: float = 0.5
     """Adam's first-moment decay."""
