@@ -99,7 +99,7 @@ def test_plot_draws_several_runs(tmp_path):
 @pytest.mark.parametrize(
     ("args", "needles"),
     [
-        (("evaluate", "randm", "CartPole-v1"), ["Unknown agent 'randm'", "Did you mean 'random'?"]),
+        (("evaluate", "randm", "CartPole-v1"), ["Unknown agent 'randm'", "Did you mean 'random'"]),
         (("evaluate", "random", "CartPol-v1"), ["Unknown env 'CartPol-v1'", "'CartPole-v1'"]),
         (
             ("train", "random", "CartPole-v1", "--steps", "10", "--set", "lr=0.1", "--out", "x"),

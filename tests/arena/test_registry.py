@@ -23,7 +23,7 @@ def test_unknown_agent_suggests_close_names():
     with pytest.raises(UnknownNameError) as info:
         agent_class("randon")
     message = str(info.value)
-    assert "Did you mean 'random'?" in message
+    assert "Did you mean 'random'" in message  # The closest name comes first.
     assert "Known agents:" in message
 
 
