@@ -51,3 +51,21 @@ def test_headless_window_shows_frames_and_closes_twice():
     window.close()
     window.close()
     assert not window.show(np.zeros((20, 30, 3), np.uint8))
+
+
+@pytest.mark.parametrize("key", ["quit", "escape", "q"])
+def test_closing_the_window_or_pressing_esc_or_q_asks_to_stop(key):
+    import pygame
+
+    window = Window("test", fps=1000, headless=True)
+    frame = np.zeros((20, 30, 3), np.uint8)
+    assert window.show(frame)
+    if key == "quit":
+        event = pygame.event.Event(pygame.QUIT)
+    else:
+        code = pygame.K_ESCAPE if key == "escape" else pygame.K_q
+        event = pygame.event.Event(pygame.KEYDOWN, key=code)
+    pygame.event.post(event)
+    assert not window.show(frame)
+    assert window.closed
+    window.close()

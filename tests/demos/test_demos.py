@@ -37,3 +37,24 @@ def test_demo_list_and_unknown_name():
     done = run_arena("demo", "frozenlak")
     assert done.returncode == 2
     assert "Did you mean 'frozenlake'?" in done.stderr and "Known demos:" in done.stderr
+
+
+def test_closing_the_window_ends_a_demo_cleanly_and_keeps_its_recording(tmp_path):
+    import argparse
+
+    import pygame
+
+    from arena.demo import run_demo
+
+    def demo(stage):
+        for shade in (40, 120, 200):
+            stage.show(np.full((40, 60, 3), shade, np.uint8))
+        pygame.event.post(pygame.event.Event(pygame.QUIT))
+        stage.show(np.zeros((40, 60, 3), np.uint8))
+        raise AssertionError("the demo went on after the window was closed")
+
+    gif = tmp_path / "closed.gif"
+    args = argparse.Namespace(headless=True, record=str(gif), fast=True, seed=0)
+    assert run_demo(demo, args, "closing") == 0
+    with Image.open(gif) as image:
+        assert image.n_frames == 3
