@@ -50,10 +50,10 @@ class Stage:
     def show(self, frame: np.ndarray) -> None:
         """Shows and records one RGB frame; raises WindowClosed when the user closed the window."""
         frame = np.asarray(frame, np.uint8)
+        if self.window is not None and not self.window.show(frame):
+            raise WindowClosed  # The frame was never shown, so it is not recorded either.
         if self.record is not None:
             self.frames.append(frame)
-        if self.window is not None and not self.window.show(frame):
-            raise WindowClosed
 
     def need(self, *agents: str) -> None:
         """Raises DemoUnavailable unless every named agent is installed and loads."""
