@@ -103,6 +103,11 @@ class _Counter(Callback):
         self.returns.append(episode.ret)
 
 
+def _make(env_id: str, num_envs: int, kwargs: Mapping[str, Any]) -> Any:
+    """One env, or a vector env of ``num_envs`` copies when more than one is asked for."""
+    return make_vec_env(env_id, num_envs, **kwargs) if num_envs > 1 else make_env(env_id, **kwargs)
+
+
 def build_agent(
     name: str,
     env_id: str,
@@ -131,7 +136,7 @@ def build_agent(
     values.update(overrides or {})
     config = build_config(cls.Config, values, source=f"{name} config")
     kwargs = {**(preset.env_kwargs if preset else {}), **(env_kwargs or {})}
-    env = make_vec_env(env_id, num_envs, **kwargs) if num_envs > 1 else make_env(env_id, **kwargs)
+    env = _make(env_id, num_envs, kwargs)
     obs = env.single_observation_space if num_envs > 1 else env.observation_space
     act = env.single_action_space if num_envs > 1 else env.action_space
     try:
@@ -195,9 +200,7 @@ def train(
         if env_id is None:
             raise ArenaError(f"The checkpoint at {resume} does not record its env; name one.")
         kwargs = {**agent.env_kwargs, **(env_kwargs or {})}
-        env = (
-            make_vec_env(env_id, num_envs, **kwargs) if num_envs > 1 else make_env(env_id, **kwargs)
-        )
+        env = _make(env_id, num_envs, kwargs)
         agent.env_kwargs = kwargs
         preset_steps = find_preset(type(agent), env_id).steps
     else:
