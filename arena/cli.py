@@ -112,8 +112,23 @@ def cmd_info(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_train(args: argparse.Namespace) -> int:
+def _train_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The options ``train`` and ``train_seeds`` share, from the command line."""
     from arena.config import parse_assignments
+
+    return {
+        "steps": args.steps,
+        "seed": args.seed,
+        "device": args.device,
+        "overrides": parse_assignments(args.set or []),
+        "config_file": args.config,
+        "env_kwargs": _env_kwargs(args.env_kwargs),
+        "num_envs": args.num_envs,
+        "save_every": args.save_every,
+    }
+
+
+def cmd_train(args: argparse.Namespace) -> int:
     from arena.training import train
 
     if args.seeds != 1:
@@ -122,16 +137,9 @@ def cmd_train(args: argparse.Namespace) -> int:
         args.agent,
         args.env,
         out=args.out,
-        steps=args.steps,
-        seed=args.seed,
-        device=args.device,
-        overrides=parse_assignments(args.set or []),
-        config_file=args.config,
-        env_kwargs=_env_kwargs(args.env_kwargs),
-        num_envs=args.num_envs,
-        save_every=args.save_every,
         resume=args.resume,
         progress=not (args.json or args.quiet),
+        **_train_options(args),
     )
     summary = {
         "agent": result.agent.name,
@@ -164,7 +172,6 @@ def cmd_train(args: argparse.Namespace) -> int:
 def _train_seeds(args: argparse.Namespace) -> int:
     import statistics
 
-    from arena.config import parse_assignments
     from arena.training import train_seeds
 
     if args.resume:
@@ -172,18 +179,7 @@ def _train_seeds(args: argparse.Namespace) -> int:
     if args.agent is None or args.env is None:
         raise ArenaError("train --seeds needs an AGENT and an ENV.")
     results = train_seeds(
-        args.agent,
-        args.env,
-        out=args.out,
-        seeds=args.seeds,
-        steps=args.steps,
-        seed=args.seed,
-        device=args.device,
-        overrides=parse_assignments(args.set or []),
-        config_file=args.config,
-        env_kwargs=_env_kwargs(args.env_kwargs),
-        num_envs=args.num_envs,
-        save_every=args.save_every,
+        args.agent, args.env, out=args.out, seeds=args.seeds, **_train_options(args)
     )
 
     def spread(values: list[Any]) -> dict[str, float] | None:
