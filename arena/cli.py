@@ -6,34 +6,16 @@ User mistakes exit with status 2 and a one-paragraph message, never a traceback.
 from __future__ import annotations
 
 import argparse
-import ast
-import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from arena.cli_common import env_kwargs_from, literal, print_json
+from arena.cli_train import cmd_train
 from arena.errors import ArenaError, TrainingError
 
 USAGE_ERROR = 2
-
-
-def _literal(text: str) -> Any:
-    """Parses ``3``, ``0.5``, ``True``, ``"8x8"`` or ``[1, 2]``; anything else stays a string."""
-    try:
-        return ast.literal_eval(text)
-    except (ValueError, SyntaxError):
-        return {"true": True, "false": False, "none": None}.get(text.lower(), text)
-
-
-def _env_kwargs(items: Sequence[str] | None) -> dict[str, Any]:
-    from arena.config import parse_assignments
-
-    return {k: _literal(v) for k, v in parse_assignments(items or [], "--env-kwargs").items()}
-
-
-def _print_json(data: Any) -> None:
-    print(json.dumps(data, indent=2, sort_keys=False))
 
 
 def cmd_list(args: argparse.Namespace) -> int:
@@ -44,7 +26,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     envs = env_owners(include_all=args.all)
     env_rows = [{"id": i, "distribution": d, "version": v} for i, (d, v) in sorted(envs.items())]
     if args.json:
-        _print_json(
+        print_json(
             {
                 "agents": [
                     {
@@ -85,7 +67,7 @@ def cmd_info(args: argparse.Namespace) -> int:
     rows = describe(cls.Config)
     table = preset_table(cls)
     if args.json:
-        _print_json(
+        print_json(
             {
                 "name": args.agent,
                 "distribution": plugin.distribution,
@@ -112,135 +94,6 @@ def cmd_info(args: argparse.Namespace) -> int:
     return 0
 
 
-def _train_options(args: argparse.Namespace) -> dict[str, Any]:
-    """The options ``train`` and ``train_seeds`` share, from the command line."""
-    from arena.config import parse_assignments
-
-    return {
-        "steps": args.steps,
-        "seed": args.seed,
-        "device": args.device,
-        "overrides": parse_assignments(args.set or []),
-        "config_file": args.config,
-        "env_kwargs": _env_kwargs(args.env_kwargs),
-        "num_envs": args.num_envs,
-        "save_every": args.save_every,
-    }
-
-
-def cmd_train(args: argparse.Namespace) -> int:
-    from arena.training import train
-
-    if args.seeds != 1:
-        return _train_seeds(args)
-    result = train(
-        args.agent,
-        args.env,
-        out=args.out,
-        resume=args.resume,
-        progress=not (args.json or args.quiet),
-        **_train_options(args),
-    )
-    summary = {
-        "agent": result.agent.name,
-        "env": result.agent.env_id,
-        "out": str(result.out),
-        "steps": result.steps,
-        "episodes": result.episodes,
-        "recent_mean_return": result.recent_return,
-        "seconds": round(result.seconds, 2),
-        "learn_info": result.agent.learn_info,
-    }
-    if args.json:
-        _print_json(summary)
-        return 0
-    recent = (
-        f", mean return of the last {min(result.episodes, 100)} episodes {result.recent_return:.3f}"
-        if result.recent_return is not None
-        else ""
-    )
-    print(
-        f"Trained {summary['agent']} on {summary['env']} to {result.steps} steps in "
-        f"{result.seconds:.1f}s ({result.episodes} episodes{recent})."
-    )
-    for key, value in result.agent.learn_info.items():
-        print(f"  {key}: {value}")
-    print(f"Checkpoint and progress.csv in {result.out}")
-    return 0
-
-
-def _train_seeds(args: argparse.Namespace) -> int:
-    import statistics
-
-    from arena.training import train_seeds
-
-    if args.resume:
-        raise ArenaError("--seeds starts new runs; it cannot --resume one.")
-    if args.agent is None or args.env is None:
-        raise ArenaError("train --seeds needs an AGENT and an ENV.")
-    results = train_seeds(
-        args.agent, args.env, out=args.out, seeds=args.seeds, **_train_options(args)
-    )
-
-    def spread(values: list[Any]) -> dict[str, float] | None:
-        numbers = [v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)]
-        if not numbers or len(numbers) < len(values):
-            return None
-        return {"mean": statistics.fmean(numbers), "std": statistics.pstdev(numbers)}
-
-    first = results[0]
-    recent = spread([r.recent_return for r in results])
-    # The seeds' numeric learn_info values (a final score, say) are summarized the same way.
-    infos = {
-        key: spread([r.agent.learn_info.get(key) for r in results])
-        for key in first.agent.learn_info
-    }
-    infos = {key: value for key, value in infos.items() if value is not None}
-    summary = {
-        "agent": first.agent.name,
-        "env": first.agent.env_id,
-        "out": str(Path(args.out)),
-        "seeds": [
-            {
-                "seed": r.agent.seed,
-                "out": str(r.out),
-                "steps": r.steps,
-                "episodes": r.episodes,
-                "recent_mean_return": r.recent_return,
-                "learn_info": r.agent.learn_info,
-            }
-            for r in results
-        ],
-        "recent_mean_return": recent,
-        "learn_info": infos,
-        "seconds": round(first.seconds, 2),
-    }
-    if args.json:
-        _print_json(summary)
-        return 0
-    print(
-        f"Trained {summary['agent']} on {summary['env']} with {len(results)} seeds "
-        f"({args.seed}..{args.seed + len(results) - 1}) to {first.steps} steps each "
-        f"in {first.seconds:.1f}s."
-    )
-    if recent is not None:
-        print(
-            f"  mean return of each seed's last 100 episodes: {recent['mean']:.3f} "
-            f"+- {recent['std']:.3f} (mean +- std across seeds)"
-        )
-    for key, value in infos.items():
-        print(f"  {key}: {value['mean']:.4g} +- {value['std']:.4g} (mean +- std across seeds)")
-    for r in results:
-        shown = "-" if r.recent_return is None else f"{r.recent_return:.3f}"
-        extra = "".join(f", {key} {r.agent.learn_info[key]:.4g}" for key in infos)
-        print(f"  seed {r.agent.seed}: {shown} ({r.episodes} episodes{extra})")
-    for key, value in first.agent.learn_info.items():
-        if key not in infos:
-            print(f"  {key}: {value}")
-    print(f"Checkpoints and progress.csv in {Path(args.out) / 'seed-N'}")
-    return 0
-
-
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from arena import evaluate, load
     from arena.recording import FrameTap, Window, WindowClosed, check_record_path, write_frames
@@ -248,7 +101,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from arena.spaces import describe_space, spaces_equal
 
     positional = list(args.targets)
-    env_kwargs = _env_kwargs(args.env_kwargs)
+    env_kwargs = env_kwargs_from(args.env_kwargs)
     record = check_record_path(args.record) if args.record else None
     # Windows show rgb_array frames, so --render human and --record share one render path.
     render = {"render_mode": "rgb_array"} if args.render or record else {}
@@ -320,7 +173,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         )
     data = report.to_dict()
     if args.json:
-        _print_json(data)
+        print_json(data)
         return 0
     print(f"{data['agent']} on {data['env']}: {data['episodes']} episodes, seed {data['seed']}")
     print(
@@ -366,7 +219,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
     atomic_write(out, buffer.getvalue())
     summary = {"out": str(out), "shape": list(samples.shape), "dtype": str(samples.dtype)}
     if args.json:
-        _print_json(summary)
+        print_json(summary)
     else:
         shape = samples.shape[1:]
         print(f"Wrote {len(samples)} samples of shape {shape} from {agent.name} to {out}.")
@@ -385,7 +238,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     from arena.config import parse_assignments
     from arena.registry import importer
 
-    options = {k: _literal(v) for k, v in parse_assignments(args.option or [], "--option").items()}
+    options = {k: literal(v) for k, v in parse_assignments(args.option or [], "--option").items()}
     try:
         summary = importer(args.importer)(args.source, args.out, env=args.env, **options)
     except TypeError as e:
@@ -393,7 +246,7 @@ def cmd_import(args: argparse.Namespace) -> int:
             f"import-{args.importer} does not take these options {options}: {e}."
         ) from None
     if args.json:
-        _print_json(summary)
+        print_json(summary)
     else:
         for key, value in summary.items():
             print(f"{key}: {value}")

@@ -1,0 +1,139 @@
+"""``arena train``: one run, or ``--seeds N`` independent runs with their spread."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from arena.cli_common import env_kwargs_from, print_json
+from arena.errors import ArenaError
+
+
+def _train_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The options ``train`` and ``train_seeds`` share, from the command line."""
+    from arena.config import parse_assignments
+
+    return {
+        "steps": args.steps,
+        "seed": args.seed,
+        "device": args.device,
+        "overrides": parse_assignments(args.set or []),
+        "config_file": args.config,
+        "env_kwargs": env_kwargs_from(args.env_kwargs),
+        "num_envs": args.num_envs,
+        "save_every": args.save_every,
+    }
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from arena.training import train
+
+    if args.seeds != 1:
+        return _train_seeds(args)
+    result = train(
+        args.agent,
+        args.env,
+        out=args.out,
+        resume=args.resume,
+        progress=not (args.json or args.quiet),
+        **_train_options(args),
+    )
+    summary = {
+        "agent": result.agent.name,
+        "env": result.agent.env_id,
+        "out": str(result.out),
+        "steps": result.steps,
+        "episodes": result.episodes,
+        "recent_mean_return": result.recent_return,
+        "seconds": round(result.seconds, 2),
+        "learn_info": result.agent.learn_info,
+    }
+    if args.json:
+        print_json(summary)
+        return 0
+    recent = (
+        f", mean return of the last {min(result.episodes, 100)} episodes {result.recent_return:.3f}"
+        if result.recent_return is not None
+        else ""
+    )
+    print(
+        f"Trained {summary['agent']} on {summary['env']} to {result.steps} steps in "
+        f"{result.seconds:.1f}s ({result.episodes} episodes{recent})."
+    )
+    for key, value in result.agent.learn_info.items():
+        print(f"  {key}: {value}")
+    print(f"Checkpoint and progress.csv in {result.out}")
+    return 0
+
+
+def _train_seeds(args: argparse.Namespace) -> int:
+    import statistics
+
+    from arena.training import train_seeds
+
+    if args.resume:
+        raise ArenaError("--seeds starts new runs; it cannot --resume one.")
+    if args.agent is None or args.env is None:
+        raise ArenaError("train --seeds needs an AGENT and an ENV.")
+    results = train_seeds(
+        args.agent, args.env, out=args.out, seeds=args.seeds, **_train_options(args)
+    )
+
+    def spread(values: list[Any]) -> dict[str, float] | None:
+        numbers = [v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)]
+        if not numbers or len(numbers) < len(values):
+            return None
+        return {"mean": statistics.fmean(numbers), "std": statistics.pstdev(numbers)}
+
+    first = results[0]
+    recent = spread([r.recent_return for r in results])
+    # The seeds' numeric learn_info values (a final score, say) are summarized the same way.
+    infos = {
+        key: spread([r.agent.learn_info.get(key) for r in results])
+        for key in first.agent.learn_info
+    }
+    infos = {key: value for key, value in infos.items() if value is not None}
+    summary = {
+        "agent": first.agent.name,
+        "env": first.agent.env_id,
+        "out": str(Path(args.out)),
+        "seeds": [
+            {
+                "seed": r.agent.seed,
+                "out": str(r.out),
+                "steps": r.steps,
+                "episodes": r.episodes,
+                "recent_mean_return": r.recent_return,
+                "learn_info": r.agent.learn_info,
+            }
+            for r in results
+        ],
+        "recent_mean_return": recent,
+        "learn_info": infos,
+        "seconds": round(first.seconds, 2),
+    }
+    if args.json:
+        print_json(summary)
+        return 0
+    print(
+        f"Trained {summary['agent']} on {summary['env']} with {len(results)} seeds "
+        f"({args.seed}..{args.seed + len(results) - 1}) to {first.steps} steps each "
+        f"in {first.seconds:.1f}s."
+    )
+    if recent is not None:
+        print(
+            f"  mean return of each seed's last 100 episodes: {recent['mean']:.3f} "
+            f"+- {recent['std']:.3f} (mean +- std across seeds)"
+        )
+    for key, value in infos.items():
+        print(f"  {key}: {value['mean']:.4g} +- {value['std']:.4g} (mean +- std across seeds)")
+    for r in results:
+        shown = "-" if r.recent_return is None else f"{r.recent_return:.3f}"
+        extra = "".join(f", {key} {r.agent.learn_info[key]:.4g}" for key in infos)
+        print(f"  seed {r.agent.seed}: {shown} ({r.episodes} episodes{extra})")
+    for key, value in first.agent.learn_info.items():
+        if key not in infos:
+            print(f"  {key}: {value}")
+    print(f"Checkpoints and progress.csv in {Path(args.out) / 'seed-N'}")
+    return 0
