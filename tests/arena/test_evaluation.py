@@ -7,6 +7,7 @@ import pytest
 
 import arena
 import envs  # noqa: F401
+from arena.callbacks import Callback
 from arena.errors import ArenaError, IncompatibleEnvError
 
 
@@ -27,9 +28,13 @@ def test_reset_hook_runs_at_every_episode_start(monkeypatch):
     monkeypatch.setattr(agent, "reset", lambda: calls.append(agent.num_timesteps))
     arena.evaluate(agent, env, episodes=6, seed=0)
     assert len(calls) == 6
-    agent.learn(env, 300, progress=False)
-    report_episodes = len(calls) - 6
-    assert report_episodes >= 3  # One reset per training episode start.
+    episodes = []
+    episode_counter = Callback()
+    episode_counter.on_episode = episodes.append
+    agent.learn(env, 300, callback=episode_counter, progress=False)
+    # Training resets once before its first episode and once after every episode that ends.
+    assert len(calls) - 6 == 1 + len(episodes)
+    assert len(episodes) >= 3
 
 
 def test_metrics_are_averaged_over_episode_ends():
