@@ -16,10 +16,12 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
+from gymnasium.wrappers import TimeLimit
 
 from arena.agent import Agent
 from arena.callbacks import Callback, CallbackList, Episode, episode_metrics
 from arena.config import require
+from arena.errors import ConfigError
 
 if TYPE_CHECKING:
     from agents.tabular_model import TabularModel
@@ -52,6 +54,14 @@ class TabularConfig:
     """The initial value of every Q-table entry (optimistic values drive exploration)."""
     fast_path: bool = True
     """Learn in one compiled loop on the env's tabular model if it has one; False: step the env."""
+    horizon: int = 0
+    """0: one Q-table for every step. H > 0: a Q-table per step of an H-step episode (set it to
+    the env's time limit), so the policy can use the steps left, as the best policy under a time
+    limit must (Pardo et al., 2018); the last step bootstraps nothing."""
+    every_block: bool = False
+    """With a horizon, update every step's block from each transition, as fixed-horizon TD
+    does (De Asis et al., 2020): H times the updates per step, far fewer steps to learn.
+    q-learning and expected-sarsa only (SARSA's target is the action really taken next)."""
 
     def __post_init__(self) -> None:
         require(0.0 < self.alpha <= 1.0, f"alpha must be in (0, 1], got {self.alpha}")
@@ -66,6 +76,11 @@ class TabularConfig:
         for name in ("alpha_decay_steps", "epsilon_decay_steps"):
             value = getattr(self, name)
             require(value >= 0, f"{name} must be >= 0, got {value}")
+        require(self.horizon >= 0, f"horizon must be >= 0 (0: no time index), got {self.horizon}")
+        require(
+            self.horizon > 0 or not self.every_block,
+            "every_block updates a time-indexed table: it needs horizon > 0",
+        )
         require(math.isfinite(self.initial_q), f"initial_q must be finite, got {self.initial_q}")
 
     def hyperparameters(self) -> np.ndarray:
@@ -92,20 +107,38 @@ class TabularAgent(Agent):
     one state index. Exploration is epsilon-greedy from a seeded generator, so the same seed
     gives a bit-identical Q-table. After learning on a model, ``learn_info["greedy_return"]`` is
     the greedy policy's exact expected return on it (no episodes sampled).
+
+    With ``horizon=H`` the table has a block of rows per episode step (state ``s`` at step ``t``
+    is row ``t * n_states + s``) and :meth:`act` counts its steps since :meth:`reset`; past
+    step ``H`` it keeps using the last block.
     """
 
     Config: ClassVar[type] = TabularConfig
     kind: ClassVar[int] = 0
     """Which TD target, as numbered in ``tabular_kernels``."""
+    every_block_target: ClassVar[bool] = True
+    """Whether the target can be computed in every step's block (``every_block``)."""
 
     def __init__(
         self, observation_space: spaces.Space, action_space: spaces.Space, **kwargs: Any
     ) -> None:
         super().__init__(observation_space, action_space, **kwargs)
-        self._starts, self._strides, n_states = _layout(observation_space)
+        self._starts, self._strides, self.n_states = _layout(observation_space)
         self._discrete = isinstance(observation_space, spaces.Discrete)
         self.n_actions = int(action_space.n)
-        self.q_SA = np.full((n_states, self.n_actions), self.config.initial_q, dtype=np.float64)
+        rows = self.n_states * max(self.config.horizon, 1)
+        if rows * self.n_actions > MAX_TABLE:
+            raise ConfigError(
+                f"horizon={self.config.horizon} needs a Q-table of {rows * self.n_actions:,} "
+                f"entries (a block per step); at most {MAX_TABLE:,} are built."
+            )
+        self.q_SA = np.full((rows, self.n_actions), self.config.initial_q, dtype=np.float64)
+        self._t = 0
+        if self.config.every_block and not self.every_block_target:
+            raise ConfigError(
+                f"{self.name} has no every_block update: its target is the action it really takes "
+                "next, which only the visited step's block has. Use q-learning or expected-sarsa."
+            )
 
     @classmethod
     def check_spaces(cls, observation_space: spaces.Space, action_space: spaces.Space) -> None:
@@ -136,13 +169,39 @@ class TabularAgent(Agent):
         c = self.config
         return _linear(c.epsilon_start, c.epsilon_end, c.epsilon_decay_steps, self.num_timesteps)
 
+    def reset(self) -> None:
+        self._t = 0
+
     def act(self, observation: Any, explore: bool = False) -> int:
-        """The greedy action (the first best one), or an epsilon-greedy one with ``explore``."""
+        """The greedy action (the first best one), or an epsilon-greedy one with ``explore``.
+
+        With a horizon, the greedy action is read from the block of the steps taken since
+        :meth:`reset`.
+        """
         if explore and self.np_random.random() < self.epsilon():
             action = int(self.np_random.integers(self.n_actions))
         else:
-            action = int(np.argmax(self.q_SA[self.index(observation)]))
+            row = self.index(observation) + self._time_row(self._t)
+            action = int(np.argmax(self.q_SA[row]))
+        self._t += 1
         return action + int(self.action_space.start)
+
+    def check_env(self, env: gym.Env) -> None:
+        """Also checks that a time-indexed table's horizon is the env's time limit."""
+        super().check_env(env)
+        horizon = self.config.horizon
+        limit = _time_limit(env)
+        if horizon and limit != horizon:
+            has = f"a {limit}-step time limit" if limit else "no time limit"
+            raise ConfigError(
+                f"horizon={horizon} learns a Q-table per step of a {horizon}-step episode, but "
+                f"{env.spec.id if env.spec else 'the env'} has {has}; set horizon to the env's "
+                "time limit, or to 0 for one table."
+            )
+
+    def _time_row(self, t: int) -> int:
+        """The first row of episode step ``t``'s block (0 without a horizon)."""
+        return min(t, self.config.horizon - 1) * self.n_states if self.config.horizon else 0
 
     def state(self) -> dict[str, np.ndarray]:
         return {"q": self.q_SA}
@@ -150,7 +209,9 @@ class TabularAgent(Agent):
     def load_state(self, arrays: dict[str, Any], extra: dict[str, Any]) -> None:
         q = np.asarray(arrays["q"], dtype=np.float64)
         if q.shape != self.q_SA.shape:
-            raise ValueError(f"its Q-table has shape {q.shape}, the spaces need {self.q_SA.shape}")
+            raise ValueError(
+                f"its Q-table has shape {q.shape}, the spaces and horizon need {self.q_SA.shape}"
+            )
         self.q_SA = q.copy()
 
     def _learn(self, env: gym.Env, steps: int, callback: Callback) -> None:
@@ -172,7 +233,8 @@ class TabularAgent(Agent):
     def _greedy_return(self, model: TabularModel) -> dict[str, float]:
         from agents.tabular_model import greedy_return
 
-        return {"greedy_return": round(greedy_return(model, self.q_SA), 6)}
+        value = greedy_return(model, self.q_SA, horizon=self.config.horizon)
+        return {"greedy_return": round(value, 6)}
 
     def _rng(self) -> np.ndarray:
         return np.array([self.np_random.integers(2**63)], dtype=np.uint64)
@@ -188,7 +250,8 @@ class TabularAgent(Agent):
         while done < steps:
             n = min(CHUNK, steps - done)
             episodes = k.run_chunk(
-                self.q_SA, *model.arrays(), self.kind, hp, self.num_timesteps, n,
+                self.q_SA, *model.arrays(), self.config.horizon, self.config.every_block,
+                self.kind, hp, self.num_timesteps, n,
                 carry, ret, rng, ep_step, ep_return, ep_length,
             )  # fmt: skip
             _report(callback, episodes, ep_step, ep_return, ep_length)
@@ -203,7 +266,7 @@ class TabularAgent(Agent):
         The loop is written flat (schedules and episode sums inline): it must cost little next
         to ``env.step`` itself.
         """
-        from agents.tabular_kernels import choose, td_update
+        from agents.tabular_kernels import choose, td_update, td_update_blocks
 
         c = self.config
         q_SA, kind, gamma, rng = self.q_SA, self.kind, c.gamma, self._rng()
@@ -214,6 +277,8 @@ class TabularAgent(Agent):
         offset = int(self._starts[0]) if self._discrete else None
         index = self.index
         start = int(self.action_space.start)
+        stride = self.n_states if c.horizon else 0  # rows between one episode step and the next
+        horizon = c.horizon or math.inf
         observation, _ = env.reset(seed=self.env_seed())
         self.reset()
         s = int(observation) - offset if offset is not None else index(observation)
@@ -224,13 +289,22 @@ class TabularAgent(Agent):
             s2 = int(observation) - offset if offset is not None else index(observation)
             alpha = c.alpha + alpha_slope * t if t < alpha_steps else alpha_end
             eps = c.epsilon_start + eps_slope * (t + 1) if t + 1 < eps_steps else c.epsilon_end
-            a = td_update(
-                q_SA, kind, s, a, float(reward), s2, bool(terminated), alpha, gamma, eps, rng
-            )
+            row, length = s + length * stride, length + 1
+            end = bool(terminated) or length >= horizon  # a time-indexed table's last step
+            if c.every_block:
+                td_update_blocks(
+                    q_SA, kind, s, a, float(reward), s2, bool(terminated), alpha, gamma, eps,
+                    self.n_states, c.horizon,
+                )  # fmt: skip
+                a = -1 if end else choose(q_SA, s2 + length * stride, eps, rng)
+            else:
+                a = td_update(
+                    q_SA, kind, row, a, float(reward), s2 + length * stride, end, alpha, gamma,
+                    eps, rng,
+                )  # fmt: skip
             self.num_timesteps = t + 1
             s = s2
             ret += float(reward)
-            length += 1
             if terminated or truncated:
                 callback.on_episode(Episode(t + 1, ret, length, episode_metrics(info)))
                 ret, length = 0.0, 0
@@ -261,7 +335,8 @@ class TabularAgent(Agent):
         q_NSA = np.stack([agent.q_SA for agent in agents])
         for i, agent in enumerate(agents):
             agent.q_SA = q_NSA[i]  # a view: periodic checkpoints see the table as it learns
-        hp = agents[0].config.hyperparameters()
+        config = agents[0].config
+        hp = config.hyperparameters()
         carry_NC, ret_N1 = np.zeros((n, 4), np.int64), np.zeros((n, 1))
         rng_N1 = np.stack([agent._rng() for agent in agents])
         ep_step, ep_return, ep_length = _episode_buffers(min(steps, CHUNK), n)
@@ -271,7 +346,8 @@ class TabularAgent(Agent):
             chunk_N = np.minimum(left_N, CHUNK)
             step0_N = np.array([agent.num_timesteps for agent in agents], np.int64)
             k.run_chunk_seeds(
-                q_NSA, *model.arrays(), cls.kind, hp, step0_N, chunk_N,
+                q_NSA, *model.arrays(), config.horizon, config.every_block, cls.kind, hp,
+                step0_N, chunk_N,
                 carry_NC, ret_N1, rng_N1, ep_step, ep_return, ep_length, episodes_N,
             )  # fmt: skip
             for i, (agent, callback) in enumerate(zip(agents, callbacks, strict=True)):
@@ -308,6 +384,7 @@ class Sarsa(TabularAgent):
     """
 
     kind: ClassVar[int] = 1
+    every_block_target: ClassVar[bool] = False
     presets: ClassVar[str | None] = "sarsa_presets.toml"
 
 
@@ -351,6 +428,19 @@ def _linear(start: float, end: float, steps: int, t: int) -> float:
     if t >= steps:
         return end
     return start + (end - start) / steps * t
+
+
+def _time_limit(env: gym.Env) -> int | None:
+    """The env's step limit: its TimeLimit wrappers' smallest, else its spec's; None for none."""
+    limit = None
+    layer = env
+    while isinstance(layer, gym.Wrapper):
+        if isinstance(layer, TimeLimit):
+            limit = min(limit or math.inf, int(layer._max_episode_steps))
+        layer = layer.env
+    if limit is None and env.spec is not None:
+        limit = env.spec.max_episode_steps
+    return limit
 
 
 def _layout(space: spaces.Space) -> tuple[list[int], list[int], int]:

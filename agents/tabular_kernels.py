@@ -123,6 +123,46 @@ def td_update(
 
 
 @njit(cache=True)
+def td_update_blocks(
+    q_SA: np.ndarray,
+    kind: int,
+    s: int,
+    a: int,
+    r: float,
+    s2: int,
+    terminated: bool,
+    alpha: float,
+    gamma: float,
+    eps_next: float,
+    n_states: int,
+    horizon: int,
+) -> None:
+    """Updates ``Q(s, a)`` in every episode step's block of a time-indexed table.
+
+    Fixed-horizon TD (De Asis et al., 2020): the dynamics do not depend on the step, so one
+    transition is a sample for every step ``t``; block ``t`` bootstraps from block ``t + 1``
+    (the maximum for Q-learning, the epsilon-greedy mean for Expected SARSA), and the last
+    block bootstraps nothing. SARSA's target needs the action really taken next, so it has no
+    such update.
+    """
+    n_actions = q_SA.shape[1]
+    for t in range(horizon):
+        row = t * n_states + s
+        target = r
+        if not terminated and t + 1 < horizon:
+            nxt = (t + 1) * n_states + s2
+            best = q_SA[nxt, 0]
+            mean = q_SA[nxt, 0]
+            for b in range(1, n_actions):
+                best = max(best, q_SA[nxt, b])
+                mean += q_SA[nxt, b]
+            if kind == EXPECTED_SARSA:
+                best = (1.0 - eps_next) * best + eps_next * (mean / n_actions)
+            target += gamma * best
+        q_SA[row, a] += alpha * (target - q_SA[row, a])
+
+
+@njit(cache=True)
 def sample(cdf: np.ndarray, n: int, rng: np.ndarray) -> int:
     """Draws an index below ``n`` from the cumulative probabilities ``cdf[:n]``.
 
@@ -149,6 +189,8 @@ def run_chunk(
     count_SA: np.ndarray,
     init_cdf_S: np.ndarray,
     max_t: int,
+    horizon: int,
+    every_block: bool,
     kind: int,
     hp: np.ndarray,
     step0: int,
@@ -168,6 +210,9 @@ def run_chunk(
     survives between calls, so a long run is a series of chunks.
 
     Args:
+        horizon: 0 for one stationary table; ``H > 0`` for a table per episode step: state ``s``
+            at step ``t`` is row ``t * n_states + s`` of ``q_SA``, and step ``H`` ends the
+            episode with nothing left to bootstrap.
         step0: The agent's step count before this chunk; the schedules read it.
         ep_step, ep_return, ep_length: Filled with each episode that ends in this chunk (global
             step at its end, return, length); they need room for ``steps`` episodes.
@@ -176,6 +221,7 @@ def run_chunk(
         The number of episodes that ended.
     """
     n_states = init_cdf_S.shape[0]
+    stride = n_states if horizon > 0 else 0  # rows between one episode step and the next
     gamma = hp[GAMMA]
     episodes = 0
     if carry[STARTED] == 0:
@@ -202,12 +248,24 @@ def run_chunk(
         s2 = next_SAK[s, a, k]
         r = reward_SAK[s, a, k]
         terminated = term_SAK[s, a, k]
+        row = s + t * stride
         t += 1
         total += r
+        out_of_time = horizon > 0 and t >= horizon
         alpha = hp[ALPHA] + alpha_slope * step if step < alpha_steps else alpha_end
         eps_next = hp[EPS] + eps_slope * (step + 1) if step + 1 < eps_steps else eps_end
-        a2 = td_update(q_SA, kind, s, a, r, s2, terminated, alpha, gamma, eps_next, rng)
-        if terminated or (max_t > 0 and t >= max_t):
+        if every_block:
+            td_update_blocks(
+                q_SA, kind, s, a, r, s2, terminated, alpha, gamma, eps_next, n_states, horizon
+            )
+            ends = terminated or out_of_time
+            a2 = -1 if ends else choose(q_SA, s2 + t * stride, eps_next, rng)
+        else:
+            a2 = td_update(
+                q_SA, kind, row, a, r, s2 + t * stride, terminated or out_of_time, alpha, gamma,
+                eps_next, rng,
+            )  # fmt: skip
+        if terminated or out_of_time or (max_t > 0 and t >= max_t):
             ep_step[episodes] = step + 1
             ep_return[episodes] = total
             ep_length[episodes] = t
@@ -236,6 +294,8 @@ def run_chunk_seeds(
     count_SA: np.ndarray,
     init_cdf_S: np.ndarray,
     max_t: int,
+    horizon: int,
+    every_block: bool,
     kind: int,
     hp: np.ndarray,
     step0_N: np.ndarray,
@@ -259,6 +319,8 @@ def run_chunk_seeds(
             count_SA,
             init_cdf_S,
             max_t,
+            horizon,
+            every_block,
             kind,
             hp,
             step0_N[i],

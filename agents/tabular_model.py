@@ -54,22 +54,31 @@ class TabularModel:
         )
 
 
-def greedy_return(model: TabularModel, q_SA: np.ndarray, horizon: int = 1000) -> float:
+def greedy_return(
+    model: TabularModel, q_SA: np.ndarray, horizon: int = 0, no_limit: int = 1000
+) -> float:
     """The exact expected return of ``q_SA``'s greedy policy (``np.argmax``, as ``act`` plays).
 
-    It is averaged over the start states, within the model's step limit, or ``horizon`` steps
+    It is averaged over the start states, within the model's step limit, or ``no_limit`` steps
     when it has none. No episodes are sampled, so it carries no sampling error.
+
+    Args:
+        horizon: The agents' ``horizon``: with ``H > 0``, ``q_SA`` holds a block of rows per
+            episode step, and step ``t`` plays block ``min(t, H - 1)``.
     """
-    n_states = q_SA.shape[0]
+    n_states = model.init_cdf_S.shape[0]
     rows = np.arange(n_states)
-    policy = q_SA.argmax(axis=1)
-    cdf = model.cdf_SAK[rows, policy]
-    prob = np.diff(cdf, axis=1, prepend=0.0)
-    nxt = model.next_SAK[rows, policy]
-    reward = model.reward_SAK[rows, policy]
-    going = ~model.term_SAK[rows, policy]
     value = np.zeros(n_states)
-    for _ in range(model.max_t or horizon):
+    played = -1  # the block whose policy arrays are below
+    for t in reversed(range(model.max_t or no_limit)):
+        block = min(t, horizon - 1) * n_states if horizon else 0
+        if block != played:
+            played = block
+            policy = q_SA[block : block + n_states].argmax(axis=1)
+            prob = np.diff(model.cdf_SAK[rows, policy], axis=1, prepend=0.0)
+            going = ~model.term_SAK[rows, policy]
+            reward = model.reward_SAK[rows, policy]
+            nxt = model.next_SAK[rows, policy]
         value = (prob * (reward + going * value[nxt])).sum(axis=1)
     return float(np.diff(model.init_cdf_S, prepend=0.0) @ value)
 
