@@ -186,9 +186,9 @@ class TabularAgent(Agent):
         self._t += 1
         return action + int(self.action_space.start)
 
-    def check_env(self, env: gym.Env) -> None:
-        """Also checks that a time-indexed table's horizon is the env's time limit."""
-        super().check_env(env)
+    def _check_horizon(self, env: gym.Env) -> None:
+        """Learning needs a time-indexed table's horizon to be the env's time limit (playing
+        does not: past the horizon, :meth:`act` keeps to the last block)."""
         horizon = self.config.horizon
         limit = _time_limit(env)
         if horizon and limit != horizon:
@@ -215,6 +215,7 @@ class TabularAgent(Agent):
         self.q_SA = q.copy()
 
     def _learn(self, env: gym.Env, steps: int, callback: Callback) -> None:
+        self._check_horizon(env)
         model, reason = self._model(env)
         if model is None:
             self.learn_info = {"path": "generic", "why": reason}
@@ -325,6 +326,7 @@ class TabularAgent(Agent):
         callbacks: Sequence[Callback],
     ) -> None:
         """Trains the seeds side by side in one ``prange`` kernel when the env has a model."""
+        agents[0]._check_horizon(env)
         model, _ = agents[0]._model(env)
         if model is None or len(agents) == 1:
             super()._learn_seeds(agents, env, steps, callbacks)

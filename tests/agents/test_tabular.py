@@ -221,6 +221,8 @@ def test_horizon_table_round_trips(tmp_path):
     for a in (agent, loaded):
         a.reset()
     assert [agent.act(s % 16) for s in range(120)] == [loaded.act(s % 16) for s in range(120)]
+    longer = arena.make_env("FrozenLake-v1", max_episode_steps=150)  # past step 100: last block
+    assert len(arena.evaluate(loaded, longer, episodes=5, seed=0).returns) == 5
 
 
 def test_every_block_updates_each_step_from_one_transition():
