@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import statistics
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -11,6 +12,10 @@ from arena.callbacks import episode_metrics
 from arena.errors import ArenaError
 
 DEFAULT_STEP_CAP = 10_000
+
+SuccessRule = Callable[[float, bool, Mapping[str, Any]], bool]
+"""Whether an episode succeeded, from its last step: ``rule(reward, terminated, info)``."""
+_SUCCESS_RULES: dict[str, SuccessRule] = {}
 
 if TYPE_CHECKING:
     import gymnasium as gym
@@ -29,7 +34,8 @@ class EvalReport:
         seed: The seed of the first reset.
         returns: Each episode's undiscounted return.
         lengths: Each episode's length.
-        metrics: The mean of each numeric ``info["metrics"]`` value at episode ends.
+        metrics: The mean of each numeric ``info["metrics"]`` value at episode ends, and
+            ``success``, the fraction of episodes that succeeded, where the env defines it.
     """
 
     agent: str
@@ -66,6 +72,28 @@ class EvalReport:
         }
 
 
+def register_success(env_id: str, rule: SuccessRule) -> None:
+    """Declares when an episode of ``env_id`` is a success, for the ``success`` metric.
+
+    Env plugins call it from their registration function, for their own ids or for others'
+    whose goal is plain (gym-arena's does it for Gymnasium's FrozenLake, Taxi and the like). An
+    env whose last ``info`` carries ``is_success``, the convention of Stable-Baselines3 and
+    Gymnasium-Robotics, needs no rule.
+    """
+    _SUCCESS_RULES[env_id] = rule
+
+
+def episode_success(
+    env_id: str | None, reward: float, terminated: bool, info: Mapping[str, Any]
+) -> float | None:
+    """1.0 or 0.0 for an episode that ended with this step, or None when the env has no notion
+    of success (no ``info["is_success"]``, no registered rule)."""
+    if "is_success" in info:
+        return float(bool(info["is_success"]))
+    rule = _SUCCESS_RULES.get(env_id) if env_id is not None else None
+    return None if rule is None else float(rule(reward, terminated, info))
+
+
 def evaluate(
     agent: Agent,
     env: gym.Env,
@@ -75,6 +103,10 @@ def evaluate(
     max_episode_steps: int | None = None,
 ) -> EvalReport:
     """Plays ``episodes`` episodes and reports returns, lengths and the env's metrics.
+
+    The metrics are the mean of each ``info["metrics"]`` value at episode ends, and ``success``,
+    the fraction of episodes that succeeded, where the env says what success is (see
+    :func:`register_success`).
 
     The first reset takes ``seed``; later resets continue the env's generator, so the same seed
     gives the same episodes. The agent's episode-start hook runs before every episode.
@@ -101,6 +133,10 @@ def evaluate(
         max_episode_steps = None if has_limit else DEFAULT_STEP_CAP
     elif max_episode_steps < 1:
         raise ArenaError(f"max_episode_steps must be at least 1, got {max_episode_steps}.")
+    from arena.registry import load_env_plugins
+
+    load_env_plugins()  # their success rules, for an env made without arena.make_env
+    env_id = env.spec.id if env.spec is not None else type(env.unwrapped).__name__
     returns: list[float] = []
     lengths: list[int] = []
     sums: dict[str, float] = {}
@@ -118,9 +154,12 @@ def evaluate(
             done = terminated or truncated or length == max_episode_steps
         returns.append(total)
         lengths.append(length)
-        for key, value in episode_metrics(info).items():
+        scores = episode_metrics(info)
+        success = episode_success(env_id, float(reward), bool(terminated), info)
+        if success is not None:
+            scores["success"] = success
+        for key, value in scores.items():
             sums[key] = sums.get(key, 0.0) + value
             counts[key] = counts.get(key, 0) + 1
     metrics = {k: sums[k] / counts[k] for k in sums if math.isfinite(sums[k])}
-    env_id = env.spec.id if env.spec is not None else type(env.unwrapped).__name__
     return EvalReport(agent.name, env_id, episodes, seed, returns, lengths, metrics)

@@ -68,3 +68,49 @@ def test_an_env_without_a_time_limit_still_ends():
     assert max(report.lengths) <= 50
     with pytest.raises(ArenaError, match="at least 1"):
         arena.evaluate(agent, env, episodes=1, max_episode_steps=0)
+
+
+class Coin(gym.Env):
+    """One step: action 1 wins. Reports SB3's ``is_success`` when ``convention`` is set."""
+
+    observation_space = gym.spaces.Discrete(1)
+    action_space = gym.spaces.Discrete(2)
+
+    def __init__(self, convention: bool = False) -> None:
+        self.convention = convention
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        return 0, {}
+
+    def step(self, action):
+        info = {"is_success": action == 1} if self.convention else {}
+        return 0, float(action), True, False, info
+
+
+def test_success_rate_from_is_success_or_a_registered_rule():
+    from arena.evaluation import register_success
+
+    gym.register("test/Coin-v0", entry_point=Coin)
+    env = gym.make("test/Coin-v0")
+    agent = arena.make_agent("random", env, seed=0)
+    assert "success" not in arena.evaluate(agent, env, episodes=50, seed=0).metrics
+    register_success("test/Coin-v0", lambda reward, terminated, info: reward > 0)
+    report = arena.evaluate(agent, env, episodes=50, seed=0)
+    assert report.metrics["success"] == pytest.approx(report.mean_return)
+    assert 0.2 < report.metrics["success"] < 0.8
+    sb3_style = gym.make("test/Coin-v0", convention=True)
+    report = arena.evaluate(agent, sb3_style, episodes=50, seed=0)
+    assert report.metrics["success"] == pytest.approx(report.mean_return)
+
+
+@pytest.mark.parametrize(
+    "env_id", ["FrozenLake-v1", "Taxi-v4", "CliffWalking-v1", "MountainCar-v0", "Blackjack-v1"]
+)
+def test_gymnasium_envs_report_success(env_id):
+    env = arena.make_env(env_id)
+    agent = arena.make_agent("random", env, seed=0)
+    report = arena.evaluate(agent, env, episodes=20, seed=0, max_episode_steps=300)
+    assert 0.0 <= report.metrics["success"] <= 1.0
+    if env_id == "FrozenLake-v1":  # the return is 1 exactly at the goal
+        assert report.metrics["success"] == pytest.approx(report.mean_return)
