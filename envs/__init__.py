@@ -47,7 +47,11 @@ ENVS: dict[str, tuple[str, int | None, dict]] = {
 
 
 def register_envs() -> None:
-    """Registers every ``arena/`` id that is not registered yet; safe to call more than once."""
+    """Registers every ``arena/`` id that is not registered yet, and the success rules of
+    Gymnasium's envs (``envs.success``); safe to call more than once."""
+    from envs.success import register_success_rules
+
+    register_success_rules()
     for env_id, (entry_point, max_steps, kwargs) in ENVS.items():
         if env_id not in gym.registry:
             gym.register(
