@@ -279,7 +279,7 @@ class TabularAgent(Agent):
         index = self.index
         start = int(self.action_space.start)
         stride = self.n_states if c.horizon else 0  # rows between one episode step and the next
-        horizon = c.horizon or math.inf
+        horizon, every_block = c.horizon or math.inf, c.every_block
         observation, _ = env.reset(seed=self.env_seed())
         self.reset()
         s = int(observation) - offset if offset is not None else index(observation)
@@ -292,7 +292,7 @@ class TabularAgent(Agent):
             eps = c.epsilon_start + eps_slope * (t + 1) if t + 1 < eps_steps else c.epsilon_end
             row, length = s + length * stride, length + 1
             end = bool(terminated) or length >= horizon  # a time-indexed table's last step
-            if c.every_block:
+            if every_block:
                 td_update_blocks(
                     q_SA, kind, s, a, float(reward), s2, bool(terminated), alpha, gamma, eps,
                     self.n_states, c.horizon,
