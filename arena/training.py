@@ -47,6 +47,7 @@ class ProgressCSV(Callback):
 
     def _open(self, metric_names: list[str]) -> None:
         fields = ["step", "return", "length", "time", *metric_names]
+        self.path.parent.mkdir(parents=True, exist_ok=True)
         exists = self.path.is_file() and self.path.stat().st_size > 0
         if exists:
             with self.path.open(newline="") as f:
@@ -319,7 +320,8 @@ def _budget(
 
 
 def _run_callbacks(out: Path, budget: int, save_every: int | None) -> tuple[CallbackList, _Counter]:
-    out.mkdir(parents=True, exist_ok=True)
+    """The run's callbacks; the directory appears with the first episode or checkpoint, so a
+    run refused at its start leaves nothing behind."""
     counter = _Counter()
     callbacks = [
         ProgressCSV(out / "progress.csv"),
