@@ -214,8 +214,11 @@ class TabularAgent(Agent):
             )
         self.q_SA = q.copy()
 
+    def _start_learning(self, env: gym.Env, steps: int, callback: Callback) -> None:
+        self._check_horizon(env)  # before the callbacks start writing the run
+        super()._start_learning(env, steps, callback)
+
     def _learn(self, env: gym.Env, steps: int, callback: Callback) -> None:
-        self._check_horizon(env)
         model, reason = self._model(env)
         if model is None:
             self.learn_info = {"path": "generic", "why": reason}
@@ -326,7 +329,6 @@ class TabularAgent(Agent):
         callbacks: Sequence[Callback],
     ) -> None:
         """Trains the seeds side by side in one ``prange`` kernel when the env has a model."""
-        agents[0]._check_horizon(env)
         model, _ = agents[0]._model(env)
         if model is None or len(agents) == 1:
             super()._learn_seeds(agents, env, steps, callbacks)

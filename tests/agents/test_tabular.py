@@ -236,11 +236,16 @@ def test_every_block_updates_each_step_from_one_transition():
     assert q[:, 1].tolist() == pytest.approx([0.9, 0.7, 0.2])
 
 
-def test_horizon_must_match_the_time_limit():
+def test_horizon_must_match_the_time_limit(tmp_path):
+    from arena.training import train
+
     env = arena.make_env("FrozenLake-v1")
     agent = arena.make_agent("q-learning", env, horizon=50)
     with pytest.raises(ConfigError, match=r"horizon=50 .* FrozenLake-v1 has a 100-step time limit"):
         agent.learn(env, 10, progress=False)
+    with pytest.raises(ConfigError, match="horizon=50"):
+        train("q-learning", "FrozenLake-v1", out=tmp_path / "run", overrides={"horizon": 50})
+    assert not (tmp_path / "run").exists()  # a run refused at its start leaves nothing behind
     with pytest.raises(ConfigError, match="needs horizon > 0"):
         arena.make_agent("q-learning", env, every_block=True)
     with pytest.raises(ConfigError, match="sarsa has no every_block update"):
