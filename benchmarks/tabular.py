@@ -25,20 +25,20 @@ It measures, side by side on Gymnasium's Taxi-v4:
 
 Wall times depend on the machine's load; both sides of each ratio run in this same process (or
 back to back), and CPU-time ratios are printed beside the wall-time ones. Measured here on
-2026-11-22, on 2 cores shared with other work (load average about 16):
+2026-11-22 while one other single-threaded job ran (load average 1.6 on 2 cores):
 
-- textbook loop 8,851 steps/s; fast path 4.0M steps/s wall, 10.7M per CPU second:
-  448x wall, 473x CPU (>= 100x met; >= 10M updates/s met in CPU time, not in wall time here);
-- Taxi target from a cold start: 15.6s including process start and compilation, greedy 7.944
-  over 10,000 episodes (the textbook loop: 56.5s for the same budget, greedy 7.944);
-- start-up with an empty cache: 12.9s for the first process, 4.0s for the second;
-- generic path: 1.24x a bare env.step loop on Taxi-v4, 1.19x on Blackjack-v1 (<= 1.5x met);
-- 8 seeds: 1.07s in one prange kernel, 1.20s one after another (the cores were busy).
-
-Again at load 0.7: textbook 21,433 steps/s; fast path 9.1M steps/s wall, 9.2M per CPU second
-(426x; >= 10M missed); cold start to the Taxi target 4.9s (textbook 23.3s); first process 4.21s,
-second 1.60s; generic path 1.02x on Taxi-v4, 1.21x on Blackjack-v1; 8 seeds 0.22s in one prange
-kernel against 0.38s one after another.
+- textbook loop 20,843 steps/s; fast path 15.0M steps/s wall, 15.2M per CPU second: 721x
+  (>= 100x and >= 10M updates/s met);
+- Taxi target from a cold start: 8.7s including process start and compilation, greedy 7.944
+  over 10,000 episodes (the textbook loop: 24.0s for the same budget, greedy 7.944);
+- start-up with an empty cache: 7.9s for the first process, 1.8s for the second;
+- generic path: 1.32x a bare env.step loop on Taxi-v4, 1.37x on Blackjack-v1 (<= 1.5x met);
+- 8 seeds: 0.45s in one prange kernel, 0.40s one after another (the other core was busy; on an
+  idle machine earlier, 0.22s against 0.38s);
+- FrozenLake-v1 4x4: success 0.7519 (exact 0.7441, optimum 0.7442); FrozenLake8x8-v1: 0.9051
+  (exact 0.9116, optimum 0.9132, best clock-blind policy 0.8936); FrozenLake-v1 with
+  map_name="8x8": 0.6181 (exact 0.6288, optimum in its 100 steps 0.6407); CliffWalking-v1: the
+  goal in 13 steps (q-learning) and 17 (sarsa, expected-sarsa).
 """
 
 from __future__ import annotations
