@@ -56,8 +56,12 @@ GOALS = {"ring8": (8, 0.98), "grid25": (25, 0.95), "digits": (10, None)}
 TRAIN_SECONDS = 120.0
 
 
-def run_one(agent_name: str, target: str, seed: int, pictures: str) -> dict:
-    """Trains one model with its preset, evaluates it on 2,500 samples, maybe draws them."""
+def run_one(agent_name: str, target: str, seed: int, pictures: str) -> list[dict]:
+    """Trains one model with its preset, evaluates it on 2,500 samples, maybe draws them.
+
+    A model whose preset filters its samples at sampling time (gan's Discriminator Rejection
+    Sampling) is evaluated twice, as ``NAME+DRS`` with the filter and ``NAME`` without it.
+    """
     import torch
 
     import arena
@@ -68,19 +72,27 @@ def run_one(agent_name: str, target: str, seed: int, pictures: str) -> dict:
     wall, cpu = time.perf_counter(), time.process_time()
     agent.learn(env, steps, progress=False)
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-    report = arena.evaluate(agent, env, episodes=1, seed=10_000 + seed)
-    if pictures and seed == 0:
-        draw(agent, env.unwrapped.target, Path(pictures) / f"{agent_name}_{target}.png")
+    rows = []
+    filtered = getattr(agent.model, "rejection_sampling", False)
+    for drs in (True, False) if filtered else (False,):
+        agent.model.rejection_sampling = drs
+        report = arena.evaluate(agent, env, episodes=1, seed=10_000 + seed)
+        name = agent_name + ("+DRS" if drs else "")
+        if pictures and seed == 0 and drs == filtered:
+            draw(agent, env.unwrapped.target, Path(pictures) / f"{agent_name}_{target}.png")
+        rows.append(
+            {
+                "agent": name,
+                "target": target,
+                "seed": seed,
+                "steps": steps,
+                "wall_s": wall,
+                "cpu_s": cpu,
+                **report.metrics,
+            }
+        )
     env.close()
-    return {
-        "agent": agent_name,
-        "target": target,
-        "seed": seed,
-        "steps": steps,
-        "wall_s": wall,
-        "cpu_s": cpu,
-        **report.metrics,
-    }
+    return rows
 
 
 def draw(agent, target, path: Path) -> None:
@@ -120,7 +132,7 @@ def draw(agent, target, path: Path) -> None:
 def summarize(rows: list[dict], targets: list[str], agents: list[str]) -> None:
     """Prints the side-by-side table, the peers and the targets met or missed."""
     print(
-        f"\n{'target':<7} {'agent':<8} {'seeds':>5} {'modes/classes':>14} {'hq_fraction':>12} "
+        f"\n{'target':<7} {'agent':<11} {'seeds':>5} {'modes/classes':>14} {'hq_fraction':>12} "
         f"{'confidence':>10} {'train wall s':>12} {'train cpu s':>11}"
     )
     verdicts = []
@@ -137,7 +149,7 @@ def summarize(rows: list[dict], targets: list[str], agents: list[str]) -> None:
             }
             conf = f"{mean['confidence']:.3f}" if "confidence" in mean else "-"
             print(
-                f"{target:<7} {name:<8} {len(cell):>5} {mean[covered_key]:>14.2f} "
+                f"{target:<7} {name:<11} {len(cell):>5} {mean[covered_key]:>14.2f} "
                 f"{mean['hq_fraction']:>12.3f} {conf:>10} {mean['wall_s']:>12.1f} "
                 f"{mean['cpu_s']:>11.1f}"
             )
@@ -160,12 +172,13 @@ def summarize(rows: list[dict], targets: list[str], agents: list[str]) -> None:
             )
     print("\nPublished peers (2,500 samples):")
     for who, target, modes, hq in PEERS:
-        ours = [r for r in rows if r["target"] == target and r["agent"] == "gan"]
-        ratio = ""
-        if ours:
-            gan_hq = statistics.fmean(r["hq_fraction"] for r in ours)
-            ratio = f"   gan/peer hq ratio {gan_hq / hq:.2f}"
-        print(f"  {who:<14} {target:<7} modes {modes:>5}  hq {hq:.3f}{ratio}")
+        ratios = ""
+        for name in agents:
+            ours = [r for r in rows if r["target"] == target and r["agent"] == name]
+            if ours and name.startswith("gan"):
+                ours_hq = statistics.fmean(r["hq_fraction"] for r in ours)
+                ratios += f"   {name}/peer hq {ours_hq / hq:.2f}"
+        print(f"  {who:<14} {target:<7} modes {modes:>5}  hq {hq:.3f}{ratios}")
     print("\nTargets:")
     for line in verdicts:
         print(f"  {line}")
@@ -189,13 +202,15 @@ def main() -> None:
     ]
     rows = []
     with ProcessPoolExecutor(max_workers=args.jobs) as pool:
-        for row in pool.map(run_one, *zip(*tasks, strict=True)):
-            rounded = {k: round(v, 4) if isinstance(v, float) else v for k, v in row.items()}
-            print(json.dumps(rounded), flush=True)
-            rows.append(row)
+        for result in pool.map(run_one, *zip(*tasks, strict=True)):
+            for row in result:
+                rounded = {k: round(v, 4) if isinstance(v, float) else v for k, v in row.items()}
+                print(json.dumps(rounded), flush=True)
+                rows.append(row)
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=1) + "\n")
-    summarize(rows, args.targets, args.agents)
+    names = [row["agent"] for row in rows]
+    summarize(rows, args.targets, sorted(set(names), key=names.index))
 
 
 if __name__ == "__main__":

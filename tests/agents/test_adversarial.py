@@ -39,6 +39,11 @@ def test_refuses_envs_that_are_not_generation_games(name):
         ("wgan-gp", {"gp_weight": -1.0}),
         ("vae", {"recon_std": 0.0}),
         ("vae", {"final_lr_fraction": 2.0}),
+        ("vae", {"lr_decay_steps": -1}),
+        ("gan", {"pack": 0}),
+        ("gan", {"pack": 3}),  # does not divide the batch of 250
+        ("gan", {"pack": 2, "rejection_sampling": True}),
+        ("gan", {"drs_percentile": 101.0}),
     ],
 )
 def test_bad_config_raises_config_error(name, bad):
@@ -75,6 +80,34 @@ def test_save_load_gives_the_same_samples_and_actions(name, tmp_path):
     a = agent.learn(env, 10, progress=False).sample(10, np.random.default_rng(0))
     b = loaded.learn(env, 10, progress=False).sample(10, np.random.default_rng(0))
     assert a.shape == b.shape == (10, 2)
+
+
+def test_learning_rates_decay_with_the_step_count_across_learn_calls(tmp_path):
+    env = arena.make_env("arena/Ring8-v0", batch_size=50)
+    agent = arena.make_agent("gan", env, seed=0, device="cpu", lr_decay_steps=40)
+    agent.learn(env, 10, progress=False).learn(env, 10, progress=False)
+    assert agent.lr_fraction() == pytest.approx(0.5)
+    # The 20th step (step count 19) ran at 1 - 19/40 of the configured 1e-3.
+    assert agent.model.g_optim.param_groups[0]["lr"] == pytest.approx(1e-3 * 21 / 40)
+    agent.save(tmp_path / "gan")
+    loaded = arena.load(tmp_path / "gan", device="cpu").learn(env, 30, progress=False)
+    assert loaded.lr_fraction() == 0.0  # the schedule went on from step 20, and ends at 40
+
+
+def test_packed_gan_learns_and_rejection_sampling_is_deterministic():
+    env = arena.make_env("arena/Ring8-v0", batch_size=50)
+    packed = arena.make_agent("gan", env, seed=0, device="cpu", pack=2)
+    assert packed.learn(env, 20, progress=False).sample(10, np.random.default_rng(0)).shape == (
+        10,
+        2,
+    )
+    agent = arena.make_agent("gan", env, seed=0, device="cpu", rejection_sampling=True)
+    agent.learn(env, 200, progress=False)
+    obs, _ = env.reset(seed=0)
+    filtered = agent.act(obs)
+    np.testing.assert_array_equal(filtered, agent.act(obs))
+    agent.model.rejection_sampling = False
+    assert not np.array_equal(filtered, agent.act(obs))
 
 
 def test_same_seed_same_training():
