@@ -111,7 +111,8 @@ class WGANGPConfig(NetConfig):
     beta2: float = 0.9
     """Adam's second-moment decay."""
     gp_weight: float = 10.0
-    """Weight of the gradient penalty (lambda)."""
+    """Weight of the gradient penalty (lambda): 10 is the paper's image setting; its authors
+    used 0.1 for their 2-D toy sets, which the mixture presets take (10 fails on them)."""
     critic_steps: int = 5
     """Critic steps (env steps) per generator step."""
 
@@ -261,7 +262,9 @@ class GAN(GenerativeAgent):
     """Non-saturating GAN (Goodfellow et al., 2014): an MLP generator against a discriminator.
 
     Each env step is one discriminator and one generator step on the batch shown. Plays
-    arena/Generation-v0 and its presets (Ring8, Grid25, DigitsGen).
+    arena/Generation-v0 and its presets (Ring8, Grid25, DigitsGen). Options: PacGAN packing
+    (``pack``) and Discriminator Rejection Sampling when generating (``rejection_sampling``,
+    on in the mixture presets; ``agent.model.rejection_sampling = False`` turns it off).
     """
 
     name = "gan"
