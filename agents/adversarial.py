@@ -31,8 +31,12 @@ class NetConfig:
 
     hidden_sizes: tuple[int, ...] = (128, 128)
     """Hidden layer widths of each network (the VAE's decoder mirrors its encoder)."""
+    lr_decay_steps: int = 0
+    """The learning-rate schedule's horizon in env steps (0: constant learning rates). Rates
+    decay linearly with the agent's step count, across ``learn`` calls and checkpoints, from
+    their configured value to ``final_lr_fraction`` of it at this step, then stay there."""
     final_lr_fraction: float = 0.0
-    """Learning rates decay linearly over each ``learn`` call to this fraction of their value."""
+    """The fraction of each learning rate left at ``lr_decay_steps``."""
     torch_threads: int = 1
     """CPU threads for torch (process-wide; 0 keeps torch's default). These nets are small, so
     one thread is fastest, and much faster than two on a busy machine."""
@@ -43,6 +47,7 @@ class NetConfig:
             f"hidden_sizes must be one or more positive widths, got {self.hidden_sizes}",
         )
         require(self.torch_threads >= 0, f"torch_threads must be >= 0, got {self.torch_threads}")
+        require(self.lr_decay_steps >= 0, f"lr_decay_steps must be >= 0, got {self.lr_decay_steps}")
         require(
             0 <= self.final_lr_fraction <= 1,
             f"final_lr_fraction must be in [0, 1], got {self.final_lr_fraction}",
@@ -61,6 +66,18 @@ class GANConfig(NetConfig):
     """Adam's first-moment decay."""
     beta2: float = 0.999
     """Adam's second-moment decay."""
+    pack: int = 1
+    """PacGAN packing (Lin et al., 2018): the discriminator judges packs of this many samples
+    of one kind, concatenated, which penalises mode collapse; 1 is the plain GAN. It must
+    divide the env's batch size."""
+    rejection_sampling: bool = False
+    """Discriminator Rejection Sampling (Azadi et al., 2019) when generating (``act`` and
+    ``sample``, not training): each sample is kept with the probability that the
+    discriminator's density-ratio estimate gives it, and a rejected one is replaced by a fresh
+    draw (its noise drawn from a generator seeded by the model's seed and the noise asked for,
+    so the same noise gives the same samples). Needs ``pack = 1``."""
+    drs_percentile: float = 80.0
+    """DRS's gamma: this percentile of F(x) over 10,000 burn-in samples; higher rejects more."""
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -70,6 +87,15 @@ class GANConfig(NetConfig):
         for name in ("beta1", "beta2"):
             value = getattr(self, name)
             require(0 <= value < 1, f"{name} must be in [0, 1), got {value}")
+        require(self.pack >= 1, f"pack must be >= 1, got {self.pack}")
+        require(
+            not (self.rejection_sampling and self.pack > 1),
+            "rejection_sampling needs pack = 1: a packed discriminator scores packs, not samples",
+        )
+        require(
+            0 <= self.drs_percentile <= 100,
+            f"drs_percentile must be in [0, 100], got {self.drs_percentile}",
+        )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -85,7 +111,8 @@ class WGANGPConfig(NetConfig):
     beta2: float = 0.9
     """Adam's second-moment decay."""
     gp_weight: float = 10.0
-    """Weight of the gradient penalty (lambda)."""
+    """Weight of the gradient penalty (lambda): 10 is the paper's image setting; its authors
+    used 0.1 for their 2-D toy sets, which the mixture presets take (10 fails on them)."""
     critic_steps: int = 5
     """Critic steps (env steps) per generator step."""
 
@@ -189,15 +216,22 @@ class GenerativeAgent(Agent):
         noise = np.clip(rng.standard_normal((n, self.latent_dim)), -NOISE_BOUND, NOISE_BOUND)
         return self.model.generate(noise.astype(np.float32)) * np.float32(self.scale)
 
+    def lr_fraction(self) -> float:
+        """The learning rates' fraction of their configured value at the current step."""
+        horizon = self.config.lr_decay_steps
+        if horizon == 0:
+            return 1.0
+        progress = min(self.num_timesteps / horizon, 1.0)
+        return 1.0 - (1.0 - self.config.final_lr_fraction) * progress
+
     def _learn(self, env: gym.Env, steps: int, callback: Callback) -> None:
         model = self.model
         tracker = EpisodeTracker(callback)
         observation, info = env.reset(seed=self.env_seed())
         self.scale = float(info.get("scale", self.scale))
         self.reset()
-        final = self.config.final_lr_fraction
-        for i in range(steps):
-            model.set_lr_fraction(1.0 - (1.0 - final) * i / steps)
+        for _ in range(steps):
+            model.set_lr_fraction(self.lr_fraction())
             real = observation["real"].reshape(self.batch_size, self.dim)
             noise = observation["noise"].reshape(self.batch_size, self.latent_dim)
             fake = model.train_step(real, noise)
@@ -228,13 +262,25 @@ class GAN(GenerativeAgent):
     """Non-saturating GAN (Goodfellow et al., 2014): an MLP generator against a discriminator.
 
     Each env step is one discriminator and one generator step on the batch shown. Plays
-    arena/Generation-v0 and its presets (Ring8, Grid25, DigitsGen).
+    arena/Generation-v0 and its presets (Ring8, Grid25, DigitsGen). Options: PacGAN packing
+    (``pack``) and Discriminator Rejection Sampling when generating (``rejection_sampling``,
+    on in the mixture presets; ``agent.model.rejection_sampling = False`` turns it off).
     """
 
     name = "gan"
     kind = "gan"
     presets = "gan_presets.toml"
     Config = GANConfig
+
+    def __init__(
+        self, observation_space: spaces.Space, action_space: spaces.Space, **kwargs: Any
+    ) -> None:
+        super().__init__(observation_space, action_space, **kwargs)
+        pack = self.config.pack
+        require(
+            self.batch_size % pack == 0,
+            f"pack ({pack}) must divide the env's batch size ({self.batch_size})",
+        )
 
 
 class WGANGP(GenerativeAgent):

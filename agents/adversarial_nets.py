@@ -7,6 +7,7 @@ classes never touch torch.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 from typing import Any
 
@@ -15,10 +16,23 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from agents.adversarial import NOISE_BOUND
 from arena.torch_utils import load_optimizer_state, optimizer_state, resolve_device
 
 GENERATE_CHUNK = 10_000
 """Samples decoded at once by :meth:`Model.generate`."""
+DRS_BURN_IN = 10_000
+"""Samples whose logits set DRS's D*_M and gamma."""
+DRS_ROUNDS = 100
+"""Redraws of a rejected sample before DRS gives up and keeps the last one."""
+DRS_EPS = 1e-6
+"""DRS's epsilon, which keeps log(1 - exp(.)) finite at the largest logit."""
+
+
+def drs_f(logits: torch.Tensor, top: float) -> torch.Tensor:
+    """DRS's F(x) = D(x) - D*_M - log(1 - exp(D(x) - D*_M - eps)), D(x) capped at D*_M."""
+    shifted = logits.clamp(max=top) - top
+    return shifted - torch.log1p(-torch.exp(shifted - DRS_EPS))
 
 
 def mlp(
@@ -146,15 +160,89 @@ class Model:
 
 
 class GANModel(Model):
-    """The non-saturating GAN (Goodfellow et al., 2014): one D and one G step per batch."""
+    """The non-saturating GAN (Goodfellow et al., 2014): one D and one G step per batch.
+
+    With ``pack`` m > 1 the discriminator judges packs of m samples (PacGAN); with
+    ``rejection_sampling`` :meth:`generate` filters the generator's samples by DRS.
+    """
 
     networks = ("generator", "discriminator")
     optimizers = ("g_optim", "d_optim")
 
+    def __init__(self, config: Any, dim: int, latent_dim: int, device: str, seed: int) -> None:
+        super().__init__(config, dim, latent_dim, device, seed)
+        self.seed = seed
+        self.rejection_sampling = bool(config.rejection_sampling)
+        self._drs_bounds: tuple[float, float] | None = None
+
     def build(self) -> None:
         hidden = list(self.config.hidden_sizes)
         self.generator = mlp([self.latent_dim, *hidden, self.dim], nn.ReLU, nn.Tanh())
-        self.discriminator = mlp([self.dim, *hidden, 1], lambda: nn.LeakyReLU(0.2))
+        self.discriminator = mlp(
+            [self.dim * self.config.pack, *hidden, 1], lambda: nn.LeakyReLU(0.2)
+        )
+
+    def judge(self, samples: torch.Tensor) -> torch.Tensor:
+        """The discriminator's logits of a batch, one per pack of ``pack`` consecutive rows."""
+        return self.discriminator(samples.reshape(-1, self.dim * self.config.pack))
+
+    def train_step(self, real_BD: np.ndarray, noise_BL: np.ndarray) -> np.ndarray:
+        self._drs_bounds = None
+        return super().train_step(real_BD, noise_BL)
+
+    def load_state(self, arrays: dict[str, Any], extra: dict[str, Any]) -> None:
+        super().load_state(arrays, extra)
+        self._drs_bounds = None
+
+    def decode(self, noise: torch.Tensor) -> torch.Tensor:
+        samples = self.generator(noise)
+        if not self.rejection_sampling:
+            return samples
+        return self.rejection_sample(samples, noise)
+
+    def drs_bounds(self) -> tuple[float, float]:
+        """DRS's burn-in: the largest logit D*_M and gamma, over fixed noise (cached)."""
+        if self._drs_bounds is None:
+            rng = torch.Generator(self.device).manual_seed(self.seed + 2)
+            noise = self.clipped_noise(DRS_BURN_IN, rng)
+            logits = self.discriminator(self.generator(noise)).squeeze(1)
+            top = float(logits.max())
+            gamma = torch.quantile(drs_f(logits, top), self.config.drs_percentile / 100)
+            self._drs_bounds = (top, float(gamma))
+        return self._drs_bounds
+
+    def clipped_noise(self, n: int, rng: torch.Generator) -> torch.Tensor:
+        """Standard normal noise clipped to the env's bounds."""
+        noise = torch.randn(n, self.latent_dim, device=self.device, generator=rng)
+        return noise.clamp(-NOISE_BOUND, NOISE_BOUND)
+
+    def rejection_sample(self, samples: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
+        """Discriminator Rejection Sampling (Azadi et al., 2019) of a batch of samples.
+
+        A sample is kept with probability sigmoid(F(x) - gamma), F(x) = D(x) - D*_M -
+        log(1 - exp(D(x) - D*_M - eps)), D(x) the discriminator's logit, an estimate of log
+        p_data(x) / p_g(x). A rejected sample is replaced by a fresh draw, itself filtered, for
+        at most ``DRS_ROUNDS`` rounds; rows still rejected then keep their last draw. The
+        randomness comes from a generator seeded by the model's seed and a hash of ``noise``.
+        """
+        top, gamma = self.drs_bounds()
+        digest = hashlib.blake2b(noise.cpu().numpy().tobytes(), digest_size=8).digest()
+        rng = torch.Generator(self.device).manual_seed(
+            (self.seed + int.from_bytes(digest, "little")) % 2**63
+        )
+        out = samples.clone()
+        pending = torch.arange(len(samples), device=self.device)
+        candidates = samples
+        for _ in range(DRS_ROUNDS):
+            logits = self.discriminator(candidates).squeeze(1)
+            keep = torch.sigmoid(drs_f(logits, top) - gamma)
+            accepted = torch.rand(len(keep), device=self.device, generator=rng) < keep
+            out[pending] = candidates
+            pending = pending[~accepted]
+            if len(pending) == 0:
+                break
+            candidates = self.generator(self.clipped_noise(len(pending), rng))
+        return out
 
     def make_optimizers(self) -> None:
         c = self.config
@@ -164,16 +252,16 @@ class GANModel(Model):
 
     def update(self, real: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
         fake = self.generator(noise)
-        logits = self.discriminator(torch.cat([real, fake.detach()]))
+        logits = self.judge(torch.cat([real, fake.detach()]))
         sign = torch.ones_like(logits)
-        sign[len(real) :] = -1.0
+        sign[len(real) // self.config.pack :] = -1.0
         d_loss = 2 * F.softplus(-sign * logits).mean()  # -log D(real) - log(1 - D(fake))
         self.d_optim.zero_grad(set_to_none=True)
         d_loss.backward()
         self.d_optim.step()
-        g_loss = F.softplus(-self.discriminator(fake)).mean()  # non-saturating: -log D(G(z))
+        g_loss = F.softplus(-self.judge(fake)).mean()  # non-saturating: -log D(G(z))
         self.g_optim.zero_grad(set_to_none=True)
-        g_loss.backward()
+        g_loss.backward(inputs=list(self.generator.parameters()))  # no D gradients
         self.g_optim.step()
         return fake
 
