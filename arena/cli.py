@@ -111,6 +111,11 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
                 "With --checkpoint, evaluate takes at most one positional argument, the ENV; "
                 f"got {' '.join(positional)}."
             )
+        if args.set:
+            raise ArenaError(
+                "--set configures a fresh AGENT; a checkpoint plays with the config it was "
+                "trained with. Drop --set, or train a new run with it."
+            )
         agent = load(args.checkpoint, device=args.device)
         env_id = positional[0] if positional else agent.env_id
         if env_id is None:

@@ -71,6 +71,8 @@ def test_train_then_evaluate_round_trip(tmp_path):
     assert report["env"] == "arena/Chain-v0"
     assert set(report["metrics"]) == {"success"}
     assert report == run_json("evaluate", "--checkpoint", str(run), "--episodes", "4", "--json")
+    ignored = run_arena("evaluate", "--checkpoint", str(run), "--set", "x=1")
+    assert ignored.returncode == 2 and "--set configures a fresh AGENT" in ignored.stderr
 
 
 def test_train_json_summary_and_resume(tmp_path):
