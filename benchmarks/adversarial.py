@@ -77,8 +77,9 @@ TRAIN_SECONDS = 120.0
 def run_one(agent_name: str, target: str, seed: int, pictures: str) -> list[dict]:
     """Trains one model with its preset, evaluates it on 2,500 samples, maybe draws them.
 
-    A model whose preset filters its samples at sampling time (gan's Discriminator Rejection
-    Sampling) is evaluated twice, as ``NAME+DRS`` with the filter and ``NAME`` without it.
+    A model whose preset processes its samples at sampling time (gan's Discriminator Rejection
+    Sampling and gradient refinement) is evaluated with its preset's methods (``NAME+DRS+ref``),
+    then with the refinement off (``NAME+DRS``), then with both off (``NAME``).
     """
     import torch
 
@@ -91,12 +92,22 @@ def run_one(agent_name: str, target: str, seed: int, pictures: str) -> list[dict
     agent.learn(env, steps, progress=False)
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     rows = []
-    filtered = getattr(agent.model, "rejection_sampling", False)
-    for drs in (True, False) if filtered else (False,):
-        agent.model.rejection_sampling = drs
+    model = agent.model
+    drs = getattr(model, "rejection_sampling", False)
+    steps_refine = getattr(model, "refine_steps", 0)
+    variants = [(drs, steps_refine)]  # the preset's, then each sampling-time method off in turn
+    if steps_refine:
+        variants.append((drs, 0))
+    if drs:
+        variants.append((False, 0))
+    for use_drs, use_refine in variants:
+        if drs:
+            model.rejection_sampling = use_drs
+        if steps_refine:
+            model.refine_steps = use_refine
         report = arena.evaluate(agent, env, episodes=1, seed=10_000 + seed)
-        name = agent_name + ("+DRS" if drs else "")
-        if pictures and seed == 0 and drs == filtered:
+        name = agent_name + ("+DRS" if use_drs else "") + ("+ref" if use_refine else "")
+        if pictures and seed == 0 and (use_drs, use_refine) == variants[0]:
             path = Path(pictures) / f"{agent_name}_{target}.png"
             draw(agent, name, env.unwrapped.target, path)
         rows.append(
