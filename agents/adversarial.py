@@ -78,6 +78,14 @@ class GANConfig(NetConfig):
     so the same noise gives the same samples). Needs ``pack = 1``."""
     drs_percentile: float = 80.0
     """DRS's gamma: this percentile of F(x) over 10,000 burn-in samples; higher rejects more."""
+    refine_steps: int = 0
+    """Discriminator gradient refinement when generating (``act`` and ``sample``, after DRS;
+    the sample-space flow of DGflow, Ansari et al., 2021, without its noise term): each sample
+    takes this many gradient-ascent steps on the discriminator's logit, x <- x +
+    ``refine_step_size`` * grad D(x), which moves it towards where D sees real data. 0 is off.
+    Deterministic; needs ``pack = 1``."""
+    refine_step_size: float = 1e-3
+    """The step size of the refinement, in the env's [-1, 1] coordinates per unit of gradient."""
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -91,6 +99,15 @@ class GANConfig(NetConfig):
         require(
             not (self.rejection_sampling and self.pack > 1),
             "rejection_sampling needs pack = 1: a packed discriminator scores packs, not samples",
+        )
+        require(self.refine_steps >= 0, f"refine_steps must be >= 0, got {self.refine_steps}")
+        require(
+            self.refine_step_size > 0,
+            f"refine_step_size must be > 0, got {self.refine_step_size}",
+        )
+        require(
+            not (self.refine_steps and self.pack > 1),
+            "refine_steps needs pack = 1: a packed discriminator scores packs, not samples",
         )
         require(
             0 <= self.drs_percentile <= 100,
@@ -263,8 +280,11 @@ class GAN(GenerativeAgent):
 
     Each env step is one discriminator and one generator step on the batch shown. Plays
     arena/Generation-v0 and its presets (Ring8, Grid25, DigitsGen). Options: PacGAN packing
-    (``pack``) and Discriminator Rejection Sampling when generating (``rejection_sampling``,
-    on in the mixture presets; ``agent.model.rejection_sampling = False`` turns it off).
+    (``pack``), and when generating Discriminator Rejection Sampling (``rejection_sampling``)
+    (on in the mixture presets) and discriminator gradient refinement (``refine_steps``, on
+    in the ring8 preset);
+    ``agent.model.rejection_sampling = False`` and ``agent.model.refine_steps = 0`` turn them
+    off on a trained model.
     """
 
     name = "gan"

@@ -173,6 +173,7 @@ class GANModel(Model):
         super().__init__(config, dim, latent_dim, device, seed)
         self.seed = seed
         self.rejection_sampling = bool(config.rejection_sampling)
+        self.refine_steps = int(config.refine_steps)
         self._drs_bounds: tuple[float, float] | None = None
 
     def build(self) -> None:
@@ -196,9 +197,18 @@ class GANModel(Model):
 
     def decode(self, noise: torch.Tensor) -> torch.Tensor:
         samples = self.generator(noise)
-        if not self.rejection_sampling:
-            return samples
-        return self.rejection_sample(samples, noise)
+        if self.rejection_sampling:
+            samples = self.rejection_sample(samples, noise)
+        return self.refine(samples) if self.refine_steps else samples
+
+    def refine(self, samples: torch.Tensor) -> torch.Tensor:
+        """Moves samples up the discriminator's logit: ``refine_steps`` gradient-ascent steps."""
+        with torch.enable_grad():
+            for _ in range(self.refine_steps):
+                x = samples.detach().requires_grad_(True)
+                (grad,) = torch.autograd.grad(self.discriminator(x).sum(), x)
+                samples = x + self.config.refine_step_size * grad
+        return samples.detach()
 
     def drs_bounds(self) -> tuple[float, float]:
         """DRS's burn-in: the largest logit D*_M and gamma, over fixed noise (cached)."""
