@@ -71,7 +71,8 @@ MountainCar-v0 (120k steps, the RL Zoo's DQN config: lr 4e-3, batch 128, buffer 
 1-step returns; ours keeps Double DQN on): seed 0 -102.0, seed 1 -111.3, seed 2 -118.3 (mean
 -110.5; ~290 s CPU a seed): target -110 missed by 0.5 (the old preset scored -200 on seeds
 1 and 2). Tried, seeds 0/1/2: plain DQN as in SB3 (-168.4/-101.0/-110.5); a learning-rate
-decay to 4e-4 at 120k (-102.7/-180.8 on seeds 0/1, seed 2 not run).
+decay to 4e-4 at 120k (-102.7/-180.8 on seeds 0/1, seed 2 not run); 3-step returns
+(-101.1/-101.5/-144.9).
 
 These Acrobot and MountainCar numbers came from a tuning script that trains exactly as
 :func:`run_ours` does and scores with :func:`play` (both runs are deterministic per seed);
