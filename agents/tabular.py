@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
-from gymnasium.wrappers import TimeLimit
 
 from arena.agent import Agent
 from arena.callbacks import Callback, CallbackList, Episode, episode_metrics
@@ -189,8 +188,10 @@ class TabularAgent(Agent):
     def _check_horizon(self, env: gym.Env) -> None:
         """Learning needs a time-indexed table's horizon to be the env's time limit (playing
         does not: past the horizon, :meth:`act` keeps to the last block)."""
+        from agents.tabular_model import time_limit
+
         horizon = self.config.horizon
-        limit = _time_limit(env)
+        limit = time_limit(env)
         if horizon and limit != horizon:
             has = f"a {limit}-step time limit" if limit else "no time limit"
             raise ConfigError(
@@ -432,19 +433,6 @@ def _linear(start: float, end: float, steps: int, t: int) -> float:
     if t >= steps:
         return end
     return start + (end - start) / steps * t
-
-
-def _time_limit(env: gym.Env) -> int | None:
-    """The env's step limit: its TimeLimit wrappers' smallest, else its spec's; None for none."""
-    limit = None
-    layer = env
-    while isinstance(layer, gym.Wrapper):
-        if isinstance(layer, TimeLimit):
-            limit = min(limit or math.inf, int(layer._max_episode_steps))
-        layer = layer.env
-    if limit is None and env.spec is not None:
-        limit = env.spec.max_episode_steps
-    return limit
 
 
 def _layout(space: spaces.Space) -> tuple[list[int], list[int], int]:

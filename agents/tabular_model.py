@@ -83,20 +83,29 @@ def greedy_return(
     return float(np.diff(model.init_cdf_S, prepend=0.0) @ value)
 
 
+def time_limit(env: gym.Env) -> int | None:
+    """The env's step limit: the smallest of its TimeLimit wrappers', None without one."""
+    limits = []
+    layer = env
+    while isinstance(layer, gym.Wrapper):
+        if isinstance(layer, TimeLimit):
+            limits.append(int(layer._max_episode_steps))
+        layer = layer.env
+    return min(limits, default=None)
+
+
 def find_model(env: gym.Env) -> tuple[TabularModel | None, str]:
     """Converts ``env``'s tabular model, or says why the env must be stepped instead.
 
     Returns:
         ``(model, "")``, or ``(None, reason)``.
     """
-    max_t = 0
     layer = env
     while isinstance(layer, gym.Wrapper):
         if not isinstance(layer, _TRANSPARENT):
             return None, f"the env is wrapped in {type(layer).__name__}, which its model lacks"
-        if isinstance(layer, TimeLimit):
-            max_t = int(layer._max_episode_steps)
         layer = layer.env
+    max_t = time_limit(env) or 0
     table = getattr(layer, "P", None)
     start = getattr(layer, "initial_state_distrib", None)
     if table is None or start is None:
