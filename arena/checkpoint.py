@@ -183,6 +183,27 @@ def load_checkpoint(path: str | Path, device: str = "auto") -> Agent:
     return agent
 
 
+def clone_agent(agent: Agent) -> Agent:
+    """A copy of ``agent`` that shares no memory with it, built as :func:`load_checkpoint` does.
+
+    Its state makes the same round trip through safetensors bytes as a save and a load, so
+    playing the copy (an evaluation during training, say) cannot touch the original.
+    """
+    copy = type(agent)(
+        agent.observation_space,
+        agent.action_space,
+        config=agent.config,
+        seed=agent.seed,
+        device=agent.device,
+    )
+    data, tensor_format = _serialize(agent.state())
+    copy.load_state(_deserialize(data, tensor_format, agent.device), agent.extra_state())
+    copy.num_timesteps = agent.num_timesteps
+    copy.env_id = agent.env_id
+    copy.env_kwargs = dict(agent.env_kwargs)
+    return copy
+
+
 def _serialize(arrays: dict[str, Any]) -> tuple[bytes, str]:
     if any(type(v).__module__.startswith("torch") for v in arrays.values()):
         from safetensors.torch import save
@@ -207,19 +228,23 @@ def _read_state(path: Path, state: dict[str, Any], device: str) -> dict[str, Any
             "its sha256 does not match the manifest."
         )
     try:
-        if state.get("tensors") == "torch":
-            from safetensors.torch import load
-
-            from arena.torch_utils import resolve_device
-
-            return {k: v.to(resolve_device(device)) for k, v in load(data).items()}
-        from safetensors.numpy import load
-
-        return load(data)
+        return _deserialize(data, state.get("tensors"), device)
     except Exception as e:  # safetensors raises its own error types for malformed data.
         raise CheckpointError(
             f"The checkpoint's state file {str(file)!r} is corrupt: {e}"
         ) from None
+
+
+def _deserialize(data: bytes, tensor_format: str | None, device: str) -> dict[str, Any]:
+    if tensor_format == "torch":
+        from safetensors.torch import load
+
+        from arena.torch_utils import resolve_device
+
+        return {k: v.to(resolve_device(device)) for k, v in load(data).items()}
+    from safetensors.numpy import load
+
+    return load(data)
 
 
 def atomic_write(target: Path, data: bytes) -> None:

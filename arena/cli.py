@@ -300,6 +300,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--env-kwargs", nargs="+", metavar="KEY=VALUE", help="arguments to gym.make")
     p.add_argument("--num-envs", type=int, default=1, help="collect with N envs side by side")
     p.add_argument("--save-every", type=int, metavar="N", help="checkpoint every N steps")
+    p.add_argument(
+        "--eval-every",
+        type=int,
+        metavar="N",
+        help="play greedy episodes every N steps; keep the best agent in OUT/best",
+    )
+    p.add_argument(
+        "--eval-episodes", type=int, default=10, metavar="K", help="episodes per evaluation"
+    )
     p.add_argument("--resume", metavar="DIR", help="continue training a checkpoint")
     p.add_argument(
         "--seeds",

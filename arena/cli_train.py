@@ -23,6 +23,8 @@ def _train_options(args: argparse.Namespace) -> dict[str, Any]:
         "env_kwargs": env_kwargs_from(args.env_kwargs),
         "num_envs": args.num_envs,
         "save_every": args.save_every,
+        "eval_every": args.eval_every,
+        "eval_episodes": args.eval_episodes,
     }
 
 
@@ -49,6 +51,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         "seconds": round(result.seconds, 2),
         "learn_info": result.agent.learn_info,
     }
+    if result.best_eval is not None:
+        summary["best_eval"] = _best(result)
     if args.json:
         print_json(summary)
         return 0
@@ -64,7 +68,25 @@ def cmd_train(args: argparse.Namespace) -> int:
     for key, value in result.agent.learn_info.items():
         print(f"  {key}: {value}")
     print(f"Checkpoint and progress.csv in {result.out}")
+    if result.best_eval is not None:
+        best = _best(result)
+        print(
+            f"Best evaluation: mean return {best['mean_return']:.3f} at step {best['step']}, "
+            f"kept in {best['out']} (every evaluation in {best['evaluations']})"
+        )
     return 0
+
+
+def _best(result: Any) -> dict[str, Any]:
+    """The best evaluation during a run, for the summary."""
+    from arena.periodic_eval import BEST_DIR, EVALUATIONS_FILE
+
+    return {
+        "step": int(result.best_eval["step"]),
+        "mean_return": result.best_eval["mean_return"],
+        "out": str(result.out / BEST_DIR),
+        "evaluations": str(result.out / EVALUATIONS_FILE),
+    }
 
 
 def _train_seeds(args: argparse.Namespace) -> int:
@@ -106,6 +128,7 @@ def _train_seeds(args: argparse.Namespace) -> int:
                 "episodes": r.episodes,
                 "recent_mean_return": r.recent_return,
                 "learn_info": r.agent.learn_info,
+                **({"best_eval": _best(r)} if r.best_eval is not None else {}),
             }
             for r in results
         ],
@@ -131,6 +154,8 @@ def _train_seeds(args: argparse.Namespace) -> int:
     for r in results:
         shown = "-" if r.recent_return is None else f"{r.recent_return:.3f}"
         extra = "".join(f", {key} {r.agent.learn_info[key]:.4g}" for key in infos)
+        if r.best_eval is not None:
+            extra += f", best evaluation {r.best_eval['mean_return']:.3f} in {_best(r)['out']}"
         print(f"  seed {r.agent.seed}: {shown} ({r.episodes} episodes{extra})")
     for key, value in first.agent.learn_info.items():
         if key not in infos:

@@ -16,6 +16,7 @@ from arena.callbacks import Callback, CallbackList, Episode
 from arena.checkpoint import MANIFEST, load_checkpoint, read_manifest, save_checkpoint
 from arena.config import build_config, load_toml
 from arena.errors import ArenaError, ConfigError, IncompatibleEnvError
+from arena.periodic_eval import PeriodicEval
 from arena.presets import find_preset
 from arena.registry import agent_class, make_env, make_vec_env
 
@@ -23,6 +24,8 @@ if TYPE_CHECKING:
     from arena.agent import Agent
 
 PROGRESS_FILE = "progress.csv"
+EVAL_SEED = 1_000_000
+"""Evaluations during training reset their env with this seed plus the agent's seed."""
 
 
 class ProgressCSV(Callback):
@@ -94,6 +97,9 @@ class TrainResult:
     episodes: int
     recent_return: float | None
     seconds: float
+    best_eval: dict[str, float] | None = None
+    """The best evaluation during training (``step``, ``mean_return``...), whose agent is in
+    ``out/best``; None without ``eval_every``."""
 
 
 class _Counter(Callback):
@@ -163,6 +169,8 @@ def train(
     env_kwargs: Mapping[str, Any] | None = None,
     num_envs: int = 1,
     save_every: int | None = None,
+    eval_every: int | None = None,
+    eval_episodes: int = 10,
     resume: str | Path | None = None,
     progress: bool | None = None,
 ) -> TrainResult:
@@ -180,6 +188,10 @@ def train(
         env_kwargs: Arguments to ``gym.make``.
         num_envs: Collect with this many envs side by side (agents that support vector envs).
         save_every: Save a checkpoint every this many steps; a tenth of the budget by default.
+        eval_every: Play ``eval_episodes`` greedy episodes every this many steps (and at the
+            end) and keep the best agent in ``out/best`` (see :mod:`arena.periodic_eval`);
+            None does not evaluate.
+        eval_episodes: Episodes per evaluation.
         resume: A checkpoint to continue; its step count and schedules carry on.
         progress: Show a progress bar; None shows it on a terminal.
 
@@ -223,14 +235,15 @@ def train(
             num_envs=num_envs,
         )
     budget = _budget(agent, env_id, steps, preset_steps, save_every)
-    callbacks, counter = _run_callbacks(out, budget, save_every)
+    evaluation = _evaluation(agent, env_id, out, eval_every, eval_episodes)
+    callbacks, counter = _run_callbacks(out, budget, save_every, evaluation)
     started = time.perf_counter()
     try:
         agent.learn(env, budget, callback=callbacks, progress=progress)
     finally:
         env.close()
     save_checkpoint(agent, out)
-    return _result(agent, out, counter, time.perf_counter() - started)
+    return _result(agent, out, counter, time.perf_counter() - started, evaluation)
 
 
 def train_seeds(
@@ -247,6 +260,8 @@ def train_seeds(
     env_kwargs: Mapping[str, Any] | None = None,
     num_envs: int = 1,
     save_every: int | None = None,
+    eval_every: int | None = None,
+    eval_episodes: int = 10,
 ) -> list[TrainResult]:
     """Trains ``seeds`` independent agents with seeds ``seed, seed + 1, ...`` on one env.
 
@@ -287,7 +302,14 @@ def train_seeds(
         agent.env_kwargs = dict(first.env_kwargs)
         agents.append(agent)
     budget = _budget(first, env_id, steps, preset_steps, save_every)
-    runs = [_run_callbacks(d, budget, save_every) for d in dirs]
+    evaluations = [
+        _evaluation(agent, env_id, d, eval_every, eval_episodes)
+        for agent, d in zip(agents, dirs, strict=True)
+    ]
+    runs = [
+        _run_callbacks(d, budget, save_every, evaluation)
+        for d, evaluation in zip(dirs, evaluations, strict=True)
+    ]
     started = time.perf_counter()
     try:
         cls.learn_seeds(agents, env, budget, [callbacks for callbacks, _ in runs])
@@ -297,8 +319,8 @@ def train_seeds(
     for agent, d in zip(agents, dirs, strict=True):
         save_checkpoint(agent, d)
     return [
-        _result(agent, d, counter, seconds)
-        for agent, d, (_, counter) in zip(agents, dirs, runs, strict=True)
+        _result(agent, d, counter, seconds, evaluation)
+        for agent, d, (_, counter), evaluation in zip(agents, dirs, runs, evaluations, strict=True)
     ]
 
 
@@ -319,20 +341,55 @@ def _budget(
     return budget
 
 
-def _run_callbacks(out: Path, budget: int, save_every: int | None) -> tuple[CallbackList, _Counter]:
+def _evaluation(
+    agent: Agent, env_id: str, out: Path, every: int | None, episodes: int
+) -> PeriodicEval | None:
+    """The run's evaluation during training, or None without ``every``.
+
+    Its env is one of the training env's kind (same id and kwargs); its seed is derived from
+    the agent's, apart from the seeds training draws.
+    """
+    if every is None:
+        return None
+    if every < 1:
+        raise ArenaError(f"--eval-every must be at least 1, got {every}.")
+    if episodes < 1:
+        raise ArenaError(f"--eval-episodes must be at least 1, got {episodes}.")
+    kwargs = dict(agent.env_kwargs)
+    return PeriodicEval(
+        lambda: make_env(env_id, **kwargs),
+        out,
+        every,
+        episodes,
+        seed=EVAL_SEED + (agent.seed or 0),
+    )
+
+
+def _run_callbacks(
+    out: Path, budget: int, save_every: int | None, evaluation: PeriodicEval | None = None
+) -> tuple[CallbackList, _Counter]:
     """The run's callbacks; the directory appears with the first episode or checkpoint, so a
     run refused at its start leaves nothing behind."""
     counter = _Counter()
     callbacks = [
         ProgressCSV(out / "progress.csv"),
         PeriodicCheckpoint(out, save_every or max(budget // 10, 1)),
+        evaluation,
         counter,
     ]
     return CallbackList(callbacks), counter
 
 
-def _result(agent: Agent, out: Path, counter: _Counter, seconds: float) -> TrainResult:
+def _result(
+    agent: Agent,
+    out: Path,
+    counter: _Counter,
+    seconds: float,
+    evaluation: PeriodicEval | None = None,
+) -> TrainResult:
     recent = counter.returns[-100:]
+    history = evaluation.history() if evaluation is not None else []
+    best = max(history, key=lambda row: row["mean_return"], default=None)
     return TrainResult(
         agent=agent,
         out=out,
@@ -340,4 +397,5 @@ def _result(agent: Agent, out: Path, counter: _Counter, seconds: float) -> Train
         episodes=len(counter.returns),
         recent_return=sum(recent) / len(recent) if recent else None,
         seconds=seconds,
+        best_eval=best,
     )

@@ -1,0 +1,117 @@
+"""Evaluation during training: play the agent every N steps and keep its best checkpoint.
+
+``arena train --eval-every N`` plays greedy episodes on a separate env every N steps, as SB3's
+``EvalCallback`` does, and saves the agent to ``OUT/best`` whenever it beats every earlier
+evaluation. A value-based agent's greedy policy can swing from one update round to the next
+(DQN on MountainCar-v0 is the classic case), so the last weights of a run are not always its
+best; ``OUT/best`` keeps the best ones seen. The evaluation episodes are not training steps:
+they do not count towards the budget and the agent never learns from them.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import statistics
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from arena.callbacks import Callback
+
+if TYPE_CHECKING:
+    import gymnasium as gym
+
+    from arena.agent import Agent
+
+EVALUATIONS_FILE = "evaluations.csv"
+BEST_DIR = "best"
+FIELDS = ("step", "mean_return", "std_return", "mean_length", "best")
+
+
+class PeriodicEval(Callback):
+    """Every ``every`` steps, and once at the end, evaluates a copy of the agent.
+
+    The copy (:func:`~arena.checkpoint.clone_agent`) plays ``episodes`` greedy episodes, so the
+    evaluation cannot disturb the agent's own state. Each evaluation appends a row to
+    ``out/evaluations.csv``; when its mean return beats every earlier one (those already in the
+    file too, so ``--resume`` goes on from them), the agent is saved to ``out/best``.
+
+    Args:
+        make_env: Builds the evaluation env: one env, also when training uses a vector env.
+        out: The run directory.
+        every: Steps between evaluations.
+        episodes: Greedy episodes per evaluation.
+        seed: Every evaluation's first reset takes this seed, so each plays the same episodes.
+    """
+
+    def __init__(
+        self, make_env: Callable[[], gym.Env], out: Path, every: int, episodes: int, seed: int
+    ) -> None:
+        self.make_env = make_env
+        self.out = out
+        self.every = every
+        self.episodes = episodes
+        self.seed = seed
+        self.agent: Agent | None = None
+        self.env: gym.Env | None = None
+        self.last = 0
+        self.best = -math.inf
+
+    def on_learn_start(self, agent: Agent, steps: int) -> None:
+        self.agent = agent
+        self.last = agent.num_timesteps
+        self.best = max((row["mean_return"] for row in self.history()), default=-math.inf)
+
+    def on_step(self, step: int) -> bool:
+        if self.agent is not None and step - self.last >= self.every:
+            self.evaluate(step)
+        return True
+
+    def on_learn_end(self, agent: Agent) -> None:
+        if agent.num_timesteps > self.last:
+            self.evaluate(agent.num_timesteps)
+        if self.env is not None:
+            self.env.close()
+            self.env = None
+
+    def evaluate(self, step: int) -> None:
+        """Evaluates the agent now; saves it to ``out/best`` if it is the best so far."""
+        from arena.checkpoint import clone_agent, save_checkpoint
+        from arena.evaluation import evaluate
+
+        if self.env is None:
+            self.env = self.make_env()
+        report = evaluate(clone_agent(self.agent), self.env, self.episodes, seed=self.seed)
+        is_best = report.mean_return > self.best
+        if is_best:
+            save_checkpoint(self.agent, self.out / BEST_DIR)
+            self.best = report.mean_return
+        self._append(
+            {
+                "step": step,
+                "mean_return": report.mean_return,
+                "std_return": statistics.pstdev(report.returns),
+                "mean_length": statistics.fmean(report.lengths),
+                "best": int(is_best),
+            }
+        )
+        self.last = step
+
+    def history(self) -> list[dict[str, float]]:
+        """The evaluations already in ``out/evaluations.csv``, oldest first."""
+        path = self.out / EVALUATIONS_FILE
+        if not path.is_file():
+            return []
+        with path.open(newline="") as f:
+            return [{k: float(v) for k, v in row.items()} for row in csv.DictReader(f)]
+
+    def _append(self, row: dict[str, float]) -> None:
+        path = self.out / EVALUATIONS_FILE
+        path.parent.mkdir(parents=True, exist_ok=True)
+        new = not path.is_file() or path.stat().st_size == 0
+        with path.open("a", newline="") as f:
+            writer = csv.DictWriter(f, FIELDS)
+            if new:
+                writer.writeheader()
+            writer.writerow(row)
