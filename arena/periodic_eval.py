@@ -30,7 +30,7 @@ FIELDS = ("step", "mean_return", "std_return", "mean_length", "best")
 
 
 class PeriodicEval(Callback):
-    """Every ``every`` steps, and once at the end, evaluates a copy of the agent.
+    """Every ``every`` steps, and at the end (:meth:`finish`), evaluates a copy of the agent.
 
     The copy (:func:`~arena.checkpoint.clone_agent`) plays ``episodes`` greedy episodes, so the
     evaluation cannot disturb the agent's own state. Each evaluation appends a row to
@@ -69,8 +69,20 @@ class PeriodicEval(Callback):
         return True
 
     def on_learn_end(self, agent: Agent) -> None:
+        self.close()
+
+    def finish(self, agent: Agent) -> None:
+        """Evaluates the final agent, unless the last evaluation saw it.
+
+        Training calls this once ``learn`` has returned: a run stopped by an error (a NaN loss,
+        Ctrl-C) has no final agent worth keeping, so :meth:`on_learn_end` does not evaluate.
+        """
         if agent.num_timesteps > self.last:
             self.evaluate(agent.num_timesteps)
+        self.close()
+
+    def close(self) -> None:
+        """Closes the evaluation env, if one is open."""
         if self.env is not None:
             self.env.close()
             self.env = None

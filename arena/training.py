@@ -240,6 +240,8 @@ def train(
     started = time.perf_counter()
     try:
         agent.learn(env, budget, callback=callbacks, progress=progress)
+        if evaluation is not None:
+            evaluation.finish(agent)
     finally:
         env.close()
     save_checkpoint(agent, out)
@@ -313,6 +315,9 @@ def train_seeds(
     started = time.perf_counter()
     try:
         cls.learn_seeds(agents, env, budget, [callbacks for callbacks, _ in runs])
+        for agent, evaluation in zip(agents, evaluations, strict=True):
+            if evaluation is not None:
+                evaluation.finish(agent)
     finally:
         env.close()
     seconds = time.perf_counter() - started

@@ -209,6 +209,8 @@ def test_non_finite_values_stop_training_and_keep_the_last_good_checkpoint(
             out=out,
             steps=2_000,
             save_every=200,
+            eval_every=300,
+            eval_episodes=2,
             device="cpu",
             overrides={"learning_starts": 100},
             progress=False,
@@ -217,6 +219,11 @@ def test_non_finite_values_stop_training_and_keep_the_last_good_checkpoint(
     assert 0 < manifest["steps"] < 700
     kept = arena.load(out, device="cpu")
     assert all(torch.isfinite(v).all() for v in kept.state().values())
+    # The failed run's final weights were not evaluated, so OUT/best holds good ones too.
+    evaluated = (out / "evaluations.csv").read_text().splitlines()[1:]
+    assert evaluated and all(int(row.split(",")[0]) < 700 for row in evaluated)
+    best = arena.load(out / "best", device="cpu")
+    assert all(torch.isfinite(v).all() for v in best.state().values())
 
 
 def test_cli_trains_a_vector_env_and_resumes(tmp_path):
