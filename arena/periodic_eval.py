@@ -95,16 +95,17 @@ class PeriodicEval(Callback):
         if self.env is None:
             self.env = self.make_env()
         report = evaluate(clone_agent(self.agent), self.env, self.episodes, seed=self.seed)
-        is_best = report.mean_return > self.best
+        mean_return = round(report.mean_return, 6)  # as the file keeps it, for --resume
+        is_best = mean_return > self.best
         if is_best:
             save_checkpoint(self.agent, self.out / BEST_DIR)
-            self.best = report.mean_return
+            self.best = mean_return
         self._append(
             {
                 "step": step,
-                "mean_return": report.mean_return,
-                "std_return": statistics.pstdev(report.returns),
-                "mean_length": statistics.fmean(report.lengths),
+                "mean_return": mean_return,
+                "std_return": round(statistics.pstdev(report.returns), 6),
+                "mean_length": round(statistics.fmean(report.lengths), 6),
                 "best": int(is_best),
             }
         )
