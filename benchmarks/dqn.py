@@ -38,7 +38,7 @@ Why ours is faster (measured with cProfile and micro-benchmarks on this machine)
 - ``torch.compile`` is not used: it was not measured here for lack of time, and its compile time
   would weigh on a run that lasts about a minute.
 
-Measured here on 22 Nov 2026, 13:53-13:58 UTC, the CartPole part of one full run (``--envs
+Measured here on 22 Nov 2026, 13:44-13:49 UTC, the CartPole part of one full run (``--envs
 MountainCar-v0 Acrobot-v1 CartPole-v1``, seeds 0-2) while a GAN benchmark ran on the other core
 (load average ~2). Our CartPole preset: lr 2e-3, batch 256, gamma 0.995, one update per 8
 steps, 3-step returns, Double DQN::
@@ -60,7 +60,7 @@ Tried with gamma 0.99 and not kept (seeds 0/1/2): a linear learning-rate decay t
 hidden (128, 128) (500.0/500.0/491.6) and twice the updates at batch 128 (500.0/500.0/500.0)
 also worked but cost 25-60% more time.
 
-Acrobot-v1 and MountainCar-v0, measured 22 Nov 2026 13:01-13:53 UTC in one run
+Acrobot-v1 and MountainCar-v0, measured 22 Nov 2026 13:01-13:44 UTC in one run
 (``--envs MountainCar-v0 Acrobot-v1 CartPole-v1``) while a GAN benchmark ran on the other core::
 
     env             seed  OUT/best  final agent  train wall / CPU (with evaluations)
