@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import ClassVar
 
 import gymnasium as gym
 import numpy as np
@@ -61,21 +62,28 @@ class Recorder(Callback):
         return self.stop_after is None or len(self.steps) < self.stop_after
 
 
-class Forever(gym.Env):
-    """One state, reward 1 per step, never terminates; carries its model like toy-text."""
+class OneState(gym.Env):
+    """One state, two actions and a deterministic model ``P``, carried like toy-text's; its
+    steps follow the model, so the compiled and generic paths play the same game."""
 
-    def __init__(self) -> None:
-        self.observation_space = spaces.Discrete(1)
-        self.action_space = spaces.Discrete(2)
-        self.P = {0: {0: [(1.0, 0, 1.0, False)], 1: [(1.0, 0, 1.0, False)]}}
-        self.initial_state_distrib = np.ones(1)
+    observation_space = spaces.Discrete(1)
+    action_space = spaces.Discrete(2)
+    P: ClassVar[dict] = {}
+    initial_state_distrib = np.ones(1)
 
     def reset(self, *, seed=None, options=None):
         super().reset(seed=seed)
         return 0, {}
 
     def step(self, action):
-        return 0, 1.0, False, False, {}
+        ((_, state, reward, terminated),) = self.P[0][int(action)]
+        return state, reward, terminated, False, {}
+
+
+class Forever(OneState):
+    """Reward 1 per step, never terminates."""
+
+    P: ClassVar[dict] = {0: {0: [(1.0, 0, 1.0, False)], 1: [(1.0, 0, 1.0, False)]}}
 
 
 def test_entry_point_module_imports_no_numba():
@@ -173,21 +181,10 @@ def test_truncation_bootstraps(fast_path):
     assert agent.learn_info["path"] == ("compiled model" if fast_path else "generic")
 
 
-class CashOrWait(gym.Env):
+class CashOrWait(OneState):
     """Cash in 0.5 and end, or wait for 0.2 a step: the best move depends on the steps left."""
 
-    def __init__(self) -> None:
-        self.observation_space = spaces.Discrete(1)
-        self.action_space = spaces.Discrete(2)
-        self.P = {0: {0: [(1.0, 0, 0.5, True)], 1: [(1.0, 0, 0.2, False)]}}
-        self.initial_state_distrib = np.ones(1)
-
-    def reset(self, *, seed=None, options=None):
-        super().reset(seed=seed)
-        return 0, {}
-
-    def step(self, action):
-        return (0, 0.5, True, False, {}) if action == 0 else (0, 0.2, False, False, {})
+    P: ClassVar[dict] = {0: {0: [(1.0, 0, 0.5, True)], 1: [(1.0, 0, 0.2, False)]}}
 
 
 # Within 3 steps: wait, wait, cash in. Rows are steps 0, 1, 2; columns cash in, wait.
