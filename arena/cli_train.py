@@ -68,8 +68,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     for key, value in result.agent.learn_info.items():
         print(f"  {key}: {value}")
     print(f"Checkpoint and progress.csv in {result.out}")
-    if result.best_eval is not None:
-        best = _best(result)
+    if "best_eval" in summary:
+        best = summary["best_eval"]
         print(
             f"Best evaluation: mean return {best['mean_return']:.3f} at step {best['step']}, "
             f"kept in {best['out']} (every evaluation in {best['evaluations']})"
