@@ -71,3 +71,7 @@ class PluginError(ArenaError):
 
 class TrainingError(ArenaError):
     """Training that had to stop, for example on a NaN loss; the last good checkpoint is kept."""
+
+
+class ResourceLimitError(ArenaError):
+    """Input that would make the program allocate more memory than the machine allows."""
