@@ -65,14 +65,12 @@ def check_memory(what: str, nbytes: int | float) -> None:
 
 def format_bytes(nbytes: int | float) -> str:
     """``1.5 GiB``, ``640.0 MiB``, ``12 B``."""
-    value = float(nbytes)
-    if abs(value) < 1024:
-        return f"{value:.0f} B"
-    for unit in ("KiB", "MiB", "GiB", "TiB"):
-        value /= 1024
+    value, unit = float(nbytes), "B"
+    for bigger in ("KiB", "MiB", "GiB", "TiB"):
         if abs(value) < 1024:
             break
-    return f"{value:.1f} {unit}"
+        value, unit = value / 1024, bigger
+    return f"{value:.0f} B" if unit == "B" else f"{value:.1f} {unit}"
 
 
 def _physical_memory() -> int:
