@@ -13,8 +13,19 @@ an interrupted run keeps its last good checkpoint. (Renaming a temporary *direct
 cannot replace an existing, non-empty one atomically, and a training run's directory also holds
 ``progress.csv``; so the rename is done on the manifest.)
 
-Loading never unpickles: the manifest is JSON, the arrays are safetensors, and the sha256 in the
-manifest catches a truncated or altered state file.
+Loading never unpickles and never imports anything a checkpoint names:
+
+- the manifest is JSON, checked against :mod:`arena.manifest`'s schema before anything is built;
+- the agent is found by name through the registry, and must come from the distribution that saved
+  it (``allow_other_distribution`` says otherwise);
+- an env id with a module part (``module:Env``, which Gymnasium's ``make`` would import) is
+  refused unless the caller names the env itself;
+- the manifest and the state file must be regular files inside the checkpoint's folder (no
+  symbolic links), the state file no larger than the agent's state, and its sha256 must match.
+
+A save removes only what it owns: the state file the previous manifest named, and the temporary
+files of saves that were interrupted (``.state-*.tmp``, ``.manifest.json.*.tmp``). It refuses
+non-finite tensors, so a checkpoint on disk is never NaN.
 """
 
 from __future__ import annotations
@@ -22,21 +33,33 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
+import stat
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from arena.config import build_config, config_to_dict
-from arena.errors import ArenaError, CheckpointError
+from arena.errors import ArenaError, CheckpointError, TrainingError
+from arena.manifest import (
+    FORMAT,
+    FORMAT_VERSION,
+    MAX_BYTES,
+    STATE_FILE,
+    check_version,
+    validate_manifest,
+)
 from arena.spaces import space_from_json, space_to_json
 
 if TYPE_CHECKING:
     from arena.agent import Agent
 
-FORMAT = "gym-arena-checkpoint"
-FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
+_TEMPORARY = re.compile(r"\.(state-[0-9a-f]{16}\.safetensors|manifest\.json)\.[A-Za-z0-9_]{8}\.tmp")
+"""The names :func:`atomic_write` gives its temporaries in a checkpoint folder."""
+_STATE_ALLOWANCE = 2**20
+"""Bytes a state file may hold beyond its tensors' data: the safetensors header."""
 
 # Upgrades from an older format version to the next, keyed on the older version. A format change
 # bumps FORMAT_VERSION and adds its step here.
@@ -68,9 +91,12 @@ def save_checkpoint(agent: Agent, path: str | Path) -> Path:
     path = Path(path)
     path.mkdir(parents=True, exist_ok=True)
     arrays = agent.state()
+    _refuse_non_finite(agent, arrays, path)
     data, tensor_format = _serialize(arrays)
     digest = hashlib.sha256(data).hexdigest()
     state_name = f"state-{digest[:16]}.safetensors"
+    previous = _owned_state(path)
+    _remove_stale_temporaries(path)
     atomic_write(path / state_name, data)
     plugin = agent_plugins().get(agent.name)
     manifest = {
@@ -91,73 +117,147 @@ def save_checkpoint(agent: Agent, path: str | Path) -> Path:
     }
     text = json.dumps(manifest, indent=2, sort_keys=True, allow_nan=False) + "\n"
     atomic_write(path / MANIFEST, text.encode())
-    for old in path.glob("state-*.safetensors"):
-        if old.name != state_name:
-            old.unlink(missing_ok=True)
+    if previous is not None and previous != state_name:
+        (path / previous).unlink(missing_ok=True)
     return path
 
 
+def _refuse_non_finite(agent: Agent, arrays: dict[str, Any], path: Path) -> None:
+    """The last line of defence: a checkpoint on disk never holds NaN or infinite values."""
+    import numpy as np
+
+    bad = []
+    for name, value in arrays.items():
+        if type(value).__module__.startswith("torch"):
+            import torch
+
+            finite = not value.is_floating_point() or bool(torch.isfinite(value).all())
+        else:
+            value = np.asarray(value)
+            finite = not np.issubdtype(value.dtype, np.inexact) or bool(np.isfinite(value).all())
+        if not finite:
+            bad.append(name)
+    if bad:
+        shown = ", ".join(bad[:5]) + (f" and {len(bad) - 5} more" if len(bad) > 5 else "")
+        raise TrainingError(
+            f"{agent.name} at step {agent.num_timesteps} has non-finite values (NaN or inf) in "
+            f"{shown}; not saving it over {str(path)!r}, whose last checkpoint is kept."
+        )
+
+
+def _owned_state(path: Path) -> str | None:
+    """The state file the checkpoint's current manifest names, if it has a readable one.
+
+    Only that file is the checkpoint's to replace: any other ``state-*`` file in the folder was
+    not written by the save that the manifest commits, and is left alone.
+    """
+    try:
+        return _read_manifest_file(path)["state"]["file"]
+    except (ArenaError, KeyError, TypeError):
+        return None
+
+
+def _remove_stale_temporaries(path: Path) -> None:
+    """Removes the temporary files of saves into ``path`` that were interrupted.
+
+    A save holds the run directory's lock, so no other save is writing one now.
+    """
+    for entry in path.iterdir():
+        if _TEMPORARY.fullmatch(entry.name) and entry.is_file() and not entry.is_symlink():
+            entry.unlink(missing_ok=True)
+
+
 def read_manifest(path: str | Path) -> dict[str, Any]:
-    """Reads and checks a checkpoint's manifest, upgrading an older format.
+    """Reads a checkpoint's manifest and checks it against the schema, upgrading an older format.
 
     Raises:
-        CheckpointError: No checkpoint there, a corrupt manifest, or a newer format.
+        CheckpointError: No checkpoint there, a manifest that is not a regular file in it, too
+            large, not JSON, of a newer format, or not fitting the schema (the field is named).
     """
     path = Path(path)
-    file = path / MANIFEST
     if not path.exists():
         raise CheckpointError(f"No checkpoint at {str(path)!r}: the directory does not exist.")
-    if not file.is_file():
+    if not path.is_dir():
+        raise CheckpointError(f"No checkpoint at {str(path)!r}: it is a file, not a directory.")
+    return _read_manifest_file(path)
+
+
+def _read_manifest_file(path: Path) -> dict[str, Any]:
+    file = path / MANIFEST
+    if not os.path.lexists(file):
         raise CheckpointError(
             f"No checkpoint at {str(path)!r}: it has no {MANIFEST}. A checkpoint is the --out "
             "directory of `arena train` or the path given to Agent.save."
         )
+    data = _read_regular(file, MAX_BYTES, "manifest")
     try:
-        manifest = json.loads(file.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        manifest = json.loads(data.decode("utf-8"), parse_constant=_no_constant)
+    except RecursionError:
+        raise CheckpointError(f"{file} nests too deeply to be a checkpoint manifest.") from None
+    except (ValueError, UnicodeDecodeError) as e:  # JSONDecodeError is a ValueError.
         raise CheckpointError(
             f"The checkpoint's {file} is corrupt: not valid JSON ({e})."
         ) from None
-    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-        raise CheckpointError(f"{file} is not a gym-arena checkpoint manifest.")
+    where = str(file)
+    check_version(manifest, where)
     version = manifest.get("format_version")
-    if not isinstance(version, int):
-        raise CheckpointError(f"{file} has no valid format_version.")
-    if version > FORMAT_VERSION:
-        raise CheckpointError(
-            f"The checkpoint at {str(path)!r} has format version {version}, made by gym-arena "
-            f"{manifest.get('arena_version', '?')}; this gym-arena ({arena_version()}) reads "
-            f"versions up to {FORMAT_VERSION}. Upgrade gym-arena to load it."
-        )
-    while version < FORMAT_VERSION:
+    while isinstance(version, int) and 1 <= version < FORMAT_VERSION:
         manifest = UPGRADES[version](manifest)
         version = manifest["format_version"]
-    missing = [
-        k
-        for k in ("agent", "config", "observation_space", "action_space", "steps", "state")
-        if k not in manifest
-    ]
-    if missing:
-        raise CheckpointError(f"{file} is corrupt: it lacks {', '.join(missing)}.")
-    return manifest
+    return validate_manifest(manifest, where)
 
 
-def load_checkpoint(path: str | Path, device: str = "auto") -> Agent:
+def _no_constant(name: str) -> None:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def load_checkpoint(
+    path: str | Path,
+    device: str = "auto",
+    *,
+    env_id: str | None = None,
+    allow_other_distribution: bool = False,
+) -> Agent:
     """Rebuilds the agent saved at ``path``, through the registry and without pickle.
 
     Args:
         path: A checkpoint directory.
         device: Where a torch agent puts its tensors.
+        env_id: The env the caller will play, named by the user. A recorded env id with a
+            module part (``module:Env``) is refused unless the user names an env; it is never
+            imported on the checkpoint's word.
+        allow_other_distribution: Load the agent even when the installed plugin of its name
+            comes from another distribution than the one that saved it.
 
     Raises:
-        CheckpointError: The checkpoint is missing, corrupt or from a newer format.
+        CheckpointError: The checkpoint is missing, corrupt, tampered with or from a newer
+            format; or its agent comes from another distribution.
         UnknownNameError: The agent's plugin is not installed.
+        ResourceLimitError: Its spaces or config would need more memory than the machine has.
     """
-    from arena.registry import agent_class
+    from arena.registry import agent_class, agent_plugins
 
     path = Path(path)
     manifest = read_manifest(path)
-    cls = agent_class(manifest["agent"])
+    name = manifest["agent"]
+    recorded = (manifest.get("env") or {}).get("id")
+    if recorded is not None and ":" in recorded and env_id is None:
+        raise CheckpointError(
+            f"The checkpoint at {str(path)!r} records the env id {recorded!r}, whose module part "
+            f"{recorded.split(':')[0]!r} Gymnasium would import; arena never imports code a "
+            "checkpoint names. If you trust that module, name the env yourself (the ENV "
+            "argument of evaluate, train --resume DIR AGENT ENV)."
+        )
+    cls = agent_class(name)
+    saved_by = manifest.get("agent_distribution", "unknown")
+    installed = agent_plugins()[name].distribution
+    if _normalize(saved_by) != _normalize(installed) and not allow_other_distribution:
+        raise CheckpointError(
+            f"The checkpoint at {str(path)!r} holds a {name!r} agent saved by the distribution "
+            f"{saved_by!r}, but {name!r} is now provided by {installed!r}, whose code would run "
+            "on its data. Pass --allow-other-distribution (allow_other_distribution=True) if you "
+            "trust it."
+        )
     try:
         config = build_config(cls.Config, manifest["config"], source="checkpoint config")
     except ArenaError as e:
@@ -169,18 +269,26 @@ def load_checkpoint(path: str | Path, device: str = "auto") -> Agent:
         seed=manifest.get("seed"),
         device=device,
     )
-    arrays = _read_state(path, manifest["state"], device)
+    arrays = _read_state(path, manifest["state"], device, _state_bytes(agent.state()))
     try:
         agent.load_state(arrays, manifest.get("extra") or {})
-    except (KeyError, ValueError, RuntimeError) as e:
+    except (KeyError, ValueError, RuntimeError, TypeError, IndexError, AttributeError) as e:
         raise CheckpointError(
-            f"The checkpoint at {str(path)!r} does not fit a {cls.name} agent: {e}"
+            f"The checkpoint at {str(path)!r} does not fit a {cls.name} agent: "
+            f"{type(e).__name__}: {e}"
         ) from None
-    agent.num_timesteps = int(manifest["steps"])
-    env = manifest.get("env") or {}
-    agent.env_id = env.get("id")
-    agent.env_kwargs = env.get("kwargs") or {}
+    agent.num_timesteps = manifest["steps"]
+    agent.env_id = (
+        recorded if recorded is None or ":" not in recorded or recorded == env_id else None
+    )
+    kwargs = (manifest.get("env") or {}).get("kwargs")
+    agent.env_kwargs = dict(kwargs) if agent.env_id is not None and kwargs else {}
     return agent
+
+
+def _normalize(distribution: str) -> str:
+    """A distribution name as packaging compares them (PEP 503)."""
+    return re.sub(r"[-_.]+", "-", distribution).lower()
 
 
 def clone_agent(agent: Agent) -> Agent:
@@ -215,24 +323,69 @@ def _serialize(arrays: dict[str, Any]) -> tuple[bytes, str]:
     return save({k: np.ascontiguousarray(v) for k, v in arrays.items()}), "numpy"
 
 
-def _read_state(path: Path, state: dict[str, Any], device: str) -> dict[str, Any]:
-    file = path / str(state.get("file", ""))
-    if not file.is_file() or file.parent != path:
+def _read_state(path: Path, state: dict[str, Any], device: str, expected: int) -> dict[str, Any]:
+    """Reads the state file, which must be a regular file in ``path`` of at most the size of
+    ``expected`` bytes of tensors plus a header."""
+    name = state["file"]
+    if not STATE_FILE.fullmatch(name):  # the schema checked it; this keeps the reader honest
+        raise CheckpointError(f"The checkpoint at {str(path)!r} names a bad state file.")
+    file = path / name
+    if not os.path.lexists(file):
         raise CheckpointError(
-            f"The checkpoint at {str(path)!r} is missing its state file {file.name!r}."
+            f"The checkpoint at {str(path)!r} is missing its state file {name!r}."
         )
-    data = file.read_bytes()
-    if hashlib.sha256(data).hexdigest() != state.get("sha256"):
+    data = _read_regular(file, expected + _STATE_ALLOWANCE, "state file")
+    if hashlib.sha256(data).hexdigest() != state["sha256"]:
         raise CheckpointError(
             f"The checkpoint's state file {str(file)!r} is corrupt: "
             "its sha256 does not match the manifest."
         )
     try:
-        return _deserialize(data, state.get("tensors"), device)
+        return _deserialize(data, state["tensors"], device)
     except Exception as e:  # safetensors raises its own error types for malformed data.
         raise CheckpointError(
             f"The checkpoint's state file {str(file)!r} is corrupt: {e}"
         ) from None
+
+
+def _read_regular(file: Path, limit: int, what: str) -> bytes:
+    """Reads ``file``, which must be a regular file (not a link) of at most ``limit`` bytes."""
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    try:
+        fd = os.open(file, flags)
+    except OSError as e:
+        link = " (a symbolic link)" if os.path.islink(file) else ""
+        raise CheckpointError(
+            f"The checkpoint's {what} {str(file)!r}{link} cannot be read: {e.strerror}. A "
+            "checkpoint's files must be regular files inside its own folder."
+        ) from None
+    with os.fdopen(fd, "rb") as f:
+        info = os.fstat(f.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise CheckpointError(
+                f"The checkpoint's {what} {str(file)!r} is not a regular file; a checkpoint's "
+                "files must be regular files inside its own folder."
+            )
+        if info.st_size > limit:
+            raise CheckpointError(
+                f"The checkpoint's {what} {str(file)!r} holds {info.st_size} bytes, more than "
+                f"the {limit} it can hold; it is not this checkpoint's {what}."
+            )
+        data = f.read(limit + 1)
+    if len(data) > limit:
+        raise CheckpointError(f"The checkpoint's {what} {str(file)!r} grew while it was read.")
+    return data
+
+
+def _state_bytes(arrays: dict[str, Any]) -> int:
+    """The bytes of tensor data in ``arrays``, as safetensors stores it."""
+    total = 0
+    for value in arrays.values():
+        if type(value).__module__.startswith("torch"):
+            total += value.numel() * value.element_size()
+        else:
+            total += getattr(value, "nbytes", 0)
+    return total
 
 
 def _deserialize(data: bytes, tensor_format: str | None, device: str) -> dict[str, Any]:

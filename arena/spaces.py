@@ -8,6 +8,22 @@ import numpy as np
 from gymnasium import spaces
 
 from arena.errors import CheckpointError
+from arena.limits import check_memory
+
+MAX_DEPTH = 16
+"""How deeply ``Tuple`` and ``Dict`` spaces read from a manifest may nest."""
+MAX_LEAVES = 10_000
+"""How many spaces, nested ones included, one manifest space may hold."""
+MAX_DIMS = 32
+MAX_INT = 2**63 - 1
+DTYPES = (
+    "float16", "float32", "float64",
+    "int8", "int16", "int32", "int64",
+    "uint8", "uint16", "uint32", "uint64",
+    "bool",
+)  # fmt: skip
+"""The dtypes a Box read from a manifest may have."""
+INT_DTYPES = tuple(d for d in DTYPES if "int" in d)
 
 
 def space_to_json(space: spaces.Space) -> dict[str, Any]:
@@ -42,37 +58,124 @@ def space_to_json(space: spaces.Space) -> dict[str, Any]:
     raise TypeError(f"{type(space).__name__} spaces cannot be saved in a checkpoint")
 
 
-def space_from_json(data: dict[str, Any]) -> spaces.Space:
-    """Rebuilds a space from :func:`space_to_json`'s output.
+def space_from_json(data: Any) -> spaces.Space:
+    """Rebuilds a space from :func:`space_to_json`'s output, which may come from a tampered file.
+
+    Every field is checked before anything is allocated: the types, the dtype (one of
+    :data:`DTYPES`), the nesting of ``Tuple`` and ``Dict`` spaces (at most :data:`MAX_DEPTH`
+    levels, :data:`MAX_LEAVES` spaces in all), and the memory the bounds would need
+    (:func:`arena.limits.check_memory`).
 
     Raises:
         CheckpointError: The data does not describe a space.
+        ResourceLimitError: The space would need more memory than the machine allows.
     """
+    leaves = [0]
+    return _space(data, 1, leaves)
+
+
+def _space(data: Any, depth: int, leaves: list[int]) -> spaces.Space:
+    if depth > MAX_DEPTH:
+        raise CheckpointError(f"The manifest's spaces nest more than {MAX_DEPTH} levels deep.")
+    leaves[0] += 1
+    if leaves[0] > MAX_LEAVES:
+        raise CheckpointError(f"The manifest's spaces hold more than {MAX_LEAVES} spaces.")
+    kind = data.get("type") if isinstance(data, dict) else None
     try:
-        kind = data["type"]
         if kind == "Discrete":
-            return spaces.Discrete(data["n"], start=data.get("start", 0))
+            n, start = _int(data["n"], 1), _int(data.get("start", 0), -MAX_INT)
+            return spaces.Discrete(n, start=start)
         if kind == "Box":
-            dtype = np.dtype(data["dtype"])
-            shape = tuple(data["shape"])
-            low = np.asarray(_expand(data["low"]), dtype=dtype)
-            high = np.asarray(_expand(data["high"]), dtype=dtype)
-            low = low.reshape(shape) if low.ndim else np.full(shape, low, dtype)
-            high = high.reshape(shape) if high.ndim else np.full(shape, high, dtype)
-            return spaces.Box(low=low, high=high, shape=shape, dtype=dtype)
+            return _box(data)
         if kind == "MultiDiscrete":
-            return spaces.MultiDiscrete(
-                data["nvec"], dtype=np.dtype(data.get("dtype", "int64")), start=data.get("start")
-            )
+            nvec = np.asarray(_ints(data["nvec"], 1), dtype=np.int64)
+            start = data.get("start")
+            start = None if start is None else np.asarray(_ints(start, -MAX_INT), dtype=np.int64)
+            dtype = _dtype(data.get("dtype", "int64"), integer=True)
+            return spaces.MultiDiscrete(nvec, dtype=dtype, start=start)
         if kind == "MultiBinary":
-            return spaces.MultiBinary(data["n"])
+            n = data["n"]
+            n = _int(n, 1) if not isinstance(n, list) else _ints(n, 1)
+            check_memory(f"a MultiBinary space of shape {n}", int(np.prod(n, dtype=float)))
+            return spaces.MultiBinary(n)
         if kind == "Tuple":
-            return spaces.Tuple([space_from_json(s) for s in data["spaces"]])
+            items = data["spaces"]
+            if not isinstance(items, list):
+                raise TypeError("'spaces' must be a list")
+            return spaces.Tuple([_space(s, depth + 1, leaves) for s in items])
         if kind == "Dict":
-            return spaces.Dict({k: space_from_json(s) for k, s in data["spaces"].items()})
-    except (KeyError, TypeError, ValueError) as e:
-        raise CheckpointError(f"The manifest's space {data!r} is malformed ({e}).") from None
-    raise CheckpointError(f"The manifest names an unknown space type {kind!r}.")
+            items = data["spaces"]
+            if not isinstance(items, dict):
+                raise TypeError("'spaces' must be an object")
+            return spaces.Dict({str(k): _space(s, depth + 1, leaves) for k, s in items.items()})
+    except (KeyError, TypeError, ValueError, OverflowError) as e:
+        raise CheckpointError(f"The manifest's space {_brief(data)} is malformed ({e}).") from None
+    raise CheckpointError(f"The manifest names an unknown space type {_brief(kind)}.")
+
+
+def _box(data: dict[str, Any]) -> spaces.Box:
+    dtype = _dtype(data["dtype"])
+    shape = tuple(_ints(data["shape"], 0))
+    if len(shape) > MAX_DIMS:
+        raise ValueError(f"a Box has at most {MAX_DIMS} dimensions, got {len(shape)}")
+    size = int(np.prod(shape, dtype=float))
+    check_memory(f"a Box space of shape {shape} and dtype {dtype}", 2 * size * dtype.itemsize)
+    bounds = []
+    for key in ("low", "high"):
+        value = data[key]
+        if isinstance(value, list):
+            flat = _flat(value)
+            if len(flat) != size:
+                raise ValueError(f"'{key}' holds {len(flat)} numbers for a shape of {size}")
+            bounds.append(np.asarray([_bound(v) for v in flat], dtype=dtype).reshape(shape))
+        else:
+            bounds.append(np.full(shape, _bound(value), dtype=dtype))
+    return spaces.Box(low=bounds[0], high=bounds[1], shape=shape, dtype=dtype)
+
+
+def _dtype(name: Any, integer: bool = False) -> np.dtype:
+    allowed = INT_DTYPES if integer else DTYPES
+    if name not in allowed:
+        raise ValueError(f"dtype {_brief(name)} is not one of {', '.join(allowed)}")
+    return np.dtype(name)
+
+
+def _int(value: Any, low: int) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= MAX_INT:
+        raise ValueError(f"expected an integer from {low} to 2**63 - 1, got {_brief(value)}")
+    return value
+
+
+def _ints(value: Any, low: int) -> list[Any]:
+    """A list (possibly nested, as MultiDiscrete's ``nvec``) of integers of at least ``low``."""
+    if not isinstance(value, list):
+        raise TypeError(f"expected a list of integers, got {_brief(value)}")
+    return [_ints(v, low) if isinstance(v, list) else _int(v, low) for v in value]
+
+
+def _flat(value: list[Any]) -> list[Any]:
+    out: list[Any] = []
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, list):
+            stack.extend(reversed(item))
+        else:
+            out.append(item)
+    return out
+
+
+def _bound(value: Any) -> float | int:
+    if isinstance(value, str) and value in ("inf", "-inf"):
+        return float(value)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value
+    raise TypeError(f"a bound must be a number or 'inf'/'-inf', got {_brief(value)}")
+
+
+def _brief(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else f"{text[:60]}... ({type(value).__name__})"
 
 
 def describe_space(space: spaces.Space) -> str:
@@ -110,9 +213,3 @@ def _number(value: Any) -> float | int | str:
     if isinstance(value, float) and not np.isfinite(value):
         return "inf" if value > 0 else "-inf"
     return value
-
-
-def _expand(value: Any) -> Any:
-    if isinstance(value, list):
-        return [_expand(v) for v in value]
-    return float(value) if isinstance(value, str) else value

@@ -97,7 +97,7 @@ def test_tampered_state_file_is_caught(agent, tmp_path):
         (lambda m: m.update(format="something-else"), "not a gym-arena checkpoint"),
         (lambda m: m.update(config={"bogus": 1}), "bad config"),
         (lambda m: m.update(observation_space={"type": "Weird"}), "unknown space type"),
-        (lambda m: m["state"].update(file="../../etc/passwd"), "missing its state file"),
+        (lambda m: m["state"].update(file="../../etc/passwd"), "in the checkpoint.s own folder"),
     ],
 )
 def test_corrupt_manifests_are_refused(agent, tmp_path, edit, message):

@@ -1,0 +1,220 @@
+"""The checkpoint manifest's schema: every field checked before anything is built from it.
+
+A manifest is untrusted input: a checkpoint may come from anywhere, and it may have been edited.
+:func:`validate_manifest` checks the whole document against the schema below (types, ranges,
+nesting depth, sizes) and raises :class:`~arena.errors.CheckpointError` naming the first field
+that is wrong, so that nothing downstream ever meets a list where it expects a name or a string
+where it expects a count. The spaces are checked by :func:`arena.spaces.space_from_json`, which
+also weighs the memory they would need before allocating.
+
+=====================  =========================================================================
+field                  what it must be
+=====================  =========================================================================
+format                 ``"gym-arena-checkpoint"``
+format_version         an integer from 1 to the newest version this gym-arena reads
+arena_version          a string
+agent                  an entry-point name: letters, digits, ``-``, ``_``, ``.``; 1-100 long
+agent_distribution     a string (the distribution whose plugin saved the agent)
+agent_version          a string
+config                 an object of field names to JSON values
+observation_space      a space object (see :mod:`arena.spaces`)
+action_space           a space object
+env                    ``{"id": str | null, "kwargs": object}``
+steps                  an integer from 0 to 2**63 - 1
+seed                   null, or an integer from 0 to 2**63 - 1
+state                  ``{"file": "state-<16 hex>.safetensors", "sha256": <64 hex>,
+                       "tensors": "torch" | "numpy"}``
+extra                  an object (the agent's small JSON state)
+=====================  =========================================================================
+
+The document as a whole may nest at most :data:`MAX_DEPTH` levels and the file may hold at most
+:data:`MAX_BYTES` bytes.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from arena.errors import CheckpointError
+
+FORMAT = "gym-arena-checkpoint"
+FORMAT_VERSION = 1
+MAX_BYTES = 16 * 2**20
+"""The largest manifest read: a manifest holds names and small numbers, never arrays of data."""
+MAX_DEPTH = 48
+"""How deeply a manifest's objects and lists may nest."""
+MAX_INT = 2**63 - 1
+STATE_FILE = re.compile(r"state-[0-9a-f]{16}\.safetensors")
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,99}")
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+_FIELDS = (
+    "format",
+    "format_version",
+    "agent",
+    "config",
+    "observation_space",
+    "action_space",
+    "steps",
+    "state",
+)
+
+
+def validate_manifest(manifest: Any, where: str) -> dict[str, Any]:
+    """Checks a parsed manifest against the schema; returns it unchanged.
+
+    Args:
+        manifest: The parsed JSON document.
+        where: The manifest's path, for messages.
+
+    Raises:
+        CheckpointError: The first field that does not fit the schema, named.
+    """
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        raise CheckpointError(f"{where} is not a gym-arena checkpoint manifest.")
+    depth = nesting_depth(manifest, MAX_DEPTH)
+    if depth > MAX_DEPTH:
+        raise CheckpointError(
+            f"{where} nests more than {MAX_DEPTH} levels deep; a manifest is shallower than that."
+        )
+    version = manifest.get("format_version")
+    if not _is_int(version) or not 1 <= version <= FORMAT_VERSION:
+        raise CheckpointError(
+            f"{where} has format_version {version!r}; this gym-arena reads the integer versions "
+            f"1 to {FORMAT_VERSION}."
+        )
+    missing = [k for k in _FIELDS if k not in manifest]
+    if missing:
+        raise CheckpointError(f"{where} is corrupt: it lacks {', '.join(missing)}.")
+    bad = _field_errors(manifest)
+    if bad:
+        raise CheckpointError(f"{where} is corrupt: {bad[0]}.")
+    return manifest
+
+
+def check_version(manifest: Any, where: str) -> None:
+    """Refuses a manifest written by a newer format before anything else is read of it.
+
+    Raises:
+        CheckpointError: Not a manifest, or a format version above this gym-arena's.
+    """
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        raise CheckpointError(f"{where} is not a gym-arena checkpoint manifest.")
+    version = manifest.get("format_version")
+    if _is_int(version) and version > FORMAT_VERSION:
+        made_by = manifest.get("arena_version")
+        made_by = made_by if isinstance(made_by, str) else "?"
+        raise CheckpointError(
+            f"{where} has format version {version}, made by gym-arena {made_by[:40]}; this "
+            f"gym-arena reads versions up to {FORMAT_VERSION}. Upgrade gym-arena to load it."
+        )
+
+
+def nesting_depth(value: Any, limit: int) -> int:
+    """How deeply ``value``'s dicts and lists nest, counting no further than ``limit + 1``.
+
+    Iterative, so that a hostile document cannot exhaust Python's recursion limit.
+    """
+    deepest = 0
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if not isinstance(item, (dict, list)):
+            continue
+        deepest = max(deepest, depth)
+        if depth > limit:
+            return depth
+        children = item.values() if isinstance(item, dict) else item
+        stack.extend((child, depth + 1) for child in children)
+    return deepest
+
+
+def _field_errors(m: dict[str, Any]) -> list[str]:
+    """Every schema violation of ``m``'s fields, as phrases naming the field."""
+    errors = []
+
+    def need(ok: bool, message: str) -> None:
+        if not ok:
+            errors.append(message)
+
+    agent = m["agent"]
+    need(
+        isinstance(agent, str) and _NAME.fullmatch(agent) is not None,
+        f"'agent' must be an agent's entry-point name, got {_show(agent)}",
+    )
+    for key in ("arena_version", "agent_distribution", "agent_version"):
+        value = m.get(key, "unknown")
+        need(isinstance(value, str) and len(value) <= 200, f"{key!r} must be a short string")
+    config = m["config"]
+    need(
+        isinstance(config, dict) and all(isinstance(k, str) for k in config),
+        f"'config' must be an object of field names to values, got {_show(config)}",
+    )
+    for key in ("observation_space", "action_space"):
+        need(isinstance(m[key], dict), f"{key!r} must be a space object, got {_show(m[key])}")
+    steps = m["steps"]
+    need(
+        _is_int(steps) and 0 <= steps <= MAX_INT,
+        f"'steps' must be an integer from 0 to 2**63 - 1, got {_show(steps)}",
+    )
+    seed = m.get("seed")
+    need(
+        seed is None or (_is_int(seed) and 0 <= seed <= MAX_INT),
+        f"'seed' must be null or an integer from 0 to 2**63 - 1, got {_show(seed)}",
+    )
+    errors.extend(_state_errors(m["state"]))
+    errors.extend(_env_errors(m.get("env", {})))
+    extra = m.get("extra", {})
+    need(extra is None or isinstance(extra, dict), f"'extra' must be an object, got {_show(extra)}")
+    return errors
+
+
+def _state_errors(state: Any) -> list[str]:
+    if not isinstance(state, dict):
+        return [f"'state' must be an object, got {_show(state)}"]
+    errors = []
+    file = state.get("file")
+    if not (isinstance(file, str) and STATE_FILE.fullmatch(file)):
+        errors.append(
+            f"'state.file' must name a state file of the form state-<16 hex>.safetensors in the "
+            f"checkpoint's own folder, got {_show(file)}"
+        )
+    sha = state.get("sha256")
+    if not (isinstance(sha, str) and _SHA256.fullmatch(sha)):
+        errors.append(f"'state.sha256' must be 64 lowercase hex digits, got {_show(sha)}")
+    if state.get("tensors") not in ("torch", "numpy"):
+        errors.append(
+            f'\'state.tensors\' must be "torch" or "numpy", got {_show(state.get("tensors"))}'
+        )
+    return errors
+
+
+def _env_errors(env: Any) -> list[str]:
+    if env is None:
+        return []
+    if not isinstance(env, dict):
+        return [f"'env' must be an object with an id and kwargs, got {_show(env)}"]
+    errors = []
+    env_id = env.get("id")
+    if not (env_id is None or (isinstance(env_id, str) and 0 < len(env_id) <= 200)):
+        errors.append(f"'env.id' must be null or an env id, got {_show(env_id)}")
+    kwargs = env.get("kwargs", {})
+    if not (kwargs is None or (isinstance(kwargs, dict) and all(_is_key(k) for k in kwargs))):
+        errors.append(
+            f"'env.kwargs' must be an object of argument names to values, got {_show(kwargs)}"
+        )
+    return errors
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_key(key: str) -> bool:
+    return key.isidentifier()
+
+
+def _show(value: Any) -> str:
+    """A short form of a bad value for a message: its type, and its text when short."""
+    text = repr(value)
+    return text if len(text) <= 60 else f"a {type(value).__name__} ({text[:40]}...)"
