@@ -95,8 +95,20 @@ def make_agent(
     return agent
 
 
-def load(path: str | Path, device: str = "auto") -> Agent:
-    """Loads a checkpoint directory through the registry, without unpickling anything."""
+def load(
+    path: str | Path,
+    device: str = "auto",
+    *,
+    env_id: str | None = None,
+    allow_other_distribution: bool = False,
+) -> Agent:
+    """Loads a checkpoint directory through the registry, without unpickling anything.
+
+    See :func:`arena.checkpoint.load_checkpoint` for ``env_id`` and
+    ``allow_other_distribution``.
+    """
     from arena.checkpoint import load_checkpoint
 
-    return load_checkpoint(path, device=device)
+    return load_checkpoint(
+        path, device=device, env_id=env_id, allow_other_distribution=allow_other_distribution
+    )

@@ -116,7 +116,12 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
                 "--set configures a fresh AGENT; a checkpoint plays with the config it was "
                 "trained with. Drop --set, or train a new run with it."
             )
-        agent = load(args.checkpoint, device=args.device)
+        agent = load(
+            args.checkpoint,
+            device=args.device,
+            env_id=positional[0] if positional else None,
+            allow_other_distribution=args.allow_other_distribution,
+        )
         env_id = positional[0] if positional else agent.env_id
         if env_id is None:
             raise ArenaError(f"The checkpoint at {args.checkpoint} records no env; name one.")
@@ -211,7 +216,11 @@ def cmd_sample(args: argparse.Namespace) -> int:
         raise ArenaError(f"--out must name a .npy file, got {args.out!r}.")
     if not out.parent.is_dir():
         raise ArenaError(f"--out's directory {str(out.parent)!r} does not exist.")
-    agent = load(args.checkpoint, device=args.device)
+    agent = load(
+        args.checkpoint,
+        device=args.device,
+        allow_other_distribution=args.allow_other_distribution,
+    )
     sample = getattr(agent, "sample", None)
     if not callable(sample):
         raise ArenaError(
@@ -311,6 +320,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--resume", metavar="DIR", help="continue training a checkpoint")
     p.add_argument(
+        "--allow-other-distribution",
+        action="store_true",
+        help="load a checkpoint whose agent name is now provided by another distribution",
+    )
+    p.add_argument(
         "--seeds",
         type=int,
         default=1,
@@ -328,6 +342,11 @@ def build_parser() -> argparse.ArgumentParser:
         "targets", nargs="*", metavar="AGENT ENV", help="AGENT ENV, or ENV with --checkpoint"
     )
     p.add_argument("--checkpoint", metavar="DIR", help="evaluate a saved agent")
+    p.add_argument(
+        "--allow-other-distribution",
+        action="store_true",
+        help="load a checkpoint whose agent name is now provided by another distribution",
+    )
     p.add_argument("--episodes", type=int, default=10)
     p.add_argument(
         "--max-episode-steps",
@@ -346,6 +365,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("sample", help="write a generative agent's samples to a .npy file")
     p.add_argument("--checkpoint", metavar="DIR", required=True, help="a saved generative agent")
+    p.add_argument(
+        "--allow-other-distribution",
+        action="store_true",
+        help="load a checkpoint whose agent name is now provided by another distribution",
+    )
     p.add_argument("--n", type=int, default=2500, help="how many samples")
     p.add_argument("--seed", type=int, default=0, help="seeds the latent noise")
     p.add_argument("--out", required=True, metavar="FILE.npy", help="the .npy file to write")

@@ -38,6 +38,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         args.env,
         out=args.out,
         resume=args.resume,
+        allow_other_distribution=args.allow_other_distribution,
         progress=not (args.json or args.quiet),
         **_train_options(args),
     )

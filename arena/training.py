@@ -172,6 +172,7 @@ def train(
     eval_every: int | None = None,
     eval_episodes: int = 10,
     resume: str | Path | None = None,
+    allow_other_distribution: bool = False,
     progress: bool | None = None,
 ) -> TrainResult:
     """Trains an agent, or resumes a checkpoint, writing checkpoints and progress.csv to ``out``.
@@ -193,6 +194,8 @@ def train(
             None does not evaluate.
         eval_episodes: Episodes per evaluation.
         resume: A checkpoint to continue; its step count and schedules carry on.
+        allow_other_distribution: Resume a checkpoint whose agent name is now provided by
+            another distribution than the one that saved it.
         progress: Show a progress bar; None shows it on a terminal.
 
     Raises:
@@ -208,7 +211,12 @@ def train(
         manifest = read_manifest(resume)
         if name is not None and name != manifest["agent"]:
             raise ArenaError(f"--resume {resume} holds a {manifest['agent']} agent, not {name}.")
-        agent = load_checkpoint(resume, device=device)
+        agent = load_checkpoint(
+            resume,
+            device=device,
+            env_id=env_id,
+            allow_other_distribution=allow_other_distribution,
+        )
         env_id = env_id or agent.env_id
         if env_id is None:
             raise ArenaError(f"The checkpoint at {resume} does not record its env; name one.")
