@@ -121,16 +121,21 @@ def _box(data: dict[str, Any]) -> spaces.Box:
     size = int(np.prod(shape, dtype=float))
     check_memory(f"a Box space of shape {shape} and dtype {dtype}", 2 * size * dtype.itemsize)
     bounds = []
-    for key in ("low", "high"):
-        value = data[key]
-        if isinstance(value, list):
-            flat = _flat(value)
-            if len(flat) != size:
-                raise ValueError(f"'{key}' holds {len(flat)} numbers for a shape of {size}")
-            bounds.append(np.asarray([_bound(v) for v in flat], dtype=dtype).reshape(shape))
-        else:
-            bounds.append(np.full(shape, _bound(value), dtype=dtype))
+    with np.errstate(over="ignore"):  # a float bound beyond the dtype's range is infinite
+        for key in ("low", "high"):
+            bounds.append(_bound_array(data[key], shape, size, dtype, key))
     return spaces.Box(low=bounds[0], high=bounds[1], shape=shape, dtype=dtype)
+
+
+def _bound_array(
+    value: Any, shape: tuple[int, ...], size: int, dtype: np.dtype, key: str
+) -> np.ndarray:
+    if isinstance(value, list):
+        flat = _flat(value)
+        if len(flat) != size:
+            raise ValueError(f"'{key}' holds {len(flat)} numbers for a shape of {size}")
+        return np.asarray([_bound(v, dtype) for v in flat], dtype=dtype).reshape(shape)
+    return np.full(shape, _bound(value, dtype), dtype=dtype)
 
 
 def _dtype(name: Any, integer: bool = False) -> np.dtype:
@@ -165,10 +170,12 @@ def _flat(value: list[Any]) -> list[Any]:
     return out
 
 
-def _bound(value: Any) -> float | int:
-    if isinstance(value, str) and value in ("inf", "-inf"):
+def _bound(value: Any, dtype: np.dtype) -> float | int:
+    if isinstance(value, str) and value in ("inf", "-inf") and dtype.kind == "f":
         return float(value)
     if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if dtype.kind != "f" and not (isinstance(value, int) or value.is_integer()):
+            raise ValueError(f"a bound of a {dtype} Box must be a whole number, got {value!r}")
         return value
     raise TypeError(f"a bound must be a number or 'inf'/'-inf', got {_brief(value)}")
 
