@@ -58,11 +58,15 @@ def test_bad_config_raises_config_error(name, bad):
 def test_gan_learns_ring8_in_a_short_run():
     env = arena.make_env("arena/Ring8-v0")
     agent = arena.make_agent("gan", env, seed=0, device="cpu")  # a constant learning rate
-    agent.learn(env, 2000, progress=False)
+    agent.learn(env, 4000, progress=False)
     scores = score_samples(env.unwrapped.target, agent.sample(2500, np.random.default_rng(0)))
-    # An untrained generator scores 0 modes and 0.0; the protocol's target is 8 and 0.98.
+    # An untrained generator scores 0 modes and 0.0; the protocol's target is 8 and 0.98. The
+    # exact numbers follow the CPU's float kernels (BLAS, torch's matmul), so they differ from
+    # machine to machine: at 2,000 steps hq was 0.049 on one machine and above 0.05 on another.
+    # At 4,000 steps seeds 0 and 1 gave 7-8 modes and hq 0.51 and 0.42 on a 2-core machine: the
+    # thresholds leave a margin of 2x on hq and one mode or more.
     assert scores["modes_captured"] >= 6
-    assert scores["hq_fraction"] >= 0.05
+    assert scores["hq_fraction"] >= 0.2
     report = arena.evaluate(agent, env, episodes=1, seed=0)
     assert report.metrics["modes_captured"] >= 6
 
