@@ -252,6 +252,7 @@ class GenerativeAgent(Agent):
             real = observation["real"].reshape(self.batch_size, self.dim)
             noise = observation["noise"].reshape(self.batch_size, self.latent_dim)
             fake = model.train_step(real, noise)
+            self.record_loss(model.loss)
             observation, reward, terminated, truncated, info = env.step(fake)
             self.num_timesteps += 1
             done = terminated or truncated

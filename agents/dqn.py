@@ -7,7 +7,6 @@ step live in :mod:`agents.dqn_torch`, imported when an agent is built.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -299,20 +298,14 @@ class DQN(Agent):
         self.learn_info = {"epsilon": round(self.epsilon(), 4), "updates": learner.updates}
 
     def _update(self, count: int, step: int) -> None:
-        """Runs ``count`` gradient steps, then syncs once: checks the losses, refreshes acting."""
+        """Runs ``count`` gradient steps, reports their losses to the guard, refreshes acting."""
         import torch
 
         cfg = self.config
         beta = _linear(cfg.priority_beta, 1.0, step, cfg.priority_beta_steps)
         self.learner.set_learning_rate(self.learning_rate())
         losses = [self.learner.update(self.buffer, beta) for _ in range(count)]
-        total = float(torch.stack(losses).sum())
-        if not math.isfinite(total):
-            raise TrainingError(
-                f"dqn's loss became {total} at step {step}; the weights are no longer finite, so "
-                "training stopped without saving them and the last good checkpoint is kept. "
-                "Try a lower learning_rate or max_grad_norm, or check the env's rewards."
-            )
+        self.record_loss(torch.stack(losses).sum())  # the core guard checks it (arena.guard)
         self.policy.refresh()
 
     def _observations(self, obs: Any, n: int, step: int) -> np.ndarray:

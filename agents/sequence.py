@@ -185,11 +185,11 @@ class SequenceAgent(Agent):
                 )
             self.num_timesteps += 1
             done = terminated or truncated
-            self.model.observe(info["truth"], info["scored"], done)
+            self.record_loss(self.model.observe(info["truth"], info["scored"], done))
             tracker.record(self.num_timesteps, 0, reward, done, info)
             if done:
                 return True
-        self.model.learn_pending()
+        self.record_loss(self.model.learn_pending())
         return False
 
     def _play_fast(
@@ -211,7 +211,7 @@ class SequenceAgent(Agent):
                 tracker.record(self.num_timesteps, 0, reward, done, info)
                 if done:
                     break
-            self.model.fit(out_NBO[: len(truths)], truths, scored)
+            self.record_loss(self.model.fit(out_NBO[: len(truths)], truths, scored))
             if done:
                 return True
             start = stop
