@@ -18,6 +18,7 @@ from arena.agent import Agent
 from arena.callbacks import Callback, EpisodeTracker
 from arena.config import require
 from arena.errors import TrainingError
+from arena.sizes import FLOAT32, adam_bytes, dense_parameters
 
 if TYPE_CHECKING:
     from gymnasium.vector import VectorEnv
@@ -168,6 +169,25 @@ class DQN(Agent):
             int(self.np_random.integers(2**63 - 1))
         )
         self.buffer: dqn_torch.ReplayBuffer | None = None
+
+    @classmethod
+    def memory_needed(
+        cls, config: DQNConfig, observation_space: spaces.Space, action_space: spaces.Space
+    ) -> dict[str, int]:
+        """The online Q-network (with Adam's copies) and the target one; the replay buffer, a
+        float32 row of ``2 * D + 3`` per transition (two more with ``prioritized``: the
+        priority and its cumulative sum); a batch's rows and activations."""
+        obs_dim = int(np.prod(observation_space.shape))
+        widths = [obs_dim, *config.hidden, int(action_space.n)]
+        params = dense_parameters(widths) + (config.hidden[-1] + 1 if config.dueling else 0)
+        row = (2 * obs_dim + 3 + (2 if config.prioritized else 0)) * FLOAT32
+        # Each sampled row goes through the online net (forward and backward) and the target.
+        batch = config.batch_size * (row + 4 * sum(widths) * FLOAT32)
+        return {
+            f"Q-networks (hidden={list(config.hidden)})": adam_bytes(params) + params * FLOAT32,
+            f"replay buffer (buffer_size={config.buffer_size})": config.buffer_size * row,
+            f"batch (batch_size={config.batch_size})": batch,
+        }
 
     @classmethod
     def check_spaces(cls, observation_space: spaces.Space, action_space: spaces.Space) -> None:
