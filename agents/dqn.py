@@ -7,6 +7,7 @@ step live in :mod:`agents.dqn_torch`, imported when an agent is built.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -177,7 +178,7 @@ class DQN(Agent):
         """The online Q-network (with Adam's copies) and the target one; the replay buffer, a
         float32 row of ``2 * D + 3`` per transition (two more with ``prioritized``: the
         priority and its cumulative sum); a batch's rows and activations."""
-        obs_dim = int(np.prod(observation_space.shape))
+        obs_dim = math.prod(observation_space.shape)
         widths = [obs_dim, *config.hidden, int(action_space.n)]
         params = dense_parameters(widths) + (config.hidden[-1] + 1 if config.dueling else 0)
         row = (2 * obs_dim + 3 + (2 if config.prioritized else 0)) * FLOAT32

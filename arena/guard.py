@@ -77,8 +77,8 @@ class NonFiniteGuard(Callback):
         assert self.agent is not None
         raise TrainingError(
             f"{self.agent.name}: {what} by step {step}. Training stopped without saving these "
-            "weights; the last finite checkpoint is kept. Try a lower learning rate, or check "
-            "the env's rewards and observations."
+            "weights; the run's last finite checkpoint, if it has one, is kept. Try a lower "
+            "learning rate, or check the env's rewards and observations."
         )
 
 
