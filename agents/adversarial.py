@@ -17,6 +17,7 @@ from gymnasium import spaces
 from arena.agent import Agent
 from arena.callbacks import Callback, EpisodeTracker
 from arena.config import require
+from arena.sizes import FLOAT32, adam_bytes, dense_parameters
 
 if TYPE_CHECKING:
     from agents.adversarial_nets import Model
@@ -200,6 +201,28 @@ class GenerativeAgent(Agent):
         if real != batch * dim or noise % batch:
             raise cls.incompatible(needs + ", with batches of the same size", observation_space)
 
+    @classmethod
+    def memory_needed(
+        cls, config: Any, observation_space: spaces.Space, action_space: spaces.Space
+    ) -> dict[str, int]:
+        """The two networks with Adam's copies, and a batch's activations through them and back
+        (DRS's 10,000 burn-in samples through the discriminator, when it is on)."""
+        batch, dim = action_space.shape
+        latent = observation_space["noise"].shape[0] // batch
+        hidden = list(config.hidden_sizes)
+        decoder = [latent, *(hidden[::-1] if cls.kind == "vae" else hidden), dim]
+        judge = {
+            "gan": [dim * getattr(config, "pack", 1), *hidden, 1],
+            "wgan-gp": [dim, *hidden, 1],
+            "vae": [dim, *hidden, 2 * latent],
+        }[cls.kind]
+        params = dense_parameters(decoder) + dense_parameters(judge)
+        # Forward and backward through both nets; a GAN's judge sees a real and a fake batch.
+        activations = 2 * batch * (sum(decoder) + 2 * sum(judge))
+        burn_in = 10_000 * sum(judge) if getattr(config, "rejection_sampling", False) else 0
+        what = f"networks (hidden_sizes={hidden})"
+        return {what: adam_bytes(params) + (activations + burn_in) * FLOAT32}
+
     @property
     def model(self) -> Model:
         """The torch model, built on first use."""
@@ -252,6 +275,7 @@ class GenerativeAgent(Agent):
             real = observation["real"].reshape(self.batch_size, self.dim)
             noise = observation["noise"].reshape(self.batch_size, self.latent_dim)
             fake = model.train_step(real, noise)
+            self.record_loss(model.loss)
             observation, reward, terminated, truncated, info = env.step(fake)
             self.num_timesteps += 1
             done = terminated or truncated

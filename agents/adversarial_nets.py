@@ -78,6 +78,8 @@ class Model:
         self.latent_dim = latent_dim
         self.device = resolve_device(device)
         self.updates = 0
+        self.loss: torch.Tensor | None = None
+        """The last update's loss, detached, for the non-finite guard."""
         if config.torch_threads:
             torch.set_num_threads(config.torch_threads)
         with torch.random.fork_rng(devices=[]):
@@ -273,6 +275,7 @@ class GANModel(Model):
         self.g_optim.zero_grad(set_to_none=True)
         g_loss.backward(inputs=list(self.generator.parameters()))  # no D gradients
         self.g_optim.step()
+        self.loss = (d_loss + g_loss).detach()
         return fake
 
 
@@ -306,6 +309,7 @@ class WGANGPModel(Model):
         self.c_optim.zero_grad(set_to_none=True)
         c_loss.backward()
         self.c_optim.step()
+        self.loss = c_loss.detach()
         if (self.updates + 1) % self.config.critic_steps == 0:
             g_loss = -self.critic(fake).mean()
             self.g_optim.zero_grad(set_to_none=True)
@@ -345,6 +349,7 @@ class VAEModel(Model):
         self.optim.zero_grad(set_to_none=True)
         loss.backward()
         self.optim.step()
+        self.loss = loss.detach()
         return fake
 
 

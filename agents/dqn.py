@@ -19,6 +19,7 @@ from arena.agent import Agent
 from arena.callbacks import Callback, EpisodeTracker
 from arena.config import require
 from arena.errors import TrainingError
+from arena.sizes import FLOAT32, adam_bytes, dense_parameters
 
 if TYPE_CHECKING:
     from gymnasium.vector import VectorEnv
@@ -171,6 +172,25 @@ class DQN(Agent):
         self.buffer: dqn_torch.ReplayBuffer | None = None
 
     @classmethod
+    def memory_needed(
+        cls, config: DQNConfig, observation_space: spaces.Space, action_space: spaces.Space
+    ) -> dict[str, int]:
+        """The online Q-network (with Adam's copies) and the target one; the replay buffer, a
+        float32 row of ``2 * D + 3`` per transition (two more with ``prioritized``: the
+        priority and its cumulative sum); a batch's rows and activations."""
+        obs_dim = math.prod(observation_space.shape)
+        widths = [obs_dim, *config.hidden, int(action_space.n)]
+        params = dense_parameters(widths) + (config.hidden[-1] + 1 if config.dueling else 0)
+        row = (2 * obs_dim + 3 + (2 if config.prioritized else 0)) * FLOAT32
+        # Each sampled row goes through the online net (forward and backward) and the target.
+        batch = config.batch_size * (row + 4 * sum(widths) * FLOAT32)
+        return {
+            f"Q-networks (hidden={list(config.hidden)})": adam_bytes(params) + params * FLOAT32,
+            f"replay buffer (buffer_size={config.buffer_size})": config.buffer_size * row,
+            f"batch (batch_size={config.batch_size})": batch,
+        }
+
+    @classmethod
     def check_spaces(cls, observation_space: spaces.Space, action_space: spaces.Space) -> None:
         if not isinstance(observation_space, spaces.Box):
             raise cls.incompatible("a Box observation space", observation_space)
@@ -299,20 +319,14 @@ class DQN(Agent):
         self.learn_info = {"epsilon": round(self.epsilon(), 4), "updates": learner.updates}
 
     def _update(self, count: int, step: int) -> None:
-        """Runs ``count`` gradient steps, then syncs once: checks the losses, refreshes acting."""
+        """Runs ``count`` gradient steps, reports their losses to the guard, refreshes acting."""
         import torch
 
         cfg = self.config
         beta = _linear(cfg.priority_beta, 1.0, step, cfg.priority_beta_steps)
         self.learner.set_learning_rate(self.learning_rate())
         losses = [self.learner.update(self.buffer, beta) for _ in range(count)]
-        total = float(torch.stack(losses).sum())
-        if not math.isfinite(total):
-            raise TrainingError(
-                f"dqn's loss became {total} at step {step}; the weights are no longer finite, so "
-                "training stopped without saving them and the last good checkpoint is kept. "
-                "Try a lower learning_rate or max_grad_norm, or check the env's rewards."
-            )
+        self.record_loss(torch.stack(losses).sum())  # the core guard checks it (arena.guard)
         self.policy.refresh()
 
     def _observations(self, obs: Any, n: int, step: int) -> np.ndarray:

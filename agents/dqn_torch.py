@@ -4,8 +4,9 @@
 
 Everything an update touches (sampling, targets, loss, optimizer, priorities) lives on the agent's
 device, and one update launches no host round-trip. The host meets the device once per update
-round: it copies the round's staged transitions in, and reads back one number (the sum of the
-round's losses, checked for NaN) and, on an accelerator, the weights it acts with.
+round: it copies the round's staged transitions in and, on an accelerator, reads back the
+weights it acts with. The losses stay on the device until the core non-finite guard
+(:mod:`arena.guard`) reads their check back, once per episode.
 """
 
 from __future__ import annotations

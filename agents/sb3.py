@@ -15,6 +15,7 @@ from gymnasium import spaces
 
 from agents.sb3_configs import A2CConfig, DQNConfig, PPOConfig, SACConfig, TD3Config
 from arena.agent import Agent
+from arena.sizes import FLOAT32, adam_bytes, dense_parameters, space_elements, stored_bytes
 
 if TYPE_CHECKING:
     import gymnasium as gym
@@ -35,6 +36,10 @@ class SB3Agent(Agent):
     """The SB3 class name."""
     action_spaces: ClassVar[tuple[type[spaces.Space], ...]] = ()
     """The action spaces the SB3 algorithm supports."""
+    default_arch: ClassVar[tuple[int, ...]] = (64, 64)
+    """SB3's hidden layers for this algorithm when ``net_arch`` is None."""
+    networks: ClassVar[tuple[int, int]] = (2, 0)
+    """How many networks SB3 trains (actor, value, critics) and keeps as target copies."""
 
     def __init__(
         self, observation_space: spaces.Space, action_space: spaces.Space, **kwargs: Any
@@ -52,6 +57,34 @@ class SB3Agent(Agent):
         if not isinstance(action_space, cls.action_spaces):
             names = " or ".join(s.__name__ for s in cls.action_spaces)
             raise cls.incompatible(f"a {names} action space", action_space)
+
+    @classmethod
+    def memory_needed(
+        cls, config: Any, observation_space: spaces.Space, action_space: spaces.Space
+    ) -> dict[str, int]:
+        """SB3's networks (each counted as an MLP from the flattened observation and action to
+        the action and a value; Adam's copies for the trained ones); the replay buffer (the
+        observation, the next one, the action, three float32 scalars) and a batch, or the
+        rollout buffer (everything as float32, six scalars a step)."""
+        obs_in, act_dim = spaces.flatdim(observation_space), spaces.flatdim(action_space)
+        arch = list(config.net_arch or cls.default_arch)
+        net = dense_parameters([obs_in + act_dim, *arch, act_dim + 1])
+        trained, targets = cls.networks
+        needed = {
+            f"networks (net_arch={arch})": trained * adam_bytes(net) + targets * net * FLOAT32
+        }
+        if hasattr(config, "buffer_size"):
+            row = 2 * stored_bytes(observation_space) + stored_bytes(action_space) + 3 * FLOAT32
+            needed[f"replay buffer (buffer_size={config.buffer_size})"] = config.buffer_size * row
+            activations = 2 * (trained + targets) * sum(arch) * FLOAT32
+            needed[f"batch (batch_size={config.batch_size})"] = config.batch_size * (
+                row + activations
+            )
+        else:
+            elements = space_elements(observation_space) + space_elements(action_space) + 6
+            what = f"rollout buffer (n_steps={config.n_steps}, n_envs={config.n_envs})"
+            needed[what] = config.n_steps * config.n_envs * elements * FLOAT32
+        return needed
 
     @property
     def model(self) -> Any:
@@ -112,6 +145,7 @@ class DQN(SB3Agent):
     Config = DQNConfig
     algorithm = "DQN"
     action_spaces = (spaces.Discrete,)
+    networks = (1, 1)
     presets = "sb3_dqn_presets.toml"
 
 
@@ -121,6 +155,8 @@ class SAC(SB3Agent):
     Config = SACConfig
     algorithm = "SAC"
     action_spaces = (spaces.Box,)
+    default_arch = (256, 256)
+    networks = (3, 2)
     presets = "sb3_sac_presets.toml"
 
 
@@ -130,4 +166,6 @@ class TD3(SB3Agent):
     Config = TD3Config
     algorithm = "TD3"
     action_spaces = (spaces.Box,)
+    default_arch = (400, 300)
+    networks = (3, 3)
     presets = "sb3_td3_presets.toml"

@@ -29,6 +29,7 @@ from arena.agent import Agent
 from arena.callbacks import Callback, EpisodeTracker
 from arena.config import require
 from arena.errors import IncompatibleEnvError
+from arena.sizes import FLOAT32, adam_bytes, dense_parameters
 
 
 @dataclass(frozen=True)
@@ -114,6 +115,29 @@ class SequenceAgent(Agent):
             )
             raise cls.incompatible(needs, observation_space)
 
+    @classmethod
+    def memory_needed(
+        cls, config: Any, observation_space: spaces.Space, action_space: spaces.Space
+    ) -> dict[str, int]:
+        """The network with Adam's copies, and what a learning window keeps for backprop."""
+        found = stream_layout(observation_space, action_space)
+        assert found is not None  # check_spaces has passed
+        if cls.kind == "transformer":
+            return _transformer_bytes(config, found)
+        gates = {"rnn": 1, "gru": 3, "lstm": 4}[cls.kind]
+        h = config.hidden_size
+        width = config.embedding_dim if found.vocab is not None else found.in_dim
+        embed = found.vocab * config.embedding_dim if found.vocab is not None else 0
+        layers = sum(
+            gates * h * (inputs + h) + 2 * gates * h
+            for inputs in [width] + [h] * (config.num_layers - 1)
+        )
+        params = embed + layers + dense_parameters([h, found.out_dim])
+        # Per step of the window, per stream and layer: the gates, the cell and the state.
+        window = config.window * found.streams * config.num_layers * (gates + 2) * h
+        what = f"network (hidden_size={h}, num_layers={config.num_layers}, window={config.window})"
+        return {what: adam_bytes(params) + window * FLOAT32}
+
     def __init__(self, observation_space: spaces.Space, action_space: spaces.Space, **kw) -> None:
         super().__init__(observation_space, action_space, **kw)
         from agents.sequence_nets import SequenceModel
@@ -185,11 +209,11 @@ class SequenceAgent(Agent):
                 )
             self.num_timesteps += 1
             done = terminated or truncated
-            self.model.observe(info["truth"], info["scored"], done)
+            self.record_loss(self.model.observe(info["truth"], info["scored"], done))
             tracker.record(self.num_timesteps, 0, reward, done, info)
             if done:
                 return True
-        self.model.learn_pending()
+        self.record_loss(self.model.learn_pending())
         return False
 
     def _play_fast(
@@ -211,7 +235,7 @@ class SequenceAgent(Agent):
                 tracker.record(self.num_timesteps, 0, reward, done, info)
                 if done:
                     break
-            self.model.fit(out_NBO[: len(truths)], truths, scored)
+            self.record_loss(self.model.fit(out_NBO[: len(truths)], truths, scored))
             if done:
                 return True
             start = stop
@@ -341,3 +365,21 @@ class Transformer(SequenceAgent):
     Config = TransformerConfig
     kind = "transformer"
     presets = "sequence_transformer.toml"
+
+
+def _transformer_bytes(config: TransformerConfig, found: Layout) -> dict[str, int]:
+    """:meth:`SequenceAgent.memory_needed` of the Transformer: weights with Adam's copies; per
+    layer, the cache of ``context`` keys and values per stream, and a window's activations and
+    attention scores."""
+    d = config.d_model
+    embed = found.vocab * d if found.vocab is not None else dense_parameters([found.in_dim, d])
+    block = dense_parameters([d, 3 * d]) + dense_parameters([d, d]) + 4 * d
+    block += dense_parameters([d, 4 * d, d])
+    params = embed + config.num_layers * block + 2 * d + dense_parameters([d, found.out_dim])
+    scores = config.num_heads * config.window * (config.window + config.context)
+    per_layer = found.streams * (2 * config.context * d + config.window * 12 * d + scores)
+    what = (
+        f"network (d_model={d}, num_layers={config.num_layers}, context={config.context}, "
+        f"window={config.window})"
+    )
+    return {what: adam_bytes(params) + config.num_layers * per_layer * FLOAT32}

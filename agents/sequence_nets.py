@@ -178,22 +178,32 @@ class SequenceModel:
         out_BO = out_1BO[0]
         return out_BO.float().cpu().numpy()
 
-    def observe(self, truth_B: np.ndarray, scored_B: np.ndarray, done: bool) -> None:
-        """Takes the truth of the last step's prediction; learns when a window is full or done."""
+    def observe(self, truth_B: np.ndarray, scored_B: np.ndarray, done: bool) -> torch.Tensor | None:
+        """Takes the truth of the last step's prediction; learns when a window is full or done.
+
+        Returns:
+            The loss of the update it made (see :meth:`fit`), or None.
+        """
         self.truths.append(np.asarray(truth_B))
         self.scored.append(np.asarray(scored_B, dtype=bool))
         if done or len(self.truths) >= self.window:
-            self.learn_pending()
+            return self.learn_pending()
+        return None
 
-    def learn_pending(self) -> None:
-        """Learns from the steps taken since the last update, if any, by running them again."""
+    def learn_pending(self) -> torch.Tensor | None:
+        """Learns from the steps taken since the last update, if any, by running them again.
+
+        Returns:
+            The loss of the update (see :meth:`fit`), or None.
+        """
         if not self.truths:
-            return
+            return None
         out_NBO, _ = self.net(torch.stack(self.inputs), self.window_start)
         self.window_start = _detach(self.hidden)
         self.inputs = []
-        self.fit(out_NBO, self.truths, self.scored)
+        loss = self.fit(out_NBO, self.truths, self.scored)
         self.truths, self.scored = [], []
+        return loss
 
     def episode_inputs(self, observations: np.ndarray) -> torch.Tensor:
         """The network's inputs for a whole episode's ``(L, B[, D])`` observations."""
@@ -212,12 +222,16 @@ class SequenceModel:
 
     def fit(
         self, out_NBO: torch.Tensor, truths: list[np.ndarray], scored: list[np.ndarray]
-    ) -> None:
-        """One Adam step on the loss of the scored predictions among ``out_NBO``, if any."""
+    ) -> torch.Tensor | None:
+        """One Adam step on the loss of the scored predictions among ``out_NBO``, if any.
+
+        Returns:
+            The loss, detached, or None when no prediction was scored.
+        """
         truth_NB = torch.as_tensor(np.stack(truths), device=self.device)
         scored_NB = torch.as_tensor(np.stack(scored).astype(bool), device=self.device)
         if not bool(scored_NB.any()):
-            return
+            return None
         if self.layout.out == "value":
             pred = out_NBO[..., 0][scored_NB]
             loss = nn.functional.mse_loss(pred, truth_NB[scored_NB].float())
@@ -227,6 +241,7 @@ class SequenceModel:
         loss.backward()
         nn.utils.clip_grad_norm_(self.net.parameters(), self.config.grad_clip)
         self.optimizer.step()
+        return loss.detach()
 
     def state(self) -> dict[str, torch.Tensor]:
         """The weights and Adam's moments, for safetensors."""

@@ -118,6 +118,16 @@ class TabularAgent(Agent):
     every_block_target: ClassVar[bool] = True
     """Whether the target can be computed in every step's block (``every_block``)."""
 
+    @classmethod
+    def memory_needed(
+        cls, config: TabularConfig, observation_space: spaces.Space, action_space: spaces.Space
+    ) -> dict[str, int]:
+        """The float64 Q-table: a block of rows per step of the horizon."""
+        rows = _layout(observation_space)[2] * max(config.horizon, 1)
+        actions = int(action_space.n)
+        what = f"Q-table (horizon={config.horizon}: {rows:,} rows x {actions} actions)"
+        return {what: rows * actions * 8}
+
     def __init__(
         self, observation_space: spaces.Space, action_space: spaces.Space, **kwargs: Any
     ) -> None:

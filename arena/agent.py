@@ -16,6 +16,7 @@ from gymnasium import spaces
 from arena.callbacks import Callback, CallbackList
 from arena.config import build_config
 from arena.errors import ConfigError, IncompatibleEnvError
+from arena.limits import check_memory
 from arena.spaces import describe_space, spaces_equal
 
 if sys.version_info >= (3, 11):
@@ -54,6 +55,11 @@ class Agent(ABC):
         num_timesteps: Env steps learned so far, across ``learn`` calls and checkpoints.
         learn_info: What the last ``learn`` call wants the user to know (for example, whether
             a perceptron converged); the CLI prints it after training.
+
+    Raises:
+        ConfigError: ``config`` is not a ``Config``.
+        IncompatibleEnvError: :meth:`check_spaces` refuses the spaces.
+        ResourceLimitError: An entry of :meth:`memory_needed` is over the memory limit.
     """
 
     name: ClassVar[str] = "agent"
@@ -79,6 +85,12 @@ class Agent(ABC):
             raise ConfigError(
                 f"{self.name} takes a {self.Config.__name__} config, got {type(config).__name__}."
             )
+        needed = type(self).memory_needed(config, observation_space, action_space)
+        for what, nbytes in needed.items():
+            check_memory(f"{self.name}'s {what}", nbytes)
+        if len(needed) > 1:
+            total = sum(needed.values())
+            check_memory(f"{self.name} with this config ({', '.join(needed)})", total)
         self.observation_space = observation_space
         self.action_space = action_space
         self.config = config
@@ -89,6 +101,37 @@ class Agent(ABC):
         self.learn_info: dict[str, Any] = {}
         self.env_id: str | None = None
         self.env_kwargs: dict[str, Any] = {}
+        self._loss_poison: Any = None
+
+    @classmethod
+    def memory_needed(
+        cls, config: Any, observation_space: spaces.Space, action_space: spaces.Space
+    ) -> dict[str, int]:
+        """The bytes that this config and these spaces would make the agent allocate.
+
+        ``Agent.__init__`` calls it before a subclass allocates anything (so a subclass calls
+        ``super().__init__`` first) and passes each entry, and their sum, to
+        :func:`arena.limits.check_memory`: a config read from a checkpoint or typed with
+        ``--set`` that asks for more memory than the machine allows is refused with
+        :class:`~arena.errors.ResourceLimitError` (``arena`` exits 2) naming the field, before
+        anything is allocated.
+
+        A plugin whose sizes come from its config or spaces overrides it with one entry per part:
+        the key names the fields and values that decide the size, as the user would type them
+        (``"replay buffer (buffer_size=100000000000)"``); the value is an honest estimate of
+        the bytes: parameters, gradients and optimizer state, buffers, preallocated batches.
+        Count what will really be allocated, without padding, so that no config that fits is
+        refused. The spaces have passed :meth:`check_spaces`. The default needs nothing.
+
+        Args:
+            config: The agent's config, an instance of ``Config``.
+            observation_space: The env's observation space.
+            action_space: The env's action space.
+
+        Returns:
+            Bytes by part; ``{}`` when nothing big depends on the config.
+        """
+        return {}
 
     @classmethod
     def check_spaces(cls, observation_space: spaces.Space, action_space: spaces.Space) -> None:
@@ -194,6 +237,24 @@ class Agent(ABC):
         episode's end, and ``callback.on_step(self.num_timesteps)`` at least once per episode
         (or per compiled chunk), stopping when that returns False.
         """
+
+    def record_loss(self, loss: Any | None) -> None:
+        """Reports one update's training loss to the non-finite guard (:mod:`arena.guard`).
+
+        Families with a loss call it after each update, with a float or a torch scalar (None,
+        for no update, is ignored). A torch loss stays on its device: it is folded into one
+        running tensor (``loss * 0``, which is 0 for a finite loss and NaN otherwise), so the
+        guard syncs once per episode, not once per update.
+        """
+        if loss is None:
+            return
+        poison = loss.detach() * 0 if hasattr(loss, "detach") else float(loss) * 0.0
+        self._loss_poison = poison if self._loss_poison is None else self._loss_poison + poison
+
+    def losses_finite(self) -> bool:
+        """Whether every loss recorded since the last call was finite; forgets them."""
+        poison, self._loss_poison = self._loss_poison, None
+        return poison is None or float(poison) == 0.0
 
     def state(self) -> dict[str, Any]:
         """The learned parameters as named numpy arrays or torch tensors, for safetensors."""

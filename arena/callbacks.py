@@ -71,8 +71,16 @@ class CallbackList(Callback):
         return keep_going
 
     def on_learn_end(self, agent: Agent) -> None:
+        """Runs every callback's hook, even after one raised (a guard refusing the final
+        weights), so that files and progress bars close; then raises the first error."""
+        error: BaseException | None = None
         for c in self.callbacks:
-            c.on_learn_end(agent)
+            try:
+                c.on_learn_end(agent)
+            except BaseException as e:
+                error = error or e
+        if error is not None:
+            raise error
 
 
 def episode_metrics(info: Mapping[str, Any]) -> dict[str, float]:

@@ -181,10 +181,10 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             f"Recorded {len(tap.frames)} frames to {write_frames(tap.frames, record, fps)}",
             file=sys.stderr,
         )
-    data = report.to_dict()
     if args.json:
-        print_json(data)
+        print_json(report.to_dict())  # NaN returns as null
         return 0
+    data = report.summary()  # NaN returns as nan
     print(f"{data['agent']} on {data['env']}: {data['episodes']} episodes, seed {data['seed']}")
     print(
         f"  return  mean {data['mean_return']:.3f}  std {data['std_return']:.3f}  "

@@ -48,16 +48,18 @@ class EvalReport:
 
     @property
     def mean_return(self) -> float:
-        """The mean episode return."""
+        """The mean episode return; NaN when a return is NaN (an agent acting NaN, say)."""
         return statistics.fmean(self.returns)
 
     @property
     def std_return(self) -> float:
-        """The population standard deviation of the returns."""
+        """The population standard deviation of the returns; NaN when one is not finite."""
+        if not all(math.isfinite(r) for r in self.returns):
+            return math.nan
         return statistics.pstdev(self.returns)
 
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON form that ``arena evaluate --json`` prints."""
+    def summary(self) -> dict[str, Any]:
+        """The report's numbers by name, as :meth:`to_dict` but with NaN and infinities kept."""
         return {
             "agent": self.agent,
             "env": self.env,
@@ -65,11 +67,29 @@ class EvalReport:
             "seed": self.seed,
             "mean_return": self.mean_return,
             "std_return": self.std_return,
-            "min_return": min(self.returns),
-            "max_return": max(self.returns),
+            "min_return": _nan_aware(min, self.returns),
+            "max_return": _nan_aware(max, self.returns),
             "mean_length": statistics.fmean(self.lengths),
-            "metrics": self.metrics,
+            "metrics": dict(self.metrics),
         }
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form that ``arena evaluate --json`` prints: :meth:`summary` with every
+        non-finite number (a NaN return, an infinite one) as None (JSON's null), because NaN
+        and Infinity are not JSON."""
+        data = self.summary()
+        for key in ("mean_return", "std_return", "min_return", "max_return"):
+            if not math.isfinite(data[key]):
+                data[key] = None
+        return data
+
+
+def _nan_aware(pick: Callable[[list[float]], float], returns: list[float]) -> float:
+    """``min`` or ``max`` of the returns, NaN if one of them is NaN (Python's own depend on
+    the order)."""
+    if any(math.isnan(r) for r in returns):
+        return math.nan
+    return pick(returns)
 
 
 def register_success(env_id: str, rule: SuccessRule) -> None:

@@ -16,6 +16,7 @@ from arena.callbacks import Callback, CallbackList, Episode
 from arena.checkpoint import MANIFEST, load_checkpoint, read_manifest, save_checkpoint
 from arena.config import build_config, load_toml
 from arena.errors import ArenaError, ConfigError, IncompatibleEnvError
+from arena.guard import NonFiniteGuard
 from arena.periodic_eval import PeriodicEval
 from arena.presets import find_preset
 from arena.registry import agent_class, make_env, make_vec_env
@@ -386,6 +387,7 @@ def _run_callbacks(
     counter = _Counter()
     callbacks = [
         ProgressCSV(out / "progress.csv"),
+        NonFiniteGuard(save_every or max(budget // 10, 1)),
         PeriodicCheckpoint(out, save_every or max(budget // 10, 1)),
         evaluation,
         counter,

@@ -195,6 +195,7 @@ class Trainer:
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         self.optimizer.step()
+        self.agent.record_loss(loss)
 
     def loss(
         self, logits: torch.Tensor, y: torch.Tensor, learn: np.ndarray, count: int

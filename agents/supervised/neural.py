@@ -6,15 +6,17 @@ the training step live in :mod:`agents.supervised.networks`, imported when an ag
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import gymnasium as gym
 import numpy as np
 
-from agents.supervised.common import SupervisedAgent
+from agents.supervised.common import SupervisedAgent, layout
 from arena.callbacks import Callback
 from arena.config import require
+from arena.sizes import FLOAT32, adam_bytes, dense_parameters
 
 
 @dataclass(frozen=True)
@@ -131,6 +133,20 @@ class MLP(NeuralAgent):
     Config = MLPConfig
     presets = "mlp_presets.toml"
 
+    @classmethod
+    def memory_needed(
+        cls, config: MLPConfig, observation_space: Any, action_space: Any
+    ) -> dict[str, int]:
+        """The network with AdamW's copies (and the best epoch's weights, with early
+        stopping), and a batch's activations and their gradients."""
+        found = layout(observation_space, action_space)
+        widths = [math.prod(found.feature_shape), *config.hidden_sizes, found.n_classes]
+        params = dense_parameters(widths)
+        best = params * FLOAT32 if config.early_stopping else 0
+        activations = 2 * found.batch_size * sum(widths) * FLOAT32
+        what = f"network (hidden_sizes={list(config.hidden_sizes)})"
+        return {what: adam_bytes(params) + best + activations}
+
 
 class CNN(NeuralAgent):
     """A small convolutional classifier for image data: two conv blocks, then a dense layer.
@@ -143,3 +159,24 @@ class CNN(NeuralAgent):
     Config = CNNConfig
     presets = "cnn_presets.toml"
     needs_image = True
+
+    @classmethod
+    def memory_needed(
+        cls, config: CNNConfig, observation_space: Any, action_space: Any
+    ) -> dict[str, int]:
+        """The network with AdamW's copies (and the best epoch's weights, with early
+        stopping), and a batch's feature maps and their gradients (twice, with ``augment``)."""
+        found = layout(observation_space, action_space)
+        height, width = found.feature_shape
+        first, second = config.channels
+        half = -(-height // 2) * -(-width // 2)
+        quarter = -(-height // 4) * -(-width // 4)
+        dense = dense_parameters([second * quarter, config.hidden_size, found.n_classes])
+        params = 10 * first + (9 * first + 1) * second + dense
+        best = params * FLOAT32 if config.early_stopping else 0
+        # conv and ReLU outputs at full size, pooled maps, then the second block's.
+        maps = 2 * first * height * width + first * half + 2 * second * half + second * quarter
+        sample = maps + config.hidden_size + found.n_classes
+        activations = 2 * found.batch_size * sample * FLOAT32 * (2 if config.augment else 1)
+        what = f"network (channels={list(config.channels)}, hidden_size={config.hidden_size})"
+        return {what: adam_bytes(params) + best + activations}

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
 import gymnasium as gym
 import numpy as np
 
-from agents.supervised.common import SupervisedAgent, info_arrays
+from agents.supervised.common import SupervisedAgent, info_arrays, layout
 from arena.callbacks import Callback
 from arena.config import require
 
@@ -38,6 +39,19 @@ class Perceptron(SupervisedAgent):
 
     Config = PerceptronConfig
     presets = "perceptron_presets.toml"
+
+    @classmethod
+    def memory_needed(
+        cls, config: PerceptronConfig, observation_space: Any, action_space: Any
+    ) -> dict[str, int]:
+        """The float64 weights, a row per class (the spaces decide it, not the config)."""
+        found = layout(observation_space, action_space)
+        features = math.prod(found.feature_shape)
+        return {
+            f"weights ({found.n_classes} classes x {features + 1})": found.n_classes
+            * (features + 1)
+            * 8
+        }
 
     def __init__(self, observation_space: Any, action_space: Any, **kwargs: Any) -> None:
         super().__init__(observation_space, action_space, **kwargs)

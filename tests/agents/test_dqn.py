@@ -190,7 +190,7 @@ class _PoisonAt(gym.Wrapper):
 
 @pytest.mark.parametrize(
     ("what", "match"),
-    [("obs", "observation at step 700"), ("reward", r"loss became nan at step 7\d\d")],
+    [("obs", "observation at step 700"), ("reward", r"loss became nan or infinite by step 7\d\d")],
 )
 def test_non_finite_values_stop_training_and_keep_the_last_good_checkpoint(
     tmp_path, monkeypatch, what, match
