@@ -29,6 +29,8 @@ BASES = {
     "random-chain": ("random", "arena/Chain-v0"),
     "random-cartpole": ("random", "CartPole-v1"),
     "q-learning-frozenlake": ("q-learning", "FrozenLake-v1"),
+    "mlp-iris": ("mlp", "arena/Iris-v0"),
+    "gru-sine": ("gru", "arena/Sine-v0"),
 }
 
 HOSTILE = st.one_of(
@@ -89,9 +91,9 @@ def bases(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, dic
     out = {}
     for label, (name, env_id) in BASES.items():
         env = gym.make(env_id)
-        agent = arena.make_agent(name, env, seed=1).learn(env, 100, progress=False)
+        agent = arena.make_agent(name, env, seed=1, device="cpu").learn(env, 100, progress=False)
         path = save_checkpoint(agent, tmp_path_factory.mktemp(label) / "ckpt")
-        load_checkpoint(path)  # the agent's modules are imported before the fuzzing starts
+        load_checkpoint(path, device="cpu")  # the agent's modules are imported before the fuzzing starts
         out[label] = (path, json.loads((path / MANIFEST).read_text()))
     return out
 
@@ -127,7 +129,7 @@ def test_mutated_manifests_load_or_are_refused_cleanly(bases, data, tmp_path, mo
     text = json.dumps(manifest)  # NaN and Infinity literals included: those must be refused
     (path / MANIFEST).write_text(text)
     try:
-        load_checkpoint(path)
+        load_checkpoint(path, device="cpu")
     except ArenaError:
         pass
     finally:
