@@ -14,8 +14,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from arena.agent import Agent
-from arena.callbacks import Callback, Episode
 from arena.errors import (
     ArenaError,
     CheckpointError,
@@ -24,11 +22,25 @@ from arena.errors import (
     PluginError,
     UnknownNameError,
 )
-from arena.evaluation import EvalReport, evaluate
-from arena.registry import make_env
 
 if TYPE_CHECKING:
     import gymnasium as gym
+
+    from arena.agent import Agent
+    from arena.callbacks import Callback, Episode
+    from arena.evaluation import EvalReport, evaluate
+    from arena.registry import make_env
+
+# Imported on first use (PEP 562), so that ``import arena`` is instant: the ``arena`` command
+# installs its signal handlers before gymnasium and numpy load.
+_LAZY = {
+    "Agent": "arena.agent",
+    "Callback": "arena.callbacks",
+    "Episode": "arena.callbacks",
+    "EvalReport": "arena.evaluation",
+    "evaluate": "arena.evaluation",
+    "make_env": "arena.registry",
+}
 
 __all__ = [
     "Agent",
@@ -100,3 +112,13 @@ def load(path: str | Path, device: str = "auto") -> Agent:
     from arena.checkpoint import load_checkpoint
 
     return load_checkpoint(path, device=device)
+
+
+def __getattr__(name: str) -> Any:
+    import importlib
+
+    if name not in _LAZY:
+        raise AttributeError(f"module 'arena' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_LAZY[name]), name)
+    globals()[name] = value
+    return value

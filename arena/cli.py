@@ -385,9 +385,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Runs the ``arena`` command; returns its exit status."""
-    args = build_parser().parse_args(argv)
+    """Runs the ``arena`` command; returns its exit status.
+
+    A user's mistake (:class:`ArenaError`) exits 2 with its message, a stopped run
+    (:class:`TrainingError`) exits 1, and Ctrl-C (or SIGTERM, through :mod:`arena.entry`) exits
+    130 (143) naming the checkpoint it kept; none of them prints a traceback. argparse's own
+    usage errors raise ``SystemExit(2)`` as usual.
+    """
+    from arena.entry import interruption
+
+    args = None
     try:
+        args = build_parser().parse_args(argv)
         return args.func(args)
     except TrainingError as e:
         print(f"arena: training stopped: {e}", file=sys.stderr)
@@ -395,16 +404,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ArenaError as e:
         print(f"arena: error: {e}", file=sys.stderr)
         return USAGE_ERROR
-    except KeyboardInterrupt:
-        out = getattr(args, "out", None)
-        kept = (
-            f" The last checkpoint in {out} is kept."
-            if out and Path(out, "manifest.json").exists()
-            else ""
-        )
-        print(f"arena: interrupted.{kept}", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as e:
+        return interruption(e, getattr(args, "out", None))
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from arena.entry import run
+
+    sys.exit(run())
