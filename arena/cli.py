@@ -11,7 +11,17 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from arena.cli_common import env_kwargs_from, literal, print_json
+from arena.cli_common import (
+    MAX_ENVS,
+    MAX_EPISODES,
+    MAX_SAMPLES,
+    MAX_SEED,
+    MAX_STEPS,
+    env_kwargs_from,
+    literal,
+    print_json,
+    whole_number,
+)
 from arena.cli_train import cmd_train
 from arena.errors import ArenaError, TrainingError
 
@@ -293,26 +303,44 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("agent", nargs="?", help="agent name (optional with --resume)")
     p.add_argument("env", nargs="?", help="env id (optional with --resume)")
     p.add_argument("--out", required=True, help="run directory: checkpoint and progress.csv")
-    p.add_argument("--steps", type=int, help="env steps; the agent's preset for ENV by default")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--steps",
+        type=whole_number(0, MAX_STEPS),
+        help="env steps, at most 1e12 (1e5 style allowed); the agent's preset for ENV by default",
+    )
+    p.add_argument("--seed", type=whole_number(0, MAX_SEED), default=0)
     p.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a config value")
     p.add_argument("--config", metavar="FILE.toml", help="config values from a TOML file")
     p.add_argument("--env-kwargs", nargs="+", metavar="KEY=VALUE", help="arguments to gym.make")
-    p.add_argument("--num-envs", type=int, default=1, help="collect with N envs side by side")
-    p.add_argument("--save-every", type=int, metavar="N", help="checkpoint every N steps")
+    p.add_argument(
+        "--num-envs",
+        type=whole_number(1, MAX_ENVS),
+        default=1,
+        help="collect with N envs side by side",
+    )
+    p.add_argument(
+        "--save-every",
+        type=whole_number(1, MAX_STEPS),
+        metavar="N",
+        help="checkpoint every N steps (default: a tenth of the budget, at most 1e6)",
+    )
     p.add_argument(
         "--eval-every",
-        type=int,
+        type=whole_number(1, MAX_STEPS),
         metavar="N",
         help="play greedy episodes every N steps; keep the best agent in OUT/best",
     )
     p.add_argument(
-        "--eval-episodes", type=int, default=10, metavar="K", help="episodes per evaluation"
+        "--eval-episodes",
+        type=whole_number(1, MAX_EPISODES),
+        default=10,
+        metavar="K",
+        help="episodes per evaluation",
     )
     p.add_argument("--resume", metavar="DIR", help="continue training a checkpoint")
     p.add_argument(
         "--seeds",
-        type=int,
+        type=whole_number(1, MAX_ENVS),
         default=1,
         metavar="N",
         help="train N independent seeds (in parallel where the agent can) into OUT/seed-K "
@@ -328,14 +356,14 @@ def build_parser() -> argparse.ArgumentParser:
         "targets", nargs="*", metavar="AGENT ENV", help="AGENT ENV, or ENV with --checkpoint"
     )
     p.add_argument("--checkpoint", metavar="DIR", help="evaluate a saved agent")
-    p.add_argument("--episodes", type=int, default=10)
+    p.add_argument("--episodes", type=whole_number(1, MAX_EPISODES), default=10)
     p.add_argument(
         "--max-episode-steps",
-        type=int,
+        type=whole_number(1, MAX_STEPS),
         metavar="N",
         help="cut episodes after N steps (default: the env's limit, or 10000 without one)",
     )
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=whole_number(0, MAX_SEED), default=0)
     p.add_argument("--set", action="append", metavar="KEY=VALUE", help="config of a fresh AGENT")
     p.add_argument("--env-kwargs", nargs="+", metavar="KEY=VALUE", help="arguments to gym.make")
     p.add_argument("--render", choices=["human", "rgb_array"], help="human shows a window")
@@ -346,8 +374,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("sample", help="write a generative agent's samples to a .npy file")
     p.add_argument("--checkpoint", metavar="DIR", required=True, help="a saved generative agent")
-    p.add_argument("--n", type=int, default=2500, help="how many samples")
-    p.add_argument("--seed", type=int, default=0, help="seeds the latent noise")
+    p.add_argument("--n", type=whole_number(1, MAX_SAMPLES), default=2500, help="how many samples")
+    p.add_argument(
+        "--seed", type=whole_number(0, MAX_SEED), default=0, help="seeds the latent noise"
+    )
     p.add_argument("--out", required=True, metavar="FILE.npy", help="the .npy file to write")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
     p.add_argument("--json", action="store_true", help="print one JSON object")
@@ -357,7 +387,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("runs", nargs="+", metavar="DIR", help="`arena train --out` directories")
     p.add_argument("--out", default="learning_curves.png", help="the PNG to write")
     p.add_argument("--metric", default="return", help="the progress.csv column to plot")
-    p.add_argument("--window", type=int, default=20, help="smoothing window, in episodes")
+    p.add_argument(
+        "--window",
+        type=whole_number(1, MAX_EPISODES),
+        default=20,
+        help="smoothing window, in episodes",
+    )
     p.set_defaults(func=cmd_plot)
 
     p = sub.add_parser("demo", help="run a pygame demo (arena demo --list)")
