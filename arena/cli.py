@@ -29,10 +29,10 @@ USAGE_ERROR = 2
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    from arena.registry import env_owners, list_agents, load_env_plugins
+    from arena.registry import env_owners, importer_conflicts, list_agents, load_env_plugins
 
     agents = list_agents()
-    failures = load_env_plugins()
+    failures = [*load_env_plugins(), *importer_conflicts()]
     envs = env_owners(include_all=args.all)
     env_rows = [{"id": i, "distribution": d, "version": v} for i, (d, v) in sorted(envs.items())]
     if args.json:
@@ -63,7 +63,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     for r in env_rows:
         print(f"  {r['id']:<{width}}  {r['distribution']} {r['version']}")
     for f in failures:
-        print(f"BROKEN env plugin: {f}")
+        print(f"BROKEN plugin: {f}")
     return 0
 
 

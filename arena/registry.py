@@ -17,10 +17,14 @@ reported by name and distribution with its cause, and the other plugins keep wor
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import functools
 import importlib.metadata as metadata
 import inspect
-from dataclasses import dataclass
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from arena.errors import ArenaError, PluginError, UnknownNameError
@@ -37,19 +41,36 @@ IMPORTER_GROUP = "arena.importers"
 
 @dataclass(frozen=True)
 class Plugin:
-    """One entry point and the distribution that declares it."""
+    """One entry point and the distribution that declares it.
+
+    ``rivals`` are the entry points of the same name and group that *other* distributions
+    declare; arena will not guess between them, so loading a plugin with rivals fails.
+    """
 
     name: str
     value: str
     group: str
     distribution: str
     version: str
+    rivals: tuple[Plugin, ...] = field(default=(), compare=False)
 
     def describe(self) -> str:
         """Names the plugin and its package, for messages."""
         return (
             f"{self.group} plugin {self.name!r} ({self.value}) "
             f"from {self.distribution} {self.version}"
+        )
+
+    def conflict(self) -> str | None:
+        """The message that refuses a name declared by two distributions, or None."""
+        if not self.rivals:
+            return None
+        declared = " and ".join(
+            f"{p.distribution} {p.version} ({p.value})" for p in (self, *self.rivals)
+        )
+        return (
+            f"The {self.group} plugin {self.name!r} is declared by {declared}; arena will not "
+            "guess which one to load. Uninstall one of these distributions."
         )
 
 
@@ -65,7 +86,12 @@ class AgentListing:
 
 
 def plugins(group: str) -> dict[str, Plugin]:
-    """Every entry point of ``group`` by name, with its distribution; nothing is imported."""
+    """Every entry point of ``group`` by name, with its distribution; nothing is imported.
+
+    A name that several distributions declare keeps the first as the plugin and the others as
+    its ``rivals``. One distribution seen twice on ``sys.path`` (an editable install and a stray
+    ``.egg-info``) is not a rival of itself: distributions are compared by normalised name.
+    """
     found: dict[str, Plugin] = {}
     for ep in metadata.entry_points(group=group):
         dist = ep.dist
@@ -73,11 +99,19 @@ def plugins(group: str) -> dict[str, Plugin]:
             ep.name,
             ep.value,
             group,
-            dist.metadata["Name"] if dist is not None else "unknown",
+            (dist.metadata["Name"] or "unknown") if dist is not None else "unknown",
             dist.version if dist is not None else "unknown",
         )
-        found.setdefault(ep.name, plugin)
+        first = found.setdefault(ep.name, plugin)
+        known = {_normalise(p.distribution) for p in (first, *first.rivals)}
+        if _normalise(plugin.distribution) not in known:
+            found[ep.name] = dataclasses.replace(first, rivals=(*first.rivals, plugin))
     return found
+
+
+def _normalise(distribution: str) -> str:
+    """A distribution's name as PEP 503 compares them: ``Arena_Plugin`` is ``arena-plugin``."""
+    return re.sub(r"[-_.]+", "-", distribution).lower()
 
 
 @functools.cache
@@ -98,6 +132,12 @@ def importer_plugins() -> dict[str, Plugin]:
     return plugins(IMPORTER_GROUP)
 
 
+def importer_conflicts() -> list[PluginError]:
+    """The importer names that several distributions declare, for ``arena list``; the
+    importers themselves are not imported."""
+    return [PluginError(p.conflict()) for p in importer_plugins().values() if p.conflict()]
+
+
 def importer(name: str) -> Any:
     """Loads the importer ``name``: ``f(source, out, env=None, **options) -> dict``."""
     found = importer_plugins()
@@ -107,10 +147,25 @@ def importer(name: str) -> Any:
 
 
 def load_plugin(plugin: Plugin) -> Any:
+    """Imports what ``plugin`` names.
+
+    Raises:
+        PluginError: Another distribution declares the same name, or the import failed in any
+            way, ``sys.exit()`` included; only Ctrl-C passes through.
+    """
+    if plugin.conflict():
+        raise PluginError(plugin.conflict())
     try:
         return metadata.EntryPoint(plugin.name, plugin.value, plugin.group).load()
-    except Exception as e:  # Any failure inside a plugin's import is that plugin's fault.
-        raise PluginError(f"Could not load {plugin.describe()}: {type(e).__name__}: {e}") from e
+    except (KeyboardInterrupt, PluginError):
+        raise
+    except BaseException as e:  # Any failure inside a plugin's import is that plugin's fault.
+        raise PluginError(_failure(plugin, e)) from None
+
+
+def _failure(plugin: Plugin, error: BaseException) -> str:
+    cause = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+    return f"Could not load {plugin.describe()}: {cause}"
 
 
 @functools.cache
@@ -162,10 +217,10 @@ def load_env_plugins() -> tuple[PluginError, ...]:
                 target()
         except PluginError as e:
             failures.append(e)
-        except Exception as e:  # The plugin's register function failed.
-            failures.append(
-                PluginError(f"Could not load {plugin.describe()}: {type(e).__name__}: {e}")
-            )
+        except KeyboardInterrupt:
+            raise
+        except BaseException as e:  # The plugin's register function failed, or exited.
+            failures.append(PluginError(_failure(plugin, e)))
     return tuple(failures)
 
 
@@ -224,16 +279,17 @@ def evaluation_kwargs(env_id: str) -> dict[str, Any]:
 
 
 def make_env(env_id: str, **kwargs: Any) -> gym.Env:
-    """``gym.make`` with env plugins loaded and user mistakes turned into clear errors."""
+    """``gym.make`` with env plugins loaded and user mistakes turned into clear errors.
+
+    Any exception an env's constructor raises while given arguments is blamed on the arguments
+    (``map_name="9x9"`` makes FrozenLake raise ``KeyError``): an :class:`ArenaError` naming the
+    env and them.
+    """
     import gymnasium as gym
 
     _check_env_id(env_id)
-    try:
+    with _user_arguments(env_id, kwargs):
         return gym.make(env_id, **kwargs)
-    except TypeError as e:
-        raise ArenaError(f"{env_id} does not accept these arguments {kwargs}: {e}.") from None
-    except (gym.error.Error, ValueError, FileNotFoundError) as e:
-        raise ArenaError(f"Could not make {env_id}: {e}") from None
 
 
 def make_vec_env(env_id: str, num_envs: int, **kwargs: Any) -> gym.vector.VectorEnv:
@@ -243,12 +299,36 @@ def make_vec_env(env_id: str, num_envs: int, **kwargs: Any) -> gym.vector.Vector
     _check_env_id(env_id)
     if num_envs < 1:
         raise ArenaError(f"--num-envs must be at least 1, got {num_envs}.")
-    try:
+    with _user_arguments(env_id, kwargs):
         return gym.make_vec(env_id, num_envs=num_envs, vectorization_mode="sync", **kwargs)
+
+
+@contextlib.contextmanager
+def _user_arguments(env_id: str, kwargs: dict[str, Any]) -> Iterator[None]:
+    """Turns a failure to make ``env_id`` with ``kwargs`` into an :class:`ArenaError`."""
+    import gymnasium as gym
+
+    try:
+        yield
+    except ArenaError:
+        raise
     except TypeError as e:
         raise ArenaError(f"{env_id} does not accept these arguments {kwargs}: {e}.") from None
     except (gym.error.Error, ValueError, FileNotFoundError) as e:
-        raise ArenaError(f"Could not make {env_id}: {e}") from None
+        if not kwargs:
+            raise ArenaError(f"Could not make {env_id}: {e}") from None
+        raise ArenaError(_refused(env_id, kwargs, e)) from None
+    except Exception as e:
+        if not kwargs:
+            raise  # The env fails on its own: a bug in it, which keeps its traceback.
+        raise ArenaError(_refused(env_id, kwargs, e)) from None
+
+
+def _refused(env_id: str, kwargs: dict[str, Any], error: Exception) -> str:
+    return (
+        f"Could not make {env_id} with the arguments {kwargs}: it raised "
+        f"{type(error).__name__}: {error}. Check them against the env's documented arguments."
+    )
 
 
 def _check_env_id(env_id: str) -> None:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from arena.callbacks import Callback, CallbackList, Episode
 from arena.checkpoint import MANIFEST, load_checkpoint, read_manifest, save_checkpoint
 from arena.cli_common import MAX_ENVS, MAX_STEPS
-from arena.config import build_config, load_toml
+from arena.config import build_config, load_config_file
 from arena.errors import ArenaError, ConfigError, IncompatibleEnvError
 from arena.periodic_eval import PeriodicEval
 from arena.presets import find_preset
@@ -145,8 +145,7 @@ def build_agent(
     preset = find_preset(cls, env_id) if use_preset else None
     values: dict[str, Any] = dict(preset.config) if preset else {}
     if config_file is not None:
-        table = load_toml(config_file)
-        values.update(table.get("config", table))
+        values.update(load_config_file(config_file))
     values.update(overrides or {})
     config = build_config(cls.Config, values, source=f"{name} config")
     kwargs = {**(preset.env_kwargs if preset else {}), **(env_kwargs or {})}
