@@ -11,33 +11,39 @@ The public API::
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from arena.errors import (
-    ArenaError,
-    CheckpointError,
-    ConfigError,
-    IncompatibleEnvError,
-    PluginError,
-    UnknownNameError,
-)
-
 if TYPE_CHECKING:
+    from pathlib import Path
+
     import gymnasium as gym
 
     from arena.agent import Agent
     from arena.callbacks import Callback, Episode
+    from arena.errors import (
+        ArenaError,
+        CheckpointError,
+        ConfigError,
+        IncompatibleEnvError,
+        PluginError,
+        UnknownNameError,
+    )
     from arena.evaluation import EvalReport, evaluate
     from arena.registry import make_env
 
 # Imported on first use (PEP 562), so that ``import arena`` is instant: the ``arena`` command
-# installs its signal handlers before gymnasium and numpy load.
+# installs its signal handlers before anything else loads.
 _LAZY = {
     "Agent": "arena.agent",
+    "ArenaError": "arena.errors",
     "Callback": "arena.callbacks",
+    "CheckpointError": "arena.errors",
+    "ConfigError": "arena.errors",
     "Episode": "arena.callbacks",
     "EvalReport": "arena.evaluation",
+    "IncompatibleEnvError": "arena.errors",
+    "PluginError": "arena.errors",
+    "UnknownNameError": "arena.errors",
     "evaluate": "arena.evaluation",
     "make_env": "arena.registry",
 }
@@ -87,6 +93,7 @@ def make_agent(
     import gymnasium as gym
 
     from arena.config import build_config
+    from arena.errors import IncompatibleEnvError
     from arena.presets import find_preset
     from arena.registry import agent_class
 

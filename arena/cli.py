@@ -305,34 +305,34 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="run directory: checkpoint and progress.csv")
     p.add_argument(
         "--steps",
-        type=whole_number(0, MAX_STEPS),
+        type=whole_number("--steps", 0, MAX_STEPS),
         help="env steps, at most 1e12 (1e5 style allowed); the agent's preset for ENV by default",
     )
-    p.add_argument("--seed", type=whole_number(0, MAX_SEED), default=0)
+    p.add_argument("--seed", type=whole_number("--seed", 0, MAX_SEED), default=0)
     p.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a config value")
     p.add_argument("--config", metavar="FILE.toml", help="config values from a TOML file")
     p.add_argument("--env-kwargs", nargs="+", metavar="KEY=VALUE", help="arguments to gym.make")
     p.add_argument(
         "--num-envs",
-        type=whole_number(1, MAX_ENVS),
+        type=whole_number("--num-envs", 1, MAX_ENVS),
         default=1,
         help="collect with N envs side by side",
     )
     p.add_argument(
         "--save-every",
-        type=whole_number(1, MAX_STEPS),
+        type=whole_number("--save-every", 1, MAX_STEPS),
         metavar="N",
         help="checkpoint every N steps (default: a tenth of the budget, at most 1e6)",
     )
     p.add_argument(
         "--eval-every",
-        type=whole_number(1, MAX_STEPS),
+        type=whole_number("--eval-every", 1, MAX_STEPS),
         metavar="N",
         help="play greedy episodes every N steps; keep the best agent in OUT/best",
     )
     p.add_argument(
         "--eval-episodes",
-        type=whole_number(1, MAX_EPISODES),
+        type=whole_number("--eval-episodes", 1, MAX_EPISODES),
         default=10,
         metavar="K",
         help="episodes per evaluation",
@@ -340,7 +340,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--resume", metavar="DIR", help="continue training a checkpoint")
     p.add_argument(
         "--seeds",
-        type=whole_number(1, MAX_ENVS),
+        type=whole_number("--seeds", 1, MAX_ENVS),
         default=1,
         metavar="N",
         help="train N independent seeds (in parallel where the agent can) into OUT/seed-K "
@@ -356,14 +356,14 @@ def build_parser() -> argparse.ArgumentParser:
         "targets", nargs="*", metavar="AGENT ENV", help="AGENT ENV, or ENV with --checkpoint"
     )
     p.add_argument("--checkpoint", metavar="DIR", help="evaluate a saved agent")
-    p.add_argument("--episodes", type=whole_number(1, MAX_EPISODES), default=10)
+    p.add_argument("--episodes", type=whole_number("--episodes", 1, MAX_EPISODES), default=10)
     p.add_argument(
         "--max-episode-steps",
-        type=whole_number(1, MAX_STEPS),
+        type=whole_number("--max-episode-steps", 1, MAX_STEPS),
         metavar="N",
         help="cut episodes after N steps (default: the env's limit, or 10000 without one)",
     )
-    p.add_argument("--seed", type=whole_number(0, MAX_SEED), default=0)
+    p.add_argument("--seed", type=whole_number("--seed", 0, MAX_SEED), default=0)
     p.add_argument("--set", action="append", metavar="KEY=VALUE", help="config of a fresh AGENT")
     p.add_argument("--env-kwargs", nargs="+", metavar="KEY=VALUE", help="arguments to gym.make")
     p.add_argument("--render", choices=["human", "rgb_array"], help="human shows a window")
@@ -374,9 +374,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("sample", help="write a generative agent's samples to a .npy file")
     p.add_argument("--checkpoint", metavar="DIR", required=True, help="a saved generative agent")
-    p.add_argument("--n", type=whole_number(1, MAX_SAMPLES), default=2500, help="how many samples")
     p.add_argument(
-        "--seed", type=whole_number(0, MAX_SEED), default=0, help="seeds the latent noise"
+        "--n", type=whole_number("--n", 1, MAX_SAMPLES), default=2500, help="how many samples"
+    )
+    p.add_argument(
+        "--seed", type=whole_number("--seed", 0, MAX_SEED), default=0, help="seeds the latent noise"
     )
     p.add_argument("--out", required=True, metavar="FILE.npy", help="the .npy file to write")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
@@ -389,7 +391,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--metric", default="return", help="the progress.csv column to plot")
     p.add_argument(
         "--window",
-        type=whole_number(1, MAX_EPISODES),
+        type=whole_number("--window", 1, MAX_EPISODES),
         default=20,
         help="smoothing window, in episodes",
     )

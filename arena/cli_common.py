@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import argparse
 import ast
 import json
 from collections.abc import Callable, Sequence
 from typing import Any
+
+from arena.errors import ArenaError
 
 MAX_STEPS = 10**12
 """The most env steps one ``arena train`` may be asked for: a million times a million, more than
@@ -22,11 +23,12 @@ MAX_SAMPLES = 10**7
 """The most samples one ``arena sample`` may write."""
 
 
-def whole_number(low: int, high: int) -> Callable[[str], int]:
-    """An argparse ``type`` for a whole number from ``low`` to ``high``, both included.
+def whole_number(flag: str, low: int, high: int) -> Callable[[str], int]:
+    """An argparse ``type`` for option ``flag``: a whole number from ``low`` to ``high``.
 
-    It reads numbers as ``--set`` does (``1e5`` and ``50000.0`` are 100000 and 50000), so a
-    value out of range or not whole is a usage error before any work starts.
+    It reads numbers as ``--set`` does (``1e5`` and ``50000.0`` are 100000 and 50000). Anything
+    else raises :class:`ArenaError` while the arguments are parsed, before any work starts, so
+    the command prints its usual ``arena: error: ...`` and exits 2.
     """
 
     def parse(text: str) -> int:
@@ -35,11 +37,11 @@ def whole_number(low: int, high: int) -> Callable[[str], int]:
         try:
             value = convert(text, int)
         except (TypeError, ValueError, OverflowError):
-            value = None
-        if value is None or not low <= value <= high:
-            raise argparse.ArgumentTypeError(
-                f"expected a whole number from {low} to {high}, got {text!r}"
-            )
+            raise ArenaError(f"{flag} must be a whole number, got {text!r}.") from None
+        if value < low:
+            raise ArenaError(f"{flag} must be at least {low}, got {value}.")
+        if value > high:
+            raise ArenaError(f"{flag} must be at most {high}, got {value}.")
         return value
 
     parse.__name__ = "whole number"

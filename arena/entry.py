@@ -9,6 +9,7 @@ ever prints a traceback.
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 from types import FrameType
@@ -56,13 +57,22 @@ def run() -> int:
         if reconfigure is not None:
             reconfigure(errors="backslashreplace")
     try:
-        from arena.cli import main
+        try:
+            from arena.cli import main
 
-        status = main()
-    except KeyboardInterrupt as e:  # During the imports above, or a second Ctrl-C in main's.
+            status = main()
+        finally:
+            _ignore_signals()  # The work is done or unwound; an interrupt now changes nothing.
+    except KeyboardInterrupt as e:  # During the imports above, or a second one in main's.
         _ignore_signals()
-        return interruption(e)
-    _ignore_signals()  # The work is done; an interrupt now must not spoil the exit.
+        status = interruption(e)
+    if status in (INTERRUPTED, TERMINATED):
+        # Everything has unwound and the message is out. CPython remembers an interrupt that
+        # crossed some C-level import paths even when it was caught, and would end the process
+        # by SIGINT instead of this status; leave without its finalization.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(status)
     return status
 
 
