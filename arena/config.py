@@ -12,6 +12,7 @@ import ast
 import dataclasses
 import inspect
 import itertools
+import math
 import textwrap
 import types
 import typing
@@ -176,7 +177,14 @@ def config_to_dict(config: Any) -> dict[str, Any]:
 
 
 def convert(value: Any, tp: Any) -> Any:
-    """Converts ``value`` (a string from the command line, or a typed value) to type ``tp``."""
+    """Converts ``value`` (a string from the command line, or a typed value) to type ``tp``.
+
+    Integers may be written ``1e5`` or ``50000.0``; floats must be finite.
+
+    Raises:
+        TypeError: ``value`` is of the wrong kind (a list for a number, a boolean for an int).
+        ValueError: ``value`` does not parse as ``tp`` or is not one of its choices.
+    """
     origin = typing.get_origin(tp)
     args = typing.get_args(tp)
     if origin in (typing.Union, types.UnionType):
@@ -228,7 +236,10 @@ def convert(value: Any, tp: Any) -> Any:
     if tp is float:
         if isinstance(value, bool):
             raise TypeError("expected a number, got a boolean")
-        return float(value)
+        number = float(value)
+        if not math.isfinite(number):  # No range admits NaN, and a manifest cannot hold either.
+            raise ValueError("expected a finite number, not inf or nan")
+        return number
     if tp is str:
         if not isinstance(value, str):
             raise TypeError(f"expected a string, got {type(value).__name__}")

@@ -157,3 +157,28 @@ def test_an_honestly_large_data_member_is_refused(tmp_path):
     source = _zip(tmp_path / "model.zip", text)
     status, stderr = _run("import-sb3", str(source), "--out", str(tmp_path / "out"))
     assert status == 2 and "more than arena reads" in stderr
+
+
+@pytest.mark.parametrize(
+    ("loaded", "message"),
+    [
+        ([1, 2, 3], "policy.pth holds a list, not a dict of tensors"),
+        ({"no_such_layer.weight": None}, "policy.pth does not fit PPO"),
+    ],
+)
+def test_a_pth_that_is_not_the_model_state_is_refused(loaded, message, tmp_path, monkeypatch):
+    import torch
+
+    # What torch.load(weights_only=True) could return for a well-formed file of the wrong
+    # content; no such file is written, since writing one would mean pickling.
+    monkeypatch.setattr(torch, "load", lambda *args, **kwargs: loaded)
+    source = _zip(tmp_path / "model.zip", DATA)
+    status, stderr = _run("import-sb3", str(source), "--out", str(tmp_path / "out"))
+    assert status == 2 and message in stderr and "Traceback" not in stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_data_nested_too_deeply_is_refused(tmp_path):
+    source = _zip(tmp_path / "model.zip", b"[" * 100_000 + b"]" * 100_000)
+    status, stderr = _run("import-sb3", str(source), "--out", str(tmp_path / "out"))
+    assert status == 2 and "'data' nests too deeply" in stderr

@@ -325,3 +325,32 @@ def test_one_distribution_seen_twice_is_no_conflict(tmp_path):
     listing = json.loads(done.stdout)
     counter = {a["name"]: a for a in listing["agents"]}["counter"]
     assert "error" not in counter and listing["errors"] == []
+
+
+# --set values -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", ["inf", "-inf", "nan", "1e400"])
+def test_a_non_finite_float_is_refused_before_training(value, tmp_path):
+    status, _, stderr = _run(
+        "train",
+        "q-learning",
+        "FrozenLake-v1",
+        "--steps",
+        "10",
+        "--set",
+        f"alpha={value}",
+        "--out",
+        str(tmp_path / "run"),
+    )
+    assert status == 2 and "alpha=" in stderr and "finite" in stderr
+    assert not (tmp_path / "run").exists()
+
+
+def test_convert_reads_whole_numbers_as_set_and_steps_do():
+    from arena.config import convert
+
+    assert convert("1e5", int) == 100_000 and convert("50000.0", int) == 50_000
+    for bad in ("2.5", "nan", "inf", "1e400", "", "ten"):
+        with pytest.raises((TypeError, ValueError)):
+            convert(bad, int)
