@@ -29,10 +29,16 @@ USAGE_ERROR = 2
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    from arena.registry import env_owners, importer_conflicts, list_agents, load_env_plugins
+    from arena.registry import (
+        broken_distributions,
+        env_owners,
+        importer_conflicts,
+        list_agents,
+        load_env_plugins,
+    )
 
     agents = list_agents()
-    failures = [*load_env_plugins(), *importer_conflicts()]
+    failures = [*broken_distributions(), *load_env_plugins(), *importer_conflicts()]
     envs = env_owners(include_all=args.all)
     env_rows = [{"id": i, "distribution": d, "version": v} for i, (d, v) in sorted(envs.items())]
     if args.json:

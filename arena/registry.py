@@ -93,20 +93,45 @@ def plugins(group: str) -> dict[str, Plugin]:
     ``.egg-info``) is not a rival of itself: distributions are compared by normalised name.
     """
     found: dict[str, Plugin] = {}
-    for ep in metadata.entry_points(group=group):
-        dist = ep.dist
-        plugin = Plugin(
-            ep.name,
-            ep.value,
-            group,
-            (dist.metadata["Name"] or "unknown") if dist is not None else "unknown",
-            dist.version if dist is not None else "unknown",
-        )
-        first = found.setdefault(ep.name, plugin)
-        known = {_normalise(p.distribution) for p in (first, *first.rivals)}
-        if _normalise(plugin.distribution) not in known:
-            found[ep.name] = dataclasses.replace(first, rivals=(*first.rivals, plugin))
+    for name, version, entry_points in _distributions()[0]:
+        for ep in entry_points.select(group=group):
+            plugin = Plugin(ep.name, ep.value, group, name, version)
+            first = found.setdefault(ep.name, plugin)
+            known = {_normalise(p.distribution) for p in (first, *first.rivals)}
+            if _normalise(plugin.distribution) not in known:
+                found[ep.name] = dataclasses.replace(first, rivals=(*first.rivals, plugin))
     return found
+
+
+def broken_distributions() -> list[PluginError]:
+    """Installed distributions whose entry points cannot be read; their plugins are skipped."""
+    return list(_distributions()[1])
+
+
+@functools.cache
+def _distributions() -> tuple[
+    tuple[tuple[str, str, metadata.EntryPoints], ...], tuple[PluginError, ...]
+]:
+    """(name, version, entry points) of each installed distribution in ``sys.path`` order, the
+    first copy of a name only (as importlib's own ``entry_points`` does), and the failures."""
+    readable, broken, seen = [], [], set()
+    for dist in metadata.distributions():
+        name, version = "unknown", "unknown"
+        try:
+            name = dist.metadata["Name"] or name
+            version = dist.version or version
+            if name != "unknown" and _normalise(name) in seen:
+                continue
+            seen.add(_normalise(name))
+            readable.append((name, version, dist.entry_points))
+        except Exception as e:  # A malformed entry_points.txt or METADATA of any package.
+            broken.append(
+                PluginError(
+                    f"The installed distribution {name} {version} has unreadable metadata "
+                    f"({type(e).__name__}: {e}); any arena plugins it declares are skipped."
+                )
+            )
+    return tuple(readable), tuple(broken)
 
 
 def _normalise(distribution: str) -> str:
@@ -155,6 +180,10 @@ def load_plugin(plugin: Plugin) -> Any:
     """
     if plugin.conflict():
         raise PluginError(plugin.conflict())
+    if not metadata.EntryPoint.pattern.fullmatch(plugin.value):
+        raise PluginError(
+            f"{plugin.describe()} is not a valid entry point: it must read module:attribute."
+        )
     try:
         return metadata.EntryPoint(plugin.name, plugin.value, plugin.group).load()
     except (KeyboardInterrupt, PluginError):

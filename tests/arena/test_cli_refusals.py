@@ -302,6 +302,20 @@ def test_two_distributions_declaring_one_name_is_an_error_naming_both(rival_plug
     assert not (rival_plugin / "rival-was-imported").exists()
 
 
+def test_unreadable_entry_points_and_bad_references_are_plugin_failures(tmp_path):
+    write_distribution(tmp_path, "arena-garbled", "1.0", {}, "[arena.agents]\nno equals sign\n")
+    write_distribution(
+        tmp_path / "b", "arena-bad-ref", "1.0", {}, "[arena.agents]\nbadref = not a ref!!\n"
+    )
+    done = run_arena("list", "--json", pythonpath=Path(f"{tmp_path}{os.pathsep}{tmp_path / 'b'}"))
+    assert done.returncode == 0, done.stderr
+    listing = json.loads(done.stdout)
+    assert any("arena-garbled 1.0 has unreadable metadata" in e for e in listing["errors"])
+    badref = {a["name"]: a for a in listing["agents"]}["badref"]
+    assert "is not a valid entry point" in badref["error"]
+    assert "random" in {a["name"] for a in listing["agents"]}
+
+
 def test_one_distribution_seen_twice_is_no_conflict(tmp_path):
     entry_points = """
     [arena.agents]
