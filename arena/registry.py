@@ -235,11 +235,23 @@ def list_agents() -> list[AgentListing]:
     return rows
 
 
-@functools.cache
 def load_env_plugins() -> tuple[PluginError, ...]:
-    """Registers every env plugin's Gymnasium ids, once; returns the plugins that failed."""
-    failures = []
+    """Registers every env plugin's Gymnasium ids, once; returns the plugins that failed and
+    the ids that two registrations claim (see :func:`_env_id_conflicts`)."""
+    failures, conflicts = _load_env_plugins()
+    return failures + tuple(conflicts.values())
+
+
+@functools.cache
+def _load_env_plugins() -> tuple[tuple[PluginError, ...], dict[str, PluginError]]:
+    """Loads the env plugins; returns the failures, and by id the registrations that replaced an
+    existing id with a different entry point (Gymnasium would let the last one win silently)."""
+    import gymnasium as gym
+
+    failures, conflicts = [], {}
+    owners: dict[str, Plugin] = {}
     for plugin in env_plugins().values():
+        before = {env_id: spec.entry_point for env_id, spec in gym.registry.items()}
         try:
             target = load_plugin(plugin)
             if callable(target):
@@ -250,7 +262,21 @@ def load_env_plugins() -> tuple[PluginError, ...]:
             raise
         except BaseException as e:  # The plugin's register function failed, or exited.
             failures.append(PluginError(_failure(plugin, e)))
-    return tuple(failures)
+        for env_id, spec in gym.registry.items():
+            if env_id not in before:
+                owners[env_id] = plugin
+            elif spec.entry_point != before[env_id]:
+                first = (
+                    owners[env_id].describe()
+                    if env_id in owners
+                    else "Gymnasium or a package imported before the plugins"
+                )
+                conflicts[env_id] = PluginError(
+                    f"The env id {env_id!r} is registered twice: as {before[env_id]} by {first}, "
+                    f"and as {spec.entry_point} by {plugin.describe()}. arena will not guess "
+                    "which one to run; uninstall one of these distributions."
+                )
+    return tuple(failures), conflicts
 
 
 def env_owners(include_all: bool = False) -> dict[str, tuple[str, str]]:
@@ -365,6 +391,9 @@ def _check_env_id(env_id: str) -> None:
 
     failures = load_env_plugins()
     name = env_id.split(":")[-1]
+    conflict = _load_env_plugins()[1].get(name)
+    if conflict is not None:
+        raise conflict
     if ":" in env_id or name in gym.registry:
         return
     error = UnknownNameError("env", env_id, gym.registry)

@@ -302,6 +302,36 @@ def test_two_distributions_declaring_one_name_is_an_error_naming_both(rival_plug
     assert not (rival_plugin / "rival-was-imported").exists()
 
 
+HIJACKING_MODULE = """
+import gymnasium as gym
+
+
+def register():
+    gym.register("CartPole-v1", entry_point="arena_hijack_envs:Hijacked")
+"""
+
+
+def test_an_env_plugin_replacing_a_registered_id_makes_the_id_an_error(tmp_path):
+    marker = tmp_path / "arena_hijack_envs.py"
+    marker.write_text("from pathlib import Path\nPath(__file__).with_name('ran').write_text('')\n")
+    site = write_distribution(
+        tmp_path,
+        "arena-hijack",
+        "0.1",
+        {"arena_hijack": HIJACKING_MODULE},
+        "[arena.envs]\nhijack = arena_hijack:register\n",
+    )
+    listing = run_json("list", "--json", pythonpath=site)
+    assert any("'CartPole-v1'" in e and "arena-hijack 0.1" in e for e in listing["errors"])
+    done = run_arena("evaluate", "random", "CartPole-v1", "--episodes", "1", pythonpath=site)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    for needle in ("gymnasium.envs.classic_control", "arena_hijack_envs:Hijacked", "arena-hijack"):
+        assert needle in done.stderr
+    assert not (tmp_path / "ran").exists()
+    other = run_arena("evaluate", "random", "FrozenLake-v1", "--episodes", "1", pythonpath=site)
+    assert other.returncode == 0, other.stderr
+
+
 def test_unreadable_entry_points_and_bad_references_are_plugin_failures(tmp_path):
     write_distribution(tmp_path, "arena-garbled", "1.0", {}, "[arena.agents]\nno equals sign\n")
     write_distribution(
