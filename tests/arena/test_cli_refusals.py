@@ -53,7 +53,7 @@ def _spawn(*args: str) -> subprocess.Popen:
 def test_a_signal_during_start_up_is_one_line_and_its_status(signum, status, word):
     # Evaluating sb3-ppo spends seconds importing torch and SB3: the signals land there.
     statuses = []
-    for delay in (0.3, 0.8, 1.5):
+    for delay in (0.6, 1.2, 2.0):
         process = _spawn("evaluate", "sb3-ppo", "CartPole-v1", "--episodes", "1", "--device", "cpu")
         time.sleep(delay)
         process.send_signal(signum)
