@@ -76,6 +76,7 @@ def finished_run(tmp_path_factory) -> Path:
     max_examples=200,
     deadline=None,
     derandomize=True,
+    database=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(
