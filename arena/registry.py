@@ -237,7 +237,7 @@ def list_agents() -> list[AgentListing]:
 
 def load_env_plugins() -> tuple[PluginError, ...]:
     """Registers every env plugin's Gymnasium ids, once; returns the plugins that failed and
-    the ids that two registrations claim (see :func:`_env_id_conflicts`)."""
+    the ids that two registrations claim (see :func:`_load_env_plugins`)."""
     failures, conflicts = _load_env_plugins()
     return failures + tuple(conflicts.values())
 
