@@ -11,24 +11,42 @@ The public API::
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from arena.agent import Agent
-from arena.callbacks import Callback, Episode
-from arena.errors import (
-    ArenaError,
-    CheckpointError,
-    ConfigError,
-    IncompatibleEnvError,
-    PluginError,
-    UnknownNameError,
-)
-from arena.evaluation import EvalReport, evaluate
-from arena.registry import make_env
-
 if TYPE_CHECKING:
+    from pathlib import Path
+
     import gymnasium as gym
+
+    from arena.agent import Agent
+    from arena.callbacks import Callback, Episode
+    from arena.errors import (
+        ArenaError,
+        CheckpointError,
+        ConfigError,
+        IncompatibleEnvError,
+        PluginError,
+        UnknownNameError,
+    )
+    from arena.evaluation import EvalReport, evaluate
+    from arena.registry import make_env
+
+# Imported on first use (PEP 562), so that ``import arena`` is instant: the ``arena`` command
+# installs its signal handlers before anything else loads.
+_LAZY = {
+    "Agent": "arena.agent",
+    "ArenaError": "arena.errors",
+    "Callback": "arena.callbacks",
+    "CheckpointError": "arena.errors",
+    "ConfigError": "arena.errors",
+    "Episode": "arena.callbacks",
+    "EvalReport": "arena.evaluation",
+    "IncompatibleEnvError": "arena.errors",
+    "PluginError": "arena.errors",
+    "UnknownNameError": "arena.errors",
+    "evaluate": "arena.evaluation",
+    "make_env": "arena.registry",
+}
 
 __all__ = [
     "Agent",
@@ -75,6 +93,7 @@ def make_agent(
     import gymnasium as gym
 
     from arena.config import build_config
+    from arena.errors import IncompatibleEnvError
     from arena.presets import find_preset
     from arena.registry import agent_class
 
@@ -112,3 +131,13 @@ def load(
     return load_checkpoint(
         path, device=device, env_id=env_id, allow_other_distribution=allow_other_distribution
     )
+
+
+def __getattr__(name: str) -> Any:
+    import importlib
+
+    if name not in _LAZY:
+        raise AttributeError(f"module 'arena' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_LAZY[name]), name)
+    globals()[name] = value
+    return value

@@ -2,6 +2,6 @@
 
 import sys
 
-from arena.cli import main
+from arena.entry import run
 
-sys.exit(main())
+sys.exit(run())

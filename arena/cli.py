@@ -11,7 +11,17 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from arena.cli_common import env_kwargs_from, literal, print_json
+from arena.cli_common import (
+    MAX_ENVS,
+    MAX_EPISODES,
+    MAX_SAMPLES,
+    MAX_SEED,
+    MAX_STEPS,
+    env_kwargs_from,
+    literal,
+    print_json,
+    whole_number,
+)
 from arena.cli_train import cmd_train
 from arena.errors import ArenaError, TrainingError
 
@@ -19,10 +29,16 @@ USAGE_ERROR = 2
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    from arena.registry import env_owners, list_agents, load_env_plugins
+    from arena.registry import (
+        broken_distributions,
+        env_owners,
+        importer_conflicts,
+        list_agents,
+        load_env_plugins,
+    )
 
     agents = list_agents()
-    failures = load_env_plugins()
+    failures = [*broken_distributions(), *load_env_plugins(), *importer_conflicts()]
     envs = env_owners(include_all=args.all)
     env_rows = [{"id": i, "distribution": d, "version": v} for i, (d, v) in sorted(envs.items())]
     if args.json:
@@ -53,7 +69,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     for r in env_rows:
         print(f"  {r['id']:<{width}}  {r['distribution']} {r['version']}")
     for f in failures:
-        print(f"BROKEN env plugin: {f}")
+        print(f"BROKEN plugin: {f}")
     return 0
 
 
@@ -302,21 +318,39 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("agent", nargs="?", help="agent name (optional with --resume)")
     p.add_argument("env", nargs="?", help="env id (optional with --resume)")
     p.add_argument("--out", required=True, help="run directory: checkpoint and progress.csv")
-    p.add_argument("--steps", type=int, help="env steps; the agent's preset for ENV by default")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--steps",
+        type=whole_number("--steps", 0, MAX_STEPS),
+        help="env steps, at most 1e12 (1e5 style allowed); the agent's preset for ENV by default",
+    )
+    p.add_argument("--seed", type=whole_number("--seed", 0, MAX_SEED), default=0)
     p.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a config value")
     p.add_argument("--config", metavar="FILE.toml", help="config values from a TOML file")
     p.add_argument("--env-kwargs", nargs="+", metavar="KEY=VALUE", help="arguments to gym.make")
-    p.add_argument("--num-envs", type=int, default=1, help="collect with N envs side by side")
-    p.add_argument("--save-every", type=int, metavar="N", help="checkpoint every N steps")
+    p.add_argument(
+        "--num-envs",
+        type=whole_number("--num-envs", 1, MAX_ENVS),
+        default=1,
+        help="collect with N envs side by side",
+    )
+    p.add_argument(
+        "--save-every",
+        type=whole_number("--save-every", 1, MAX_STEPS),
+        metavar="N",
+        help="checkpoint every N steps (default: a tenth of the budget, at most 1e6)",
+    )
     p.add_argument(
         "--eval-every",
-        type=int,
+        type=whole_number("--eval-every", 1, MAX_STEPS),
         metavar="N",
         help="play greedy episodes every N steps; keep the best agent in OUT/best",
     )
     p.add_argument(
-        "--eval-episodes", type=int, default=10, metavar="K", help="episodes per evaluation"
+        "--eval-episodes",
+        type=whole_number("--eval-episodes", 1, MAX_EPISODES),
+        default=10,
+        metavar="K",
+        help="episodes per evaluation",
     )
     p.add_argument("--resume", metavar="DIR", help="continue training a checkpoint")
     p.add_argument(
@@ -326,7 +360,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--seeds",
-        type=int,
+        type=whole_number("--seeds", 1, MAX_ENVS),
         default=1,
         metavar="N",
         help="train N independent seeds (in parallel where the agent can) into OUT/seed-K "
@@ -347,14 +381,14 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="load a checkpoint whose agent name is now provided by another distribution",
     )
-    p.add_argument("--episodes", type=int, default=10)
+    p.add_argument("--episodes", type=whole_number("--episodes", 1, MAX_EPISODES), default=10)
     p.add_argument(
         "--max-episode-steps",
-        type=int,
+        type=whole_number("--max-episode-steps", 1, MAX_STEPS),
         metavar="N",
         help="cut episodes after N steps (default: the env's limit, or 10000 without one)",
     )
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=whole_number("--seed", 0, MAX_SEED), default=0)
     p.add_argument("--set", action="append", metavar="KEY=VALUE", help="config of a fresh AGENT")
     p.add_argument("--env-kwargs", nargs="+", metavar="KEY=VALUE", help="arguments to gym.make")
     p.add_argument("--render", choices=["human", "rgb_array"], help="human shows a window")
@@ -370,8 +404,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="load a checkpoint whose agent name is now provided by another distribution",
     )
-    p.add_argument("--n", type=int, default=2500, help="how many samples")
-    p.add_argument("--seed", type=int, default=0, help="seeds the latent noise")
+    p.add_argument(
+        "--n", type=whole_number("--n", 1, MAX_SAMPLES), default=2500, help="how many samples"
+    )
+    p.add_argument(
+        "--seed", type=whole_number("--seed", 0, MAX_SEED), default=0, help="seeds the latent noise"
+    )
     p.add_argument("--out", required=True, metavar="FILE.npy", help="the .npy file to write")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
     p.add_argument("--json", action="store_true", help="print one JSON object")
@@ -381,7 +419,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("runs", nargs="+", metavar="DIR", help="`arena train --out` directories")
     p.add_argument("--out", default="learning_curves.png", help="the PNG to write")
     p.add_argument("--metric", default="return", help="the progress.csv column to plot")
-    p.add_argument("--window", type=int, default=20, help="smoothing window, in episodes")
+    p.add_argument(
+        "--window",
+        type=whole_number("--window", 1, MAX_EPISODES),
+        default=20,
+        help="smoothing window, in episodes",
+    )
     p.set_defaults(func=cmd_plot)
 
     p = sub.add_parser("demo", help="run a pygame demo (arena demo --list)")
@@ -409,9 +452,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Runs the ``arena`` command; returns its exit status."""
-    args = build_parser().parse_args(argv)
+    """Runs the ``arena`` command; returns its exit status.
+
+    A user's mistake (:class:`ArenaError`) exits 2 with its message, a stopped run
+    (:class:`TrainingError`) exits 1, and Ctrl-C (or SIGTERM, through :mod:`arena.entry`) exits
+    130 (143) naming the checkpoint it kept; none of them prints a traceback. argparse's own
+    usage errors raise ``SystemExit(2)`` as usual.
+    """
+    from arena.entry import interruption
+
+    args = None
     try:
+        args = build_parser().parse_args(argv)
         return args.func(args)
     except TrainingError as e:
         print(f"arena: training stopped: {e}", file=sys.stderr)
@@ -419,16 +471,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ArenaError as e:
         print(f"arena: error: {e}", file=sys.stderr)
         return USAGE_ERROR
-    except KeyboardInterrupt:
-        out = getattr(args, "out", None)
-        kept = (
-            f" The last checkpoint in {out} is kept."
-            if out and Path(out, "manifest.json").exists()
-            else ""
-        )
-        print(f"arena: interrupted.{kept}", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as e:
+        return interruption(e, getattr(args, "out", None))
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from arena.entry import run
+
+    sys.exit(run())

@@ -4,15 +4,55 @@ from __future__ import annotations
 
 import ast
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
+
+from arena.errors import ArenaError
+
+MAX_STEPS = 10**12
+"""The most env steps one ``arena train`` may be asked for: a million times a million, more than
+any run this tool is for, and far below where step counters overflow. A larger ``--steps`` is a
+typo (``1e20``), refused before anything starts."""
+MAX_EPISODES = 10**7
+"""The most episodes one evaluation may play."""
+MAX_SEED = 2**32 - 1
+"""Seeds are 0 to 2**32 - 1, the range every seeded library (numpy, numba, torch) accepts."""
+MAX_ENVS = 4096
+"""The most envs ``--num-envs`` may run side by side, and the most ``--seeds`` one run trains."""
+MAX_SAMPLES = 10**7
+"""The most samples one ``arena sample`` may write."""
+
+
+def whole_number(flag: str, low: int, high: int) -> Callable[[str], int]:
+    """An argparse ``type`` for option ``flag``: a whole number from ``low`` to ``high``.
+
+    It reads numbers as ``--set`` does (``1e5`` and ``50000.0`` are 100000 and 50000). Anything
+    else raises :class:`ArenaError` while the arguments are parsed, before any work starts, so
+    the command prints its usual ``arena: error: ...`` and exits 2.
+    """
+
+    def parse(text: str) -> int:
+        from arena.config import convert
+
+        try:
+            value = convert(text, int)
+        except (TypeError, ValueError, OverflowError):
+            raise ArenaError(f"{flag} must be a whole number, got {text!r}.") from None
+        if value < low:
+            raise ArenaError(f"{flag} must be at least {low}, got {value}.")
+        if value > high:
+            raise ArenaError(f"{flag} must be at most {high}, got {value}.")
+        return value
+
+    parse.__name__ = "whole number"
+    return parse
 
 
 def literal(text: str) -> Any:
     """Parses ``3``, ``0.5``, ``True``, ``"8x8"`` or ``[1, 2]``; anything else stays a string."""
     try:
         return ast.literal_eval(text)
-    except (ValueError, SyntaxError):
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
         return {"true": True, "false": False, "none": None}.get(text.lower(), text)
 
 

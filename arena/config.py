@@ -12,6 +12,7 @@ import ast
 import dataclasses
 import inspect
 import itertools
+import math
 import textwrap
 import types
 import typing
@@ -84,16 +85,59 @@ def parse_assignments(items: Iterable[str], what: str = "--set") -> dict[str, st
     return out
 
 
+MAX_TOML_BYTES = 16 * 2**20
+"""The largest TOML file arena reads (a config or presets file is a few kilobytes)."""
+
+
 def load_toml(path: str | Path) -> dict[str, Any]:
-    """Reads a TOML file, turning a missing or malformed file into a clear error."""
+    """Reads a TOML file, turning a missing, unreadable or malformed file into a clear error.
+
+    Raises:
+        ConfigError: The path is missing, not a regular file (a folder, a pipe, a device),
+            unreadable, larger than :data:`MAX_TOML_BYTES`, not UTF-8, or not TOML.
+    """
     path = Path(path)
+    where = f"Config file {str(path)!r}"
     try:
+        if not path.exists():
+            raise ConfigError(f"{where} does not exist.")
+        if path.is_dir():
+            raise ConfigError(f"{where} is a folder; give a .toml file.")
+        if not path.is_file():
+            raise ConfigError(f"{where} is not a regular file; give a .toml file.")
         with path.open("rb") as f:
-            return tomllib.load(f)
-    except FileNotFoundError:
-        raise ConfigError(f"Config file {str(path)!r} does not exist.") from None
+            raw = f.read(MAX_TOML_BYTES + 1)
+    except OSError as e:
+        raise ConfigError(f"{where} cannot be read: {e.strerror or e}.") from None
+    if len(raw) > MAX_TOML_BYTES:
+        raise ConfigError(f"{where} is larger than {MAX_TOML_BYTES // 2**20} MiB; not a config.")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"{where} is not UTF-8 text (byte {e.start}); TOML is UTF-8.") from None
+    try:
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
-        raise ConfigError(f"Config file {str(path)!r} is not valid TOML: {e}.") from None
+        raise ConfigError(f"{where} is not valid TOML: {e}.") from None
+    except RecursionError:
+        raise ConfigError(f"{where} nests too deeply to be a config.") from None
+
+
+def load_config_file(path: str | Path) -> dict[str, Any]:
+    """The config values of a ``--config`` file: its ``[config]`` table, or its top level.
+
+    Raises:
+        ConfigError: The file cannot be read as TOML (see :func:`load_toml`), or its ``config``
+            entry is not a table.
+    """
+    table = load_toml(path)
+    values = table.get("config", table)
+    if not isinstance(values, dict):
+        raise ConfigError(
+            f"Config file {str(path)!r}: 'config' must be a table ([config] with key = value "
+            f"lines), got {type(values).__name__}; or put the keys at the top level."
+        )
+    return values
 
 
 def build_config(config_cls: type, values: Mapping[str, Any], source: str = "config") -> Any:
@@ -133,7 +177,14 @@ def config_to_dict(config: Any) -> dict[str, Any]:
 
 
 def convert(value: Any, tp: Any) -> Any:
-    """Converts ``value`` (a string from the command line, or a typed value) to type ``tp``."""
+    """Converts ``value`` (a string from the command line, or a typed value) to type ``tp``.
+
+    Integers may be written ``1e5`` or ``50000.0``; floats must be finite.
+
+    Raises:
+        TypeError: ``value`` is of the wrong kind (a list for a number, a boolean for an int).
+        ValueError: ``value`` does not parse as ``tp`` or is not one of its choices.
+    """
     origin = typing.get_origin(tp)
     args = typing.get_args(tp)
     if origin in (typing.Union, types.UnionType):
@@ -185,7 +236,10 @@ def convert(value: Any, tp: Any) -> Any:
     if tp is float:
         if isinstance(value, bool):
             raise TypeError("expected a number, got a boolean")
-        return float(value)
+        number = float(value)
+        if not math.isfinite(number):  # No range admits NaN, and a manifest cannot hold either.
+            raise ValueError("expected a finite number, not inf or nan")
+        return number
     if tp is str:
         if not isinstance(value, str):
             raise TypeError(f"expected a string, got {type(value).__name__}")

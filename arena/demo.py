@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from arena.cli_common import MAX_SEED, whole_number
 from arena.errors import ArenaError
 from arena.recording import Window, WindowClosed, check_record_path, write_frames
 
@@ -97,7 +98,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--headless", action="store_true", help="no window (SDL dummy driver)")
     parser.add_argument("--record", metavar="FILE", help="save the frames to a .gif or .mp4")
     parser.add_argument("--fast", action="store_true", help="train with a smaller budget")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=whole_number("--seed", 0, MAX_SEED), default=0)
 
 
 def run_demo(run: Callable[[Stage], None], args: argparse.Namespace, title: str) -> int:
@@ -124,8 +125,8 @@ def main(run: Callable[[Stage], None], title: str, argv: Sequence[str] | None = 
     """The entry of a demo script run directly: ``python demos/NAME.py [options]``."""
     parser = argparse.ArgumentParser(prog=title, description=(run.__doc__ or "").strip())
     add_arguments(parser)
-    args = parser.parse_args(argv)
     try:
+        args = parser.parse_args(argv)
         return run_demo(run, args, title)
     except ArenaError as e:
         print(f"{title}: error: {e}", file=sys.stderr)

@@ -17,10 +17,14 @@ reported by name and distribution with its cause, and the other plugins keep wor
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import functools
 import importlib.metadata as metadata
 import inspect
-from dataclasses import dataclass
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from arena.errors import ArenaError, PluginError, UnknownNameError
@@ -37,19 +41,36 @@ IMPORTER_GROUP = "arena.importers"
 
 @dataclass(frozen=True)
 class Plugin:
-    """One entry point and the distribution that declares it."""
+    """One entry point and the distribution that declares it.
+
+    ``rivals`` are the entry points of the same name and group that *other* distributions
+    declare; arena will not guess between them, so loading a plugin with rivals fails.
+    """
 
     name: str
     value: str
     group: str
     distribution: str
     version: str
+    rivals: tuple[Plugin, ...] = field(default=(), compare=False)
 
     def describe(self) -> str:
         """Names the plugin and its package, for messages."""
         return (
             f"{self.group} plugin {self.name!r} ({self.value}) "
             f"from {self.distribution} {self.version}"
+        )
+
+    def conflict(self) -> str | None:
+        """The message that refuses a name declared by two distributions, or None."""
+        if not self.rivals:
+            return None
+        declared = " and ".join(
+            f"{p.distribution} {p.version} ({p.value})" for p in (self, *self.rivals)
+        )
+        return (
+            f"The {self.group} plugin {self.name!r} is declared by {declared}; arena will not "
+            "guess which one to load. Uninstall one of these distributions."
         )
 
 
@@ -65,19 +86,57 @@ class AgentListing:
 
 
 def plugins(group: str) -> dict[str, Plugin]:
-    """Every entry point of ``group`` by name, with its distribution; nothing is imported."""
+    """Every entry point of ``group`` by name, with its distribution; nothing is imported.
+
+    A name that several distributions declare keeps the first as the plugin and the others as
+    its ``rivals``. One distribution seen twice on ``sys.path`` (an editable install and a stray
+    ``.egg-info``) is not a rival of itself: distributions are compared by normalised name.
+    """
     found: dict[str, Plugin] = {}
-    for ep in metadata.entry_points(group=group):
-        dist = ep.dist
-        plugin = Plugin(
-            ep.name,
-            ep.value,
-            group,
-            dist.metadata["Name"] if dist is not None else "unknown",
-            dist.version if dist is not None else "unknown",
-        )
-        found.setdefault(ep.name, plugin)
+    for name, version, entry_points in _distributions()[0]:
+        for ep in entry_points.select(group=group):
+            plugin = Plugin(ep.name, ep.value, group, name, version)
+            first = found.setdefault(ep.name, plugin)
+            known = {_normalise(p.distribution) for p in (first, *first.rivals)}
+            if _normalise(plugin.distribution) not in known:
+                found[ep.name] = dataclasses.replace(first, rivals=(*first.rivals, plugin))
     return found
+
+
+def broken_distributions() -> list[PluginError]:
+    """Installed distributions whose entry points cannot be read; their plugins are skipped."""
+    return list(_distributions()[1])
+
+
+@functools.cache
+def _distributions() -> tuple[
+    tuple[tuple[str, str, metadata.EntryPoints], ...], tuple[PluginError, ...]
+]:
+    """(name, version, entry points) of each installed distribution in ``sys.path`` order, the
+    first copy of a name only (as importlib's own ``entry_points`` does), and the failures."""
+    readable, broken, seen = [], [], set()
+    for dist in metadata.distributions():
+        name, version = "unknown", "unknown"
+        try:
+            name = dist.metadata["Name"] or name
+            version = dist.version or version
+            if name != "unknown" and _normalise(name) in seen:
+                continue
+            seen.add(_normalise(name))
+            readable.append((name, version, dist.entry_points))
+        except Exception as e:  # A malformed entry_points.txt or METADATA of any package.
+            broken.append(
+                PluginError(
+                    f"The installed distribution {name} {version} has unreadable metadata "
+                    f"({type(e).__name__}: {e}); any arena plugins it declares are skipped."
+                )
+            )
+    return tuple(readable), tuple(broken)
+
+
+def _normalise(distribution: str) -> str:
+    """A distribution's name as PEP 503 compares them: ``Arena_Plugin`` is ``arena-plugin``."""
+    return re.sub(r"[-_.]+", "-", distribution).lower()
 
 
 @functools.cache
@@ -98,6 +157,12 @@ def importer_plugins() -> dict[str, Plugin]:
     return plugins(IMPORTER_GROUP)
 
 
+def importer_conflicts() -> list[PluginError]:
+    """The importer names that several distributions declare, for ``arena list``; the
+    importers themselves are not imported."""
+    return [PluginError(p.conflict()) for p in importer_plugins().values() if p.conflict()]
+
+
 def importer(name: str) -> Any:
     """Loads the importer ``name``: ``f(source, out, env=None, **options) -> dict``."""
     found = importer_plugins()
@@ -107,10 +172,29 @@ def importer(name: str) -> Any:
 
 
 def load_plugin(plugin: Plugin) -> Any:
+    """Imports what ``plugin`` names.
+
+    Raises:
+        PluginError: Another distribution declares the same name, or the import failed in any
+            way, ``sys.exit()`` included; only Ctrl-C passes through.
+    """
+    if plugin.conflict():
+        raise PluginError(plugin.conflict())
+    if not metadata.EntryPoint.pattern.fullmatch(plugin.value):
+        raise PluginError(
+            f"{plugin.describe()} is not a valid entry point: it must read module:attribute."
+        )
     try:
         return metadata.EntryPoint(plugin.name, plugin.value, plugin.group).load()
-    except Exception as e:  # Any failure inside a plugin's import is that plugin's fault.
-        raise PluginError(f"Could not load {plugin.describe()}: {type(e).__name__}: {e}") from e
+    except (KeyboardInterrupt, PluginError):
+        raise
+    except BaseException as e:  # Any failure inside a plugin's import is that plugin's fault.
+        raise PluginError(_failure(plugin, e)) from None
+
+
+def _failure(plugin: Plugin, error: BaseException) -> str:
+    cause = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+    return f"Could not load {plugin.describe()}: {cause}"
 
 
 @functools.cache
@@ -151,22 +235,48 @@ def list_agents() -> list[AgentListing]:
     return rows
 
 
-@functools.cache
 def load_env_plugins() -> tuple[PluginError, ...]:
-    """Registers every env plugin's Gymnasium ids, once; returns the plugins that failed."""
-    failures = []
+    """Registers every env plugin's Gymnasium ids, once; returns the plugins that failed and
+    the ids that two registrations claim (see :func:`_load_env_plugins`)."""
+    failures, conflicts = _load_env_plugins()
+    return failures + tuple(conflicts.values())
+
+
+@functools.cache
+def _load_env_plugins() -> tuple[tuple[PluginError, ...], dict[str, PluginError]]:
+    """Loads the env plugins; returns the failures, and by id the registrations that replaced an
+    existing id with a different entry point (Gymnasium would let the last one win silently)."""
+    import gymnasium as gym
+
+    failures, conflicts = [], {}
+    owners: dict[str, Plugin] = {}
     for plugin in env_plugins().values():
+        before = {env_id: spec.entry_point for env_id, spec in gym.registry.items()}
         try:
             target = load_plugin(plugin)
             if callable(target):
                 target()
         except PluginError as e:
             failures.append(e)
-        except Exception as e:  # The plugin's register function failed.
-            failures.append(
-                PluginError(f"Could not load {plugin.describe()}: {type(e).__name__}: {e}")
-            )
-    return tuple(failures)
+        except KeyboardInterrupt:
+            raise
+        except BaseException as e:  # The plugin's register function failed, or exited.
+            failures.append(PluginError(_failure(plugin, e)))
+        for env_id, spec in gym.registry.items():
+            if env_id not in before:
+                owners[env_id] = plugin
+            elif spec.entry_point != before[env_id]:
+                first = (
+                    owners[env_id].describe()
+                    if env_id in owners
+                    else "Gymnasium or a package imported before the plugins"
+                )
+                conflicts[env_id] = PluginError(
+                    f"The env id {env_id!r} is registered twice: as {before[env_id]} by {first}, "
+                    f"and as {spec.entry_point} by {plugin.describe()}. arena will not guess "
+                    "which one to run; uninstall one of these distributions."
+                )
+    return tuple(failures), conflicts
 
 
 def env_owners(include_all: bool = False) -> dict[str, tuple[str, str]]:
@@ -224,16 +334,17 @@ def evaluation_kwargs(env_id: str) -> dict[str, Any]:
 
 
 def make_env(env_id: str, **kwargs: Any) -> gym.Env:
-    """``gym.make`` with env plugins loaded and user mistakes turned into clear errors."""
+    """``gym.make`` with env plugins loaded and user mistakes turned into clear errors.
+
+    Any exception an env's constructor raises while given arguments is blamed on the arguments
+    (``map_name="9x9"`` makes FrozenLake raise ``KeyError``): an :class:`ArenaError` naming the
+    env and them.
+    """
     import gymnasium as gym
 
     _check_env_id(env_id)
-    try:
+    with _user_arguments(env_id, kwargs):
         return gym.make(env_id, **kwargs)
-    except TypeError as e:
-        raise ArenaError(f"{env_id} does not accept these arguments {kwargs}: {e}.") from None
-    except (gym.error.Error, ValueError, FileNotFoundError) as e:
-        raise ArenaError(f"Could not make {env_id}: {e}") from None
 
 
 def make_vec_env(env_id: str, num_envs: int, **kwargs: Any) -> gym.vector.VectorEnv:
@@ -243,12 +354,36 @@ def make_vec_env(env_id: str, num_envs: int, **kwargs: Any) -> gym.vector.Vector
     _check_env_id(env_id)
     if num_envs < 1:
         raise ArenaError(f"--num-envs must be at least 1, got {num_envs}.")
-    try:
+    with _user_arguments(env_id, kwargs):
         return gym.make_vec(env_id, num_envs=num_envs, vectorization_mode="sync", **kwargs)
+
+
+@contextlib.contextmanager
+def _user_arguments(env_id: str, kwargs: dict[str, Any]) -> Iterator[None]:
+    """Turns a failure to make ``env_id`` with ``kwargs`` into an :class:`ArenaError`."""
+    import gymnasium as gym
+
+    try:
+        yield
+    except ArenaError:
+        raise
     except TypeError as e:
         raise ArenaError(f"{env_id} does not accept these arguments {kwargs}: {e}.") from None
     except (gym.error.Error, ValueError, FileNotFoundError) as e:
-        raise ArenaError(f"Could not make {env_id}: {e}") from None
+        if not kwargs:
+            raise ArenaError(f"Could not make {env_id}: {e}") from None
+        raise ArenaError(_refused(env_id, kwargs, e)) from None
+    except Exception as e:
+        if not kwargs:
+            raise  # The env fails on its own: a bug in it, which keeps its traceback.
+        raise ArenaError(_refused(env_id, kwargs, e)) from None
+
+
+def _refused(env_id: str, kwargs: dict[str, Any], error: Exception) -> str:
+    return (
+        f"Could not make {env_id} with the arguments {kwargs}: it raised "
+        f"{type(error).__name__}: {error}. Check them against the env's documented arguments."
+    )
 
 
 def _check_env_id(env_id: str) -> None:
@@ -256,6 +391,9 @@ def _check_env_id(env_id: str) -> None:
 
     failures = load_env_plugins()
     name = env_id.split(":")[-1]
+    conflict = _load_env_plugins()[1].get(name)
+    if conflict is not None:
+        raise conflict
     if ":" in env_id or name in gym.registry:
         return
     error = UnknownNameError("env", env_id, gym.registry)

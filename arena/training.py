@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 from arena.callbacks import Callback, CallbackList, Episode
 from arena.checkpoint import MANIFEST, load_checkpoint, read_manifest, save_checkpoint
-from arena.config import build_config, load_toml
+from arena.cli_common import MAX_ENVS, MAX_STEPS
+from arena.config import build_config, load_config_file
 from arena.errors import ArenaError, ConfigError, IncompatibleEnvError
 from arena.guard import NonFiniteGuard
 from arena.periodic_eval import PeriodicEval
@@ -25,6 +26,8 @@ if TYPE_CHECKING:
     from arena.agent import Agent
 
 PROGRESS_FILE = "progress.csv"
+MAX_DEFAULT_SAVE_EVERY = 1_000_000
+"""The default checkpoint interval is a tenth of the budget, but never more than this many steps."""
 EVAL_SEED = 1_000_000
 """Evaluations during training reset their env with this seed plus the agent's seed."""
 
@@ -113,6 +116,10 @@ class _Counter(Callback):
 
 def _make(env_id: str, num_envs: int, kwargs: Mapping[str, Any]) -> Any:
     """One env, or a vector env of ``num_envs`` copies when more than one is asked for."""
+    if isinstance(num_envs, bool) or not isinstance(num_envs, int) or not 1 <= num_envs <= MAX_ENVS:
+        raise ArenaError(
+            f"--num-envs must be a whole number from 1 to {MAX_ENVS}, got {num_envs!r}."
+        )
     return make_vec_env(env_id, num_envs, **kwargs) if num_envs > 1 else make_env(env_id, **kwargs)
 
 
@@ -139,8 +146,7 @@ def build_agent(
     preset = find_preset(cls, env_id) if use_preset else None
     values: dict[str, Any] = dict(preset.config) if preset else {}
     if config_file is not None:
-        table = load_toml(config_file)
-        values.update(table.get("config", table))
+        values.update(load_config_file(config_file))
     values.update(overrides or {})
     config = build_config(cls.Config, values, source=f"{name} config")
     kwargs = {**(preset.env_kwargs if preset else {}), **(env_kwargs or {})}
@@ -189,7 +195,8 @@ def train(
         config_file: A TOML file of config values (top level, or a ``[config]`` table).
         env_kwargs: Arguments to ``gym.make``.
         num_envs: Collect with this many envs side by side (agents that support vector envs).
-        save_every: Save a checkpoint every this many steps; a tenth of the budget by default.
+        save_every: Save a checkpoint every this many steps; by default a tenth of the budget,
+            at most :data:`MAX_DEFAULT_SAVE_EVERY` (a million).
         eval_every: Play ``eval_episodes`` greedy episodes every this many steps (and at the
             end) and keep the best agent in ``out/best`` (see :mod:`arena.periodic_eval`);
             None does not evaluate.
@@ -345,14 +352,29 @@ def _budget(
     preset_steps: int | None,
     save_every: int | None,
 ) -> int:
+    """The run's step budget: ``steps``, or the preset's; checked with ``save_every``.
+
+    Raises:
+        ArenaError: No budget, or a budget or interval that is not a whole number in range
+            (``--steps`` 0 to :data:`~arena.cli_common.MAX_STEPS`, ``--save-every`` from 1).
+    """
     budget = steps if steps is not None else preset_steps
     if budget is None:
         raise ArenaError(f"{agent.name} ships no preset budget for {env_id}; pass --steps N.")
-    if budget < 0:
-        raise ArenaError(f"--steps must be >= 0, got {budget}.")
-    if save_every is not None and save_every < 1:
-        raise ArenaError(f"--save-every must be at least 1, got {save_every}.")
+    for flag, value, low in (("--steps", budget, 0), ("--save-every", save_every, 1)):
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= MAX_STEPS:
+            raise ArenaError(
+                f"{flag} must be a whole number from {low} to {MAX_STEPS}, got {value!r}."
+            )
     return budget
+
+
+def default_save_every(budget: int) -> int:
+    """Steps between checkpoints without ``--save-every``: a tenth of the budget, at least 1 and
+    at most :data:`MAX_DEFAULT_SAVE_EVERY`, so a long run never goes long without one."""
+    return min(max(budget // 10, 1), MAX_DEFAULT_SAVE_EVERY)
 
 
 def _evaluation(
@@ -387,8 +409,8 @@ def _run_callbacks(
     counter = _Counter()
     callbacks = [
         ProgressCSV(out / "progress.csv"),
-        NonFiniteGuard(save_every or max(budget // 10, 1)),
-        PeriodicCheckpoint(out, save_every or max(budget // 10, 1)),
+        NonFiniteGuard(save_every or default_save_every(budget)),
+        PeriodicCheckpoint(out, save_every or default_save_every(budget)),
         evaluation,
         counter,
     ]

@@ -93,7 +93,7 @@ def bases(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, dic
         env = gym.make(env_id)
         agent = arena.make_agent(name, env, seed=1, device="cpu").learn(env, 100, progress=False)
         path = save_checkpoint(agent, tmp_path_factory.mktemp(label) / "ckpt")
-        load_checkpoint(path, device="cpu")  # the agent's modules are imported before the fuzzing starts
+        load_checkpoint(path, device="cpu")  # imports the agent's modules before the fuzzing
         out[label] = (path, json.loads((path / MANIFEST).read_text()))
     return out
 
