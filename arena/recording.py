@@ -40,6 +40,8 @@ def check_record_path(path: str | Path, *, overwrite: bool = True) -> Path:
         raise ArenaError(f"--record writes {' or '.join(FORMATS)} files, not {path.name!r}.")
     if not path.parent.is_dir():
         raise ArenaError(f"--record: the folder {str(path.parent)!r} does not exist.")
+    if not os.access(path.parent, os.W_OK | os.X_OK):
+        raise ArenaError(f"--record: arena cannot write in the folder {str(path.parent)!r}.")
     if path.is_dir():
         raise ArenaError(f"--record {str(path)!r} is a folder; name a file.")
     if (path.exists() or path.is_symlink()) and not overwrite:

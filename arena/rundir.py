@@ -40,6 +40,7 @@ PROGRESS_HEADER = ("step", "return", "length", "time")
 EVALUATIONS_FILE = "evaluations.csv"
 EVALUATIONS_HEADER = ("step", "mean_return", "std_return", "mean_length", "best")
 BEST_DIR = "best"
+STAGING_PREFIX = ".staging-"
 _MAX_MANIFEST_BYTES = 16 * 2**20
 
 
@@ -200,7 +201,7 @@ class RunDir:
         """A fresh folder inside the run directory for a writer that cannot be interrupted
         half-way (an importer); :meth:`commit` moves what it wrote into place. The folder is
         removed afterwards, also when the writer fails."""
-        stage = self.path / f".staging-{os.getpid()}.tmp"
+        stage = self.path / f"{STAGING_PREFIX}{os.getpid()}.tmp"
         shutil.rmtree(stage, ignore_errors=True)
         stage.mkdir()
         try:
@@ -253,6 +254,7 @@ def open_run(
     created = _make_dirs(path, flag)
     try:
         with hold(path):
+            _remove_stale_staging(path)
             run = RunDir(path, continues=continues)
             if not continues:
                 run.replaces = _old_run(path, overwrite, flag)
@@ -297,14 +299,24 @@ def check_file_target(path: Path, suffix: str, overwrite: bool, flag: str = "--o
         raise ArenaError(f"{flag} must name a {suffix} file, got {str(path)!r}.")
     if path.is_dir():
         raise ArenaError(f"{flag} {str(path)!r} is a folder; it must name a {suffix} file.")
-    if not path.parent.is_dir():
-        raise ArenaError(f"{flag}'s folder {str(path.parent)!r} does not exist.")
+    check_parent(path, flag)
     if (path.exists() or path.is_symlink()) and not overwrite:
         raise ArenaError(
             f"{flag} {str(path)!r} already exists; pass --overwrite to replace it, "
             "or name another file."
         )
     return path
+
+
+def check_parent(path: Path, flag: str) -> None:
+    """Refuses a file target whose folder is missing, is not a folder, or is read-only."""
+    folder = path.parent
+    if not folder.exists():
+        raise ArenaError(f"{flag}'s folder {str(folder)!r} does not exist.")
+    if not folder.is_dir():
+        raise ArenaError(f"{flag} {str(path)!r} lies under {str(folder)!r}, which is not a folder.")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise ArenaError(f"{flag} {str(path)!r}: arena cannot write in {str(folder)!r}.")
 
 
 def _make_dirs(path: Path, flag: str) -> list[Path]:
@@ -324,6 +336,14 @@ def _make_dirs(path: Path, flag: str) -> list[Path]:
             _remove_if_empty(folder)
         raise ArenaError(f"{flag} {str(path)!r} cannot be created: {e.strerror}.") from None
     return created
+
+
+def _remove_stale_staging(path: Path) -> None:
+    """Removes staging folders that writers killed half-way left behind: whoever made them
+    no longer holds the lock this process now holds."""
+    for stage in path.glob(f"{STAGING_PREFIX}*.tmp"):
+        if stage.is_dir() and not stage.is_symlink():
+            shutil.rmtree(stage, ignore_errors=True)
 
 
 def _remove_if_empty(folder: Path) -> None:
