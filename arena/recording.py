@@ -20,6 +20,7 @@ import gymnasium as gym
 import numpy as np
 
 from arena.errors import ArenaError
+from arena.rundir import check_parent
 
 FORMATS = (".gif", ".mp4")
 
@@ -38,10 +39,7 @@ def check_record_path(path: str | Path, *, overwrite: bool = True) -> Path:
     path = Path(path)
     if path.suffix.lower() not in FORMATS:
         raise ArenaError(f"--record writes {' or '.join(FORMATS)} files, not {path.name!r}.")
-    if not path.parent.is_dir():
-        raise ArenaError(f"--record: the folder {str(path.parent)!r} does not exist.")
-    if not os.access(path.parent, os.W_OK | os.X_OK):
-        raise ArenaError(f"--record: arena cannot write in the folder {str(path.parent)!r}.")
+    check_parent(path, "--record")
     if path.is_dir():
         raise ArenaError(f"--record {str(path)!r} is a folder; name a file.")
     if (path.exists() or path.is_symlink()) and not overwrite:
