@@ -183,8 +183,13 @@ class RunDir:
         continues in place, cuts ``progress.csv`` and ``evaluations.csv`` back to ``step``
         (the checkpoint's), dropping rows written after it by a run that was stopped."""
         if self.continues:
-            for name in (PROGRESS_FILE, EVALUATIONS_FILE):
-                truncate_log(self.path / name, step)
+            from arena.checkpoint import atomic_write
+
+            # Both logs are read and checked before either is rewritten.
+            files = [self.path / PROGRESS_FILE, self.path / EVALUATIONS_FILE]
+            for file, kept in [(file, _cut_log(file, step)) for file in files]:
+                if kept is not None:
+                    atomic_write(file, kept)
         self._replace_old()
 
     def _replace_old(self) -> None:
@@ -441,12 +446,20 @@ def truncate_log(file: Path, step: int) -> None:
     is left byte for byte as it is when nothing is dropped.
 
     Raises:
-        ArenaError: A row whose step is not a number; the message names the file and line.
+        ArenaError: A log arena did not write, or a row whose step is not a number; the
+            message names the file and line.
     """
     from arena.checkpoint import atomic_write
 
+    kept = _cut_log(file, step)
+    if kept is not None:
+        atomic_write(file, kept)
+
+
+def _cut_log(file: Path, step: int) -> bytes | None:
+    """The log's bytes without the rows after ``step``; None when nothing is to be dropped."""
     if not file.exists() and not file.is_symlink():
-        return
+        return None
     _check_header(file, (PROGRESS_HEADER if file.name == PROGRESS_FILE else EVALUATIONS_HEADER))
     lines = file.read_bytes().splitlines(keepends=True)
     kept = lines[:1]
@@ -464,5 +477,4 @@ def truncate_log(file: Path, step: int) -> None:
             ) from None
         if row_step <= step:
             kept.append(line)
-    if len(kept) < len(lines):
-        atomic_write(file, b"".join(kept))
+    return b"".join(kept) if len(kept) < len(lines) else None
