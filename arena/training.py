@@ -216,8 +216,8 @@ def train(
     if resume is not None:
         if overrides or config_file:
             raise ConfigError(
-                "--resume continues a run with the checkpoint's own config; drop "
-                "--set/--config, or start a new run."
+                "--resume continues a run with the checkpoint's own config; drop --set/--config, "
+                "or start a new run."
             )
         manifest = read_manifest(resume)
     continues = resume is not None and _same_folder(resume, out)
