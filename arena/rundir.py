@@ -372,7 +372,10 @@ def checkpoint_manifest(path: Path) -> dict[str, Any] | None:
 
 def _old_run(path: Path, overwrite: bool, flag: str) -> list[Path]:
     """What of the run at ``path`` a new run replaces; refuses what it may not replace."""
-    entries = sorted(p.name for p in path.iterdir() if p.name != LOCK_FILE)
+    try:
+        entries = sorted(p.name for p in path.iterdir() if p.name != LOCK_FILE)
+    except OSError as e:
+        raise ArenaError(f"{flag} {str(path)!r} cannot be listed: {e.strerror}.") from None
     if not entries:
         return []
     manifest = checkpoint_manifest(path)
