@@ -108,7 +108,7 @@ def test_hold_reenters_in_one_process_and_leaves_no_lock_file(tmp_path):
         pass
 
 
-def test_a_second_process_is_refused_with_the_holder_named(tmp_path):
+def test_a_second_process_is_refused_until_the_holder_is_killed(tmp_path):
     holder = subprocess.Popen(
         [sys.executable, "-c", "import sys; from arena.rundir import hold\n"
          f"with hold({str(tmp_path)!r}):\n print('held', flush=True); sys.stdin.readline()"],
@@ -120,9 +120,12 @@ def test_a_second_process_is_refused_with_the_holder_named(tmp_path):
             pass
         assert f"pid {holder.pid}" in str(caught.value) and "hold(" in str(caught.value)
     finally:
-        holder.communicate("\n", timeout=30)
-    with hold(tmp_path):  # free once the holder has gone
-        pass
+        holder.kill()  # SIGKILL: no clean-up runs, the OS releases the lock
+        holder.communicate(timeout=30)
+    assert (tmp_path / LOCK_FILE).exists()
+    with hold(tmp_path):
+        assert json.loads((tmp_path / LOCK_FILE).read_text())["pid"] == os.getpid()
+    assert not (tmp_path / LOCK_FILE).exists()
 
 
 def test_two_writers_on_one_run_directory(tmp_path, importer_path):
