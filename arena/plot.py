@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from arena.errors import ArenaError
@@ -24,14 +24,7 @@ def read_progress(run: Path, column: str) -> tuple[list[float], list[float]]:
     file = run / "progress.csv" if run.is_dir() else run
     if not file.is_file():
         raise ArenaError(f"{run} has no progress.csv; plot takes `arena train --out` directories.")
-    try:
-        text = file.read_bytes().decode("utf-8")
-    except UnicodeDecodeError as e:
-        line = e.object[: e.start].count(b"\n") + 1
-        raise ArenaError(f"{file}, line {line}: not UTF-8 text; is it a progress.csv?") from None
-    except OSError as e:
-        raise ArenaError(f"Cannot read {file}: {e.strerror}.") from None
-    reader = csv.reader(io.StringIO(text, newline=""))
+    reader = csv.reader(_text_lines(file))
     try:
         header = next(reader, None)
         if not header or "step" not in header:
@@ -57,6 +50,21 @@ def read_progress(run: Path, column: str) -> tuple[list[float], list[float]]:
     except csv.Error as e:
         raise ArenaError(f"{file}, line {reader.line_num}: not CSV ({e}).") from None
     return steps, values
+
+
+def _text_lines(file: Path) -> Iterator[str]:
+    """The file's lines, decoded one by one so that a bad byte is reported on its own line."""
+    try:
+        with file.open("rb") as f:
+            for number, line in enumerate(f, start=1):
+                try:
+                    yield line.decode("utf-8")
+                except UnicodeDecodeError:
+                    raise ArenaError(
+                        f"{file}, line {number}: not UTF-8 text; is it a progress.csv?"
+                    ) from None
+    except OSError as e:
+        raise ArenaError(f"Cannot read {file}: {e.strerror}.") from None
 
 
 def _number(cell: str, file: Path, line: int, column: str) -> float:

@@ -17,11 +17,13 @@ from __future__ import annotations
 import csv
 import fcntl
 import json
+import math
 import os
 import shlex
 import shutil
 import stat
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -183,13 +185,7 @@ class RunDir:
         continues in place, cuts ``progress.csv`` and ``evaluations.csv`` back to ``step``
         (the checkpoint's), dropping rows written after it by a run that was stopped."""
         if self.continues:
-            from arena.checkpoint import atomic_write
-
-            # Both logs are read and checked before either is rewritten.
-            files = [self.path / PROGRESS_FILE, self.path / EVALUATIONS_FILE]
-            for file, kept in [(file, _cut_log(file, step)) for file in files]:
-                if kept is not None:
-                    atomic_write(file, kept)
+            truncate_logs([self.path / PROGRESS_FILE, self.path / EVALUATIONS_FILE], step)
         self._replace_old()
 
     def _replace_old(self) -> None:
@@ -442,42 +438,64 @@ def _check_header(file: Path, header: tuple[str, ...]) -> None:
         )
 
 
-def truncate_log(file: Path, step: int) -> None:
-    """Drops the rows of an arena CSV log whose step is after ``step``, atomically.
+def truncate_logs(files: list[Path], step: int) -> None:
+    """Drops the rows of arena's CSV logs whose step is after ``step``, atomically.
 
-    A last line without its line end (a run killed while writing it) is dropped too. The file
-    is left byte for byte as it is when nothing is dropped.
+    A last line without its line end (a run killed while writing it) is dropped too. Every
+    file is read and checked before any is replaced, and a file is left byte for byte as it
+    is when nothing is dropped from it.
 
     Raises:
         ArenaError: A log arena did not write, or a row whose step is not a number; the
             message names the file and line.
     """
-    from arena.checkpoint import atomic_write
+    cut: list[tuple[Path, Path]] = []
+    try:
+        for file in files:
+            kept = _cut_log(file, step)
+            if kept is not None:
+                cut.append((kept, file))
+        for kept, file in cut:
+            os.replace(kept, file)
+    finally:
+        for kept, _ in cut:
+            kept.unlink(missing_ok=True)
 
-    kept = _cut_log(file, step)
-    if kept is not None:
-        atomic_write(file, kept)
 
-
-def _cut_log(file: Path, step: int) -> bytes | None:
-    """The log's bytes without the rows after ``step``; None when nothing is to be dropped."""
+def _cut_log(file: Path, step: int) -> Path | None:
+    """Writes the rows of ``file`` up to ``step`` to a temporary file beside it, and returns
+    that file; None when no row is to be dropped."""
     if not file.exists() and not file.is_symlink():
         return None
     _check_header(file, (PROGRESS_HEADER if file.name == PROGRESS_FILE else EVALUATIONS_HEADER))
-    lines = file.read_bytes().splitlines(keepends=True)
-    kept = lines[:1]
-    for number, line in enumerate(lines[1:], start=2):
-        if not line.endswith(b"\n"):
-            break
-        cells = next(csv.reader([line.decode("utf-8", "replace")]), [])
-        if not cells:
-            continue
-        try:
-            row_step = float(cells[0])
-        except ValueError:
-            raise ArenaError(
-                f"{str(file)!r}, line {number}: the step {cells[0]!r} is not a number."
-            ) from None
-        if row_step <= step:
-            kept.append(line)
-    return b"".join(kept) if len(kept) < len(lines) else None
+    fd, name = tempfile.mkstemp(dir=file.parent, prefix=f".{file.name}.", suffix=".tmp")
+    kept = Path(name)
+    dropped = False
+    try:
+        os.fchmod(fd, stat.S_IMODE(file.stat().st_mode))
+        with os.fdopen(fd, "wb") as out, file.open("rb") as log:
+            out.write(log.readline())
+            for number, line in enumerate(log, start=2):
+                if not line.endswith(b"\n"):
+                    dropped = True
+                    break
+                cells = next(csv.reader([line.decode("utf-8", "replace")]), [])
+                try:
+                    row_step = float(cells[0]) if cells else math.inf
+                except ValueError:
+                    raise ArenaError(
+                        f"{str(file)!r}, line {number}: the step {cells[0]!r} is not a number."
+                    ) from None
+                if row_step <= step:
+                    out.write(line)
+                else:
+                    dropped = True
+            out.flush()
+            os.fsync(out.fileno())
+    except BaseException:
+        kept.unlink(missing_ok=True)
+        raise
+    if not dropped:
+        kept.unlink()
+        return None
+    return kept

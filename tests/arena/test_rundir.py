@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from arena.errors import ArenaError, RunDirBusyError
-from arena.rundir import LOCK_FILE, hold, open_run, truncate_log
+from arena.rundir import LOCK_FILE, hold, open_run, truncate_logs
 from tests.conftest import run_arena, run_json, write_distribution
 
 FOREVER = ("--steps", "100000000")
@@ -284,11 +284,11 @@ def test_truncate_log_keeps_an_unchanged_file_byte_identical(tmp_path):
     log = tmp_path / "progress.csv"
     log.write_bytes(b"step,return,length,time\r\n5,1.0,5,0.1\r\n")
     stamp = log.stat().st_mtime_ns
-    truncate_log(log, 5)
+    truncate_logs([log], 5)
     assert log.stat().st_mtime_ns == stamp
     log.write_bytes(b"step,return,length,time\r\nfive,1.0,5,0.1\r\n")
     with pytest.raises(ArenaError, match="line 2: the step 'five' is not a number"):
-        truncate_log(log, 5)
+        truncate_logs([log], 5)
 
 
 def test_a_refused_run_leaves_no_folder_and_no_lock(tmp_path):
@@ -350,7 +350,7 @@ def test_imports_need_overwrite_and_a_failed_one_changes_nothing(
         (b"step,return\n1,2\n2,3,4\n", "line 3: 3 cell(s) where the header has 2"),
         (b"", "line 1: no header row"),
         (b"1,2\n2,3\n", "line 1: no header row"),
-        (bytes(range(256)) * 4, "line 2: not UTF-8"),
+        (bytes(range(256)) * 4, "line 1: no header row"),
     ],
 )
 def test_plot_refuses_a_malformed_progress_csv(content, needle, tmp_path):
