@@ -214,7 +214,12 @@ class RunDir:
         """Replaces the old run (with ``--overwrite``) by the checkpoint written in ``stage``.
 
         The manifest moves last: it is the checkpoint's commit point.
+
+        Raises:
+            ArenaError: ``stage`` holds no checkpoint; the old run is then left as it is.
         """
+        if checkpoint_manifest(stage) is None:
+            raise ArenaError(f"The importer wrote no checkpoint into {str(self.path)!r}.")
         self._replace_old()
         entries = sorted(stage.iterdir(), key=lambda p: p.name == MANIFEST)
         for entry in entries:
