@@ -45,17 +45,18 @@ from arena.errors import ArenaError, CheckpointError, TrainingError
 from arena.manifest import (
     FORMAT,
     FORMAT_VERSION,
+    MANIFEST,
     MAX_BYTES,
     STATE_FILE,
     check_version,
     validate_manifest,
 )
+from arena.rundir import hold
 from arena.spaces import space_from_json, space_to_json
 
 if TYPE_CHECKING:
     from arena.agent import Agent
 
-MANIFEST = "manifest.json"
 _TEMPORARY = re.compile(r"\.(state-[0-9a-f]{16}\.safetensors|manifest\.json)\.[A-Za-z0-9_]{8}\.tmp")
 """The names :func:`atomic_write` gives its temporaries in a checkpoint folder."""
 _STATE_ALLOWANCE = 2**20
@@ -77,7 +78,7 @@ def arena_version() -> str:
 
 
 def save_checkpoint(agent: Agent, path: str | Path) -> Path:
-    """Writes ``agent`` to the checkpoint directory ``path`` atomically.
+    """Writes ``agent`` to the checkpoint directory ``path`` atomically, as its one writer.
 
     Args:
         agent: The agent to save.
@@ -85,41 +86,46 @@ def save_checkpoint(agent: Agent, path: str | Path) -> Path:
 
     Returns:
         The checkpoint directory.
+
+    Raises:
+        RunDirBusyError: Another process holds ``path``'s lock (a training run writes there).
+        TrainingError: The agent's state holds NaN or infinite values; nothing is written.
     """
     from arena.registry import agent_plugins
 
     path = Path(path)
     path.mkdir(parents=True, exist_ok=True)
-    arrays = agent.state()
-    _refuse_non_finite(agent, arrays, path)
-    data, tensor_format = _serialize(arrays)
-    digest = hashlib.sha256(data).hexdigest()
-    state_name = f"state-{digest[:16]}.safetensors"
-    previous = _owned_state(path)
-    _remove_stale_temporaries(path)
-    atomic_write(path / state_name, data)
-    plugin = agent_plugins().get(agent.name)
-    manifest = {
-        "format": FORMAT,
-        "format_version": FORMAT_VERSION,
-        "arena_version": arena_version(),
-        "agent": agent.name,
-        "agent_distribution": plugin.distribution if plugin else "unknown",
-        "agent_version": plugin.version if plugin else "unknown",
-        "config": config_to_dict(agent.config),
-        "observation_space": space_to_json(agent.observation_space),
-        "action_space": space_to_json(agent.action_space),
-        "env": {"id": agent.env_id, "kwargs": agent.env_kwargs},
-        "steps": int(agent.num_timesteps),
-        "seed": agent.seed,
-        "state": {"file": state_name, "sha256": digest, "tensors": tensor_format},
-        "extra": agent.extra_state(),
-    }
-    text = json.dumps(manifest, indent=2, sort_keys=True, allow_nan=False) + "\n"
-    atomic_write(path / MANIFEST, text.encode())
-    if previous is not None and previous != state_name:
-        (path / previous).unlink(missing_ok=True)
-    return path
+    with hold(path):
+        arrays = agent.state()
+        _refuse_non_finite(agent, arrays, path)
+        data, tensor_format = _serialize(arrays)
+        digest = hashlib.sha256(data).hexdigest()
+        state_name = f"state-{digest[:16]}.safetensors"
+        previous = _owned_state(path)
+        _remove_stale_temporaries(path)
+        atomic_write(path / state_name, data)
+        plugin = agent_plugins().get(agent.name)
+        manifest = {
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "arena_version": arena_version(),
+            "agent": agent.name,
+            "agent_distribution": plugin.distribution if plugin else "unknown",
+            "agent_version": plugin.version if plugin else "unknown",
+            "config": config_to_dict(agent.config),
+            "observation_space": space_to_json(agent.observation_space),
+            "action_space": space_to_json(agent.action_space),
+            "env": {"id": agent.env_id, "kwargs": agent.env_kwargs},
+            "steps": int(agent.num_timesteps),
+            "seed": agent.seed,
+            "state": {"file": state_name, "sha256": digest, "tensors": tensor_format},
+            "extra": agent.extra_state(),
+        }
+        text = json.dumps(manifest, indent=2, sort_keys=True, allow_nan=False) + "\n"
+        atomic_write(path / MANIFEST, text.encode())
+        if previous is not None and previous != state_name:
+            (path / previous).unlink(missing_ok=True)
+        return path
 
 
 def _refuse_non_finite(agent: Agent, arrays: dict[str, Any], path: Path) -> None:

@@ -118,7 +118,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
     positional = list(args.targets)
     env_kwargs = env_kwargs_from(args.env_kwargs)
-    record = check_record_path(args.record) if args.record else None
+    record = check_record_path(args.record, overwrite=args.overwrite) if args.record else None
     # Windows show rgb_array frames, so --render human and --record share one render path.
     render = {"render_mode": "rgb_array"} if args.render or record else {}
     if args.checkpoint:
@@ -224,14 +224,11 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
     from arena import load
     from arena.checkpoint import atomic_write
+    from arena.rundir import check_file_target
 
     if args.n < 1:
         raise ArenaError(f"--n must be at least 1, got {args.n}.")
-    out = Path(args.out)
-    if out.suffix != ".npy":
-        raise ArenaError(f"--out must name a .npy file, got {args.out!r}.")
-    if not out.parent.is_dir():
-        raise ArenaError(f"--out's directory {str(out.parent)!r} does not exist.")
+    out = check_file_target(Path(args.out), ".npy", args.overwrite)
     agent = load(
         args.checkpoint,
         device=args.device,
@@ -258,8 +255,10 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
 def cmd_plot(args: argparse.Namespace) -> int:
     from arena.plot import plot_runs
+    from arena.rundir import check_file_target
 
-    out = plot_runs(args.runs, args.out, column=args.metric, window=args.window)
+    out = check_file_target(Path(args.out), ".png", args.overwrite)
+    plot_runs(args.runs, out, column=args.metric, window=args.window)
     print(f"Wrote {out}")
     return 0
 
@@ -267,14 +266,22 @@ def cmd_plot(args: argparse.Namespace) -> int:
 def cmd_import(args: argparse.Namespace) -> int:
     from arena.config import parse_assignments
     from arena.registry import importer
+    from arena.rundir import open_run
 
     options = {k: literal(v) for k, v in parse_assignments(args.option or [], "--option").items()}
-    try:
-        summary = importer(args.importer)(args.source, args.out, env=args.env, **options)
-    except TypeError as e:
-        raise ArenaError(
-            f"import-{args.importer} does not take these options {options}: {e}."
-        ) from None
+    convert = importer(args.importer)
+    # The importer writes into a staging folder; an old checkpoint is replaced only once it
+    # has succeeded, so a failed import leaves the folder as it was.
+    with open_run(args.out, overwrite=args.overwrite) as run, run.staging() as stage:
+        try:
+            summary = convert(args.source, stage, env=args.env, **options)
+        except TypeError as e:
+            raise ArenaError(
+                f"import-{args.importer} does not take these options {options}: {e}."
+            ) from None
+        run.commit(stage)
+    if "out" in summary:
+        summary["out"] = str(run.path)
     if args.json:
         print_json(summary)
     else:
@@ -317,7 +324,16 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("train", help="train an agent on an env and write a checkpoint")
     p.add_argument("agent", nargs="?", help="agent name (optional with --resume)")
     p.add_argument("env", nargs="?", help="env id (optional with --resume)")
-    p.add_argument("--out", required=True, help="run directory: checkpoint and progress.csv")
+    p.add_argument(
+        "--out",
+        help="run directory: checkpoint and progress.csv (a new or empty folder; "
+        "with --resume, the resumed checkpoint by default)",
+    )
+    p.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace the checkpoint in --out, with its progress.csv, evaluations.csv and best/",
+    )
     p.add_argument(
         "--steps",
         type=whole_number("--steps", 0, MAX_STEPS),
@@ -393,6 +409,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--env-kwargs", nargs="+", metavar="KEY=VALUE", help="arguments to gym.make")
     p.add_argument("--render", choices=["human", "rgb_array"], help="human shows a window")
     p.add_argument("--record", metavar="FILE", help="write the episodes to a .gif or .mp4")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing --record FILE")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=cmd_evaluate)
@@ -411,6 +428,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--seed", type=whole_number("--seed", 0, MAX_SEED), default=0, help="seeds the latent noise"
     )
     p.add_argument("--out", required=True, metavar="FILE.npy", help="the .npy file to write")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=cmd_sample)
@@ -418,6 +436,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("plot", help="draw learning curves of runs to a PNG")
     p.add_argument("runs", nargs="+", metavar="DIR", help="`arena train --out` directories")
     p.add_argument("--out", default="learning_curves.png", help="the PNG to write")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
     p.add_argument("--metric", default="return", help="the progress.csv column to plot")
     p.add_argument(
         "--window",
@@ -444,6 +463,9 @@ def build_parser() -> argparse.ArgumentParser:
         )
         p.add_argument("source", help="the file to convert")
         p.add_argument("--out", required=True, help="the checkpoint directory to write")
+        p.add_argument(
+            "--overwrite", action="store_true", help="replace the checkpoint already in --out"
+        )
         p.add_argument("--env", help="the env id to record (and take spaces from)")
         p.add_argument("--option", action="append", metavar="KEY=VALUE", help="importer option")
         p.add_argument("--json", action="store_true", help="print one JSON object")

@@ -25,6 +25,7 @@ def _train_options(args: argparse.Namespace) -> dict[str, Any]:
         "save_every": args.save_every,
         "eval_every": args.eval_every,
         "eval_episodes": args.eval_episodes,
+        "overwrite": args.overwrite,
     }
 
 
@@ -33,6 +34,10 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     if args.seeds != 1:
         return _train_seeds(args)
+    if args.out is None:
+        if args.resume is None:
+            raise ArenaError("train needs --out DIR, the folder to write the run into.")
+        args.out = args.resume  # a resumed run continues in place by default
     result = train(
         args.agent,
         args.env,
@@ -99,6 +104,8 @@ def _train_seeds(args: argparse.Namespace) -> int:
         raise ArenaError("--seeds starts new runs; it cannot --resume one.")
     if args.agent is None or args.env is None:
         raise ArenaError("train --seeds needs an AGENT and an ENV.")
+    if args.out is None:
+        raise ArenaError("train --seeds needs --out DIR; each seed's run goes to DIR/seed-K.")
     results = train_seeds(
         args.agent, args.env, out=args.out, seeds=args.seeds, **_train_options(args)
     )

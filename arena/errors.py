@@ -7,7 +7,9 @@ with status 2; anything else that escapes is a bug and keeps its traceback.
 from __future__ import annotations
 
 import difflib
+import os
 from collections.abc import Iterable
+from typing import Any
 
 
 class ArenaError(Exception):
@@ -75,3 +77,29 @@ class TrainingError(ArenaError):
 
 class ResourceLimitError(ArenaError):
     """Input that would make the program allocate more memory than the machine allows."""
+
+
+class RunDirBusyError(ArenaError):
+    """Another process writes the run directory: one writer at a time.
+
+    Args:
+        path: The run directory.
+        holder: What the holder wrote into the lock file: ``pid``, ``command``, ``since``.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], holder: dict[str, Any]) -> None:
+        self.path = path
+        self.holder = holder
+        super().__init__(path, holder)
+
+    def __str__(self) -> str:
+        who = (
+            f"pid {self.holder.get('pid')} (`{self.holder.get('command')}`), since "
+            f"{self.holder.get('since')}"
+            if self.holder
+            else "a process that did not say which"
+        )
+        return (
+            f"{str(self.path)!r} is in use by another writer: {who}. A run directory takes one "
+            "writer at a time; wait for that one to finish, or pick another folder."
+        )

@@ -38,6 +38,8 @@ from typing import Any
 
 from arena.errors import CheckpointError
 
+MANIFEST = "manifest.json"
+"""The manifest's file name in a checkpoint folder."""
 FORMAT = "gym-arena-checkpoint"
 FORMAT_VERSION = 1
 MAX_BYTES = 16 * 2**20

@@ -18,15 +18,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from arena.callbacks import Callback
+from arena.errors import ArenaError
+from arena.rundir import BEST_DIR, EVALUATIONS_FILE
+from arena.rundir import EVALUATIONS_HEADER as FIELDS
 
 if TYPE_CHECKING:
     import gymnasium as gym
 
     from arena.agent import Agent
-
-EVALUATIONS_FILE = "evaluations.csv"
-BEST_DIR = "best"
-FIELDS = ("step", "mean_return", "std_return", "mean_length", "best")
 
 
 class PeriodicEval(Callback):
@@ -112,12 +111,28 @@ class PeriodicEval(Callback):
         self.last = step
 
     def history(self) -> list[dict[str, float]]:
-        """The evaluations already in ``out/evaluations.csv``, oldest first."""
+        """The evaluations already in ``out/evaluations.csv``, oldest first.
+
+        Raises:
+            ArenaError: A file that is not arena's evaluation log; the message names the line.
+        """
         path = self.out / EVALUATIONS_FILE
         if not path.is_file():
             return []
-        with path.open(newline="") as f:
-            return [{k: float(v) for k, v in row.items()} for row in csv.DictReader(f)]
+        try:
+            with path.open(newline="", encoding="utf-8") as f:
+                reader = csv.DictReader(f)
+                table = []
+                for row in reader:
+                    if None in row or None in row.values() or set(row) != set(FIELDS):
+                        raise ValueError(f"its columns are not {','.join(FIELDS)}")
+                    table.append({k: float(v) for k, v in row.items()})
+        except (ValueError, UnicodeDecodeError, csv.Error) as e:
+            raise ArenaError(
+                f"{str(path)!r}, line {reader.line_num}: not an evaluation log arena can read "
+                f"({e}). Move it away to start the log anew."
+            ) from None
+        return table
 
     def _append(self, row: dict[str, float]) -> None:
         path = self.out / EVALUATIONS_FILE

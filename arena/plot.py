@@ -3,27 +3,78 @@
 from __future__ import annotations
 
 import csv
-from collections.abc import Sequence
+import io
+import math
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from arena.errors import ArenaError
 
 
 def read_progress(run: Path, column: str) -> tuple[list[float], list[float]]:
-    """Returns (steps, values) of ``column`` from a run directory's ``progress.csv``."""
+    """Returns (steps, values) of ``column`` from a run directory's ``progress.csv``.
+
+    Rows with an empty ``column`` cell (a metric some episodes do not report) are skipped.
+
+    Raises:
+        ArenaError: No such file, or one that is not a readable progress log: not UTF-8, no
+            header with ``step`` and ``column``, a row of the wrong length or a cell that is
+            not a number. The message names the file and the line.
+    """
     file = run / "progress.csv" if run.is_dir() else run
     if not file.is_file():
         raise ArenaError(f"{run} has no progress.csv; plot takes `arena train --out` directories.")
-    with file.open(newline="") as f:
-        reader = csv.DictReader(f)
-        if column not in (reader.fieldnames or []):
+    reader = csv.reader(_text_lines(file))
+    try:
+        header = next(reader, None)
+        if not header or "step" not in header:
             raise ArenaError(
-                f"{file} has no column {column!r}; it has {', '.join(reader.fieldnames or [])}."
+                f"{file}, line 1: no header row naming a 'step' column; is it a progress.csv?"
             )
-        rows = [
-            (float(r["step"]), float(r[column])) for r in reader if r.get(column) not in ("", None)
-        ]
-    return [s for s, _ in rows], [v for _, v in rows]
+        if column not in header:
+            raise ArenaError(f"{file} has no column {column!r}; it has {', '.join(header)}.")
+        at_step, at_value = header.index("step"), header.index(column)
+        steps, values = [], []
+        for row in reader:
+            if not row:
+                continue
+            if len(row) != len(header):
+                raise ArenaError(
+                    f"{file}, line {reader.line_num}: {len(row)} cell(s) where the header has "
+                    f"{len(header)}."
+                )
+            if row[at_value] == "":
+                continue
+            steps.append(_number(row[at_step], file, reader.line_num, "step"))
+            values.append(_number(row[at_value], file, reader.line_num, column))
+    except csv.Error as e:
+        raise ArenaError(f"{file}, line {reader.line_num}: not CSV ({e}).") from None
+    return steps, values
+
+
+def _text_lines(file: Path) -> Iterator[str]:
+    """The file's lines, decoded one by one so that a bad byte is reported on its own line."""
+    try:
+        with file.open("rb") as f:
+            for number, line in enumerate(f, start=1):
+                try:
+                    yield line.decode("utf-8")
+                except UnicodeDecodeError:
+                    raise ArenaError(
+                        f"{file}, line {number}: not UTF-8 text; is it a progress.csv?"
+                    ) from None
+    except OSError as e:
+        raise ArenaError(f"Cannot read {file}: {e.strerror}.") from None
+
+
+def _number(cell: str, file: Path, line: int, column: str) -> float:
+    try:
+        value = float(cell)
+    except ValueError:
+        raise ArenaError(f"{file}, line {line}: {column} {cell!r} is not a number.") from None
+    if column == "step" and not math.isfinite(value):
+        raise ArenaError(f"{file}, line {line}: step {cell!r} is not a finite number.")
+    return value
 
 
 def smooth(values: Sequence[float], window: int) -> list[float]:
@@ -42,6 +93,8 @@ def plot_runs(
 ) -> Path:
     """Draws ``column`` against steps for each run, smoothed over ``window`` episodes.
 
+    The PNG is written atomically to ``out`` itself, whatever its extension.
+
     Returns:
         The PNG's path.
     """
@@ -49,6 +102,8 @@ def plot_runs(
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
+    from arena.checkpoint import atomic_write
 
     if window < 1:
         raise ArenaError(f"--window must be at least 1, got {window}.")
@@ -61,8 +116,12 @@ def plot_runs(
     ax.grid(alpha=0.3)
     ax.legend()
     fig.tight_layout()
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out)
+    image = io.BytesIO()
+    fig.savefig(image, format="png")
     plt.close(fig)
+    out = Path(out)
+    try:
+        atomic_write(out, image.getvalue())
+    except OSError as e:
+        raise ArenaError(f"Cannot write {out}: {e.strerror}.") from None
     return out

@@ -20,21 +20,33 @@ import gymnasium as gym
 import numpy as np
 
 from arena.errors import ArenaError
+from arena.rundir import check_parent
 
 FORMATS = (".gif", ".mp4")
 
 
-def check_record_path(path: str | Path) -> Path:
+def check_record_path(path: str | Path, *, overwrite: bool = True) -> Path:
     """Checks a ``--record`` path before any work is done.
 
+    Args:
+        path: The file to write.
+        overwrite: Whether an existing file may be replaced (the CLI's ``--overwrite``).
+
     Raises:
-        ArenaError: An unsupported extension, a missing folder, or MP4 without ffmpeg.
+        ArenaError: An unsupported extension, a folder, a missing folder, an existing file
+            without ``overwrite``, or MP4 without ffmpeg.
     """
     path = Path(path)
     if path.suffix.lower() not in FORMATS:
         raise ArenaError(f"--record writes {' or '.join(FORMATS)} files, not {path.name!r}.")
-    if not path.parent.is_dir():
-        raise ArenaError(f"--record: the folder {str(path.parent)!r} does not exist.")
+    check_parent(path, "--record")
+    if path.is_dir():
+        raise ArenaError(f"--record {str(path)!r} is a folder; name a file.")
+    if (path.exists() or path.is_symlink()) and not overwrite:
+        raise ArenaError(
+            f"--record {str(path)!r} already exists; pass --overwrite to replace it, "
+            "or name another file."
+        )
     if path.suffix.lower() == ".mp4":
         _ffmpeg()
     return path

@@ -6,14 +6,16 @@ The agent's ``learn()`` owns the loop; this module only wires the pieces around 
 from __future__ import annotations
 
 import csv
+import os
 import time
 from collections.abc import Mapping
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from arena.callbacks import Callback, CallbackList, Episode
-from arena.checkpoint import MANIFEST, load_checkpoint, read_manifest, save_checkpoint
+from arena.checkpoint import load_checkpoint, read_manifest, save_checkpoint
 from arena.cli_common import MAX_ENVS, MAX_STEPS
 from arena.config import build_config, load_config_file
 from arena.errors import ArenaError, ConfigError, IncompatibleEnvError
@@ -21,11 +23,11 @@ from arena.guard import NonFiniteGuard
 from arena.periodic_eval import PeriodicEval
 from arena.presets import find_preset
 from arena.registry import agent_class, make_env, make_vec_env
+from arena.rundir import PROGRESS_FILE, check_folder_target, open_run
 
 if TYPE_CHECKING:
     from arena.agent import Agent
 
-PROGRESS_FILE = "progress.csv"
 MAX_DEFAULT_SAVE_EVERY = 1_000_000
 """The default checkpoint interval is a tenth of the budget, but never more than this many steps."""
 EVAL_SEED = 1_000_000
@@ -167,7 +169,7 @@ def train(
     name: str | None,
     env_id: str | None,
     *,
-    out: str | Path,
+    out: str | Path | None = None,
     steps: int | None = None,
     seed: int = 0,
     device: str = "auto",
@@ -181,13 +183,19 @@ def train(
     resume: str | Path | None = None,
     allow_other_distribution: bool = False,
     progress: bool | None = None,
+    overwrite: bool = False,
 ) -> TrainResult:
     """Trains an agent, or resumes a checkpoint, writing checkpoints and progress.csv to ``out``.
+
+    The run holds ``out``'s lock (:func:`arena.rundir.open_run`) from its checks to its last
+    save, so a second writer is refused.
 
     Args:
         name: The agent's registered name (with ``resume``, it must match the checkpoint's).
         env_id: The env to train on (with ``resume``, defaults to the checkpoint's).
-        out: The run directory: checkpoint, ``progress.csv``.
+        out: The run directory: checkpoint, ``progress.csv``. A new or empty folder, or an
+            existing checkpoint with ``overwrite``; with ``resume``, ``resume`` itself by default,
+            where the run continues in place.
         steps: The step budget; the preset's when omitted. With ``resume``, the steps to add.
         seed: Seeds the agent and, through it, the env.
         device: Where torch agents run.
@@ -201,15 +209,21 @@ def train(
             end) and keep the best agent in ``out/best`` (see :mod:`arena.periodic_eval`);
             None does not evaluate.
         eval_episodes: Episodes per evaluation.
-        resume: A checkpoint to continue; its step count and schedules carry on.
+        resume: A checkpoint to continue; its step count and schedules carry on. Resumed in
+            place, its ``progress.csv`` and ``evaluations.csv`` are cut back to its step.
         allow_other_distribution: Resume a checkpoint whose agent name is now provided by
             another distribution than the one that saved it.
         progress: Show a progress bar; None shows it on a terminal.
+        overwrite: Replace the checkpoint at ``out`` (another than ``resume``), with its logs
+            and ``best/``; nothing else in the folder.
 
     Raises:
         ArenaError: Any user mistake, before training starts.
     """
-    out = Path(out)
+    if out is None:
+        if resume is None:
+            raise ArenaError("train needs --out DIR, the folder to write the run into.")
+        out = resume
     if resume is not None:
         if overrides or config_file:
             raise ConfigError(
@@ -217,51 +231,52 @@ def train(
                 "or start a new run."
             )
         manifest = read_manifest(resume)
-        if name is not None and name != manifest["agent"]:
-            raise ArenaError(f"--resume {resume} holds a {manifest['agent']} agent, not {name}.")
-        agent = load_checkpoint(
-            resume,
-            device=device,
-            env_id=env_id,
-            allow_other_distribution=allow_other_distribution,
-        )
-        env_id = env_id or agent.env_id
-        if env_id is None:
-            raise ArenaError(f"The checkpoint at {resume} does not record its env; name one.")
-        kwargs = {**agent.env_kwargs, **(env_kwargs or {})}
-        env = _make(env_id, num_envs, kwargs)
-        agent.env_kwargs = kwargs
-        preset_steps = find_preset(type(agent), env_id).steps
-    else:
-        if name is None or env_id is None:
-            raise ArenaError("train needs an AGENT and an ENV (or --resume DIR).")
-        if (out / MANIFEST).exists():
-            raise ArenaError(
-                f"{out} already holds a checkpoint; continue it with --resume {out}, or pick "
-                "another --out directory."
+    continues = resume is not None and _same_folder(resume, out)
+    with open_run(out, overwrite=overwrite, continues=continues) as run:
+        if resume is not None:
+            if name is not None and name != manifest["agent"]:
+                raise ArenaError(
+                    f"--resume {resume} holds a {manifest['agent']} agent, not {name}."
+                )
+            agent = load_checkpoint(
+                resume,
+                device=device,
+                env_id=env_id,
+                allow_other_distribution=allow_other_distribution,
             )
-        agent, env, preset_steps = build_agent(
-            name,
-            env_id,
-            seed=seed,
-            device=device,
-            overrides=overrides,
-            config_file=config_file,
-            env_kwargs=env_kwargs,
-            num_envs=num_envs,
-        )
-    budget = _budget(agent, env_id, steps, preset_steps, save_every)
-    evaluation = _evaluation(agent, env_id, out, eval_every, eval_episodes)
-    callbacks, counter = _run_callbacks(out, budget, save_every, evaluation)
-    started = time.perf_counter()
-    try:
-        agent.learn(env, budget, callback=callbacks, progress=progress)
-        if evaluation is not None:
-            evaluation.finish(agent)
-    finally:
-        env.close()
-    save_checkpoint(agent, out)
-    return _result(agent, out, counter, time.perf_counter() - started, evaluation)
+            env_id = env_id or agent.env_id
+            if env_id is None:
+                raise ArenaError(f"The checkpoint at {resume} does not record its env; name one.")
+            kwargs = {**agent.env_kwargs, **(env_kwargs or {})}
+            env = _make(env_id, num_envs, kwargs)
+            agent.env_kwargs = kwargs
+            preset_steps = find_preset(type(agent), env_id).steps
+        else:
+            if name is None or env_id is None:
+                raise ArenaError("train needs an AGENT and an ENV (or --resume DIR).")
+            agent, env, preset_steps = build_agent(
+                name,
+                env_id,
+                seed=seed,
+                device=device,
+                overrides=overrides,
+                config_file=config_file,
+                env_kwargs=env_kwargs,
+                num_envs=num_envs,
+            )
+        try:
+            budget = _budget(agent, env_id, steps, preset_steps, save_every)
+            evaluation = _evaluation(agent, env_id, run.path, eval_every, eval_episodes)
+            callbacks, counter = _run_callbacks(run.path, budget, save_every, evaluation)
+            run.begin(agent.num_timesteps)
+            started = time.perf_counter()
+            agent.learn(env, budget, callback=callbacks, progress=progress)
+            if evaluation is not None:
+                evaluation.finish(agent)
+        finally:
+            env.close()
+        save_checkpoint(agent, run.path)
+    return _result(agent, run.path, counter, time.perf_counter() - started, evaluation)
 
 
 def train_seeds(
@@ -280,69 +295,88 @@ def train_seeds(
     save_every: int | None = None,
     eval_every: int | None = None,
     eval_episodes: int = 10,
+    overwrite: bool = False,
 ) -> list[TrainResult]:
     """Trains ``seeds`` independent agents with seeds ``seed, seed + 1, ...`` on one env.
 
-    Each run goes to ``out/seed-K`` (checkpoint and ``progress.csv``). The agent class's
+    Each run goes to ``out/seed-K`` (checkpoint and ``progress.csv``), and holds that folder's
+    lock as :func:`train` does: each ``seed-K`` is a run directory of its own, which
+    ``train --resume out/seed-K`` continues alone. The agent class's
     :meth:`~arena.agent.Agent.learn_seeds` trains them, side by side where the family can.
     The other arguments are those of :func:`train`.
 
     Raises:
         ArenaError: Any user mistake, before training starts.
     """
-    out = Path(out)
     if seeds < 1:
         raise ArenaError(f"--seeds must be at least 1, got {seeds}.")
-    dirs = [out / f"seed-{seed + i}" for i in range(seeds)]
-    taken = [str(d) for d in dirs if (d / MANIFEST).exists()]
-    if taken:
-        raise ArenaError(f"{', '.join(taken)} already hold checkpoints; pick another --out.")
-    first, env, preset_steps = build_agent(
-        name,
-        env_id,
-        seed=seed,
-        device=device,
-        overrides=overrides,
-        config_file=config_file,
-        env_kwargs=env_kwargs,
-        num_envs=num_envs,
-    )
-    cls = type(first)
-    agents = [first]
-    for i in range(1, seeds):
-        agent = cls(
-            first.observation_space,
-            first.action_space,
-            config=first.config,
-            seed=seed + i,
+    if not str(out).strip():
+        raise ArenaError("--out is empty; name the folder to write the runs into.")
+    out = Path(out)
+    check_folder_target(out)
+    with ExitStack() as stack:
+        runs = [
+            stack.enter_context(open_run(out / f"seed-{seed + i}", overwrite=overwrite))
+            for i in range(seeds)
+        ]
+        first, env, preset_steps = build_agent(
+            name,
+            env_id,
+            seed=seed,
             device=device,
+            overrides=overrides,
+            config_file=config_file,
+            env_kwargs=env_kwargs,
+            num_envs=num_envs,
         )
-        agent.env_kwargs = dict(first.env_kwargs)
-        agents.append(agent)
-    budget = _budget(first, env_id, steps, preset_steps, save_every)
-    evaluations = [
-        _evaluation(agent, env_id, d, eval_every, eval_episodes)
-        for agent, d in zip(agents, dirs, strict=True)
-    ]
-    runs = [
-        _run_callbacks(d, budget, save_every, evaluation)
-        for d, evaluation in zip(dirs, evaluations, strict=True)
-    ]
-    started = time.perf_counter()
-    try:
-        cls.learn_seeds(agents, env, budget, [callbacks for callbacks, _ in runs])
-        for agent, evaluation in zip(agents, evaluations, strict=True):
-            if evaluation is not None:
-                evaluation.finish(agent)
-    finally:
-        env.close()
-    seconds = time.perf_counter() - started
-    for agent, d in zip(agents, dirs, strict=True):
-        save_checkpoint(agent, d)
+        try:
+            cls = type(first)
+            agents = [first]
+            for i in range(1, seeds):
+                agent = cls(
+                    first.observation_space,
+                    first.action_space,
+                    config=first.config,
+                    seed=seed + i,
+                    device=device,
+                )
+                agent.env_kwargs = dict(first.env_kwargs)
+                agents.append(agent)
+            budget = _budget(first, env_id, steps, preset_steps, save_every)
+            evaluations = [
+                _evaluation(agent, env_id, run.path, eval_every, eval_episodes)
+                for agent, run in zip(agents, runs, strict=True)
+            ]
+            callbacks = [
+                _run_callbacks(run.path, budget, save_every, evaluation)
+                for run, evaluation in zip(runs, evaluations, strict=True)
+            ]
+            for run in runs:
+                run.begin(0)
+            started = time.perf_counter()
+            cls.learn_seeds(agents, env, budget, [c for c, _ in callbacks])
+            for agent, evaluation in zip(agents, evaluations, strict=True):
+                if evaluation is not None:
+                    evaluation.finish(agent)
+        finally:
+            env.close()
+        seconds = time.perf_counter() - started
+        for agent, run in zip(agents, runs, strict=True):
+            save_checkpoint(agent, run.path)
     return [
-        _result(agent, d, counter, seconds, evaluation)
-        for agent, d, (_, counter), evaluation in zip(agents, dirs, runs, evaluations, strict=True)
+        _result(agent, run.path, counter, seconds, evaluation)
+        for agent, run, (_, counter), evaluation in zip(
+            agents, runs, callbacks, evaluations, strict=True
+        )
     ]
+
+
+def _same_folder(a: str | Path, b: str | Path) -> bool:
+    """Whether two paths name one existing folder (through links and relative paths)."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
 
 
 def _budget(
@@ -404,11 +438,10 @@ def _evaluation(
 def _run_callbacks(
     out: Path, budget: int, save_every: int | None, evaluation: PeriodicEval | None = None
 ) -> tuple[CallbackList, _Counter]:
-    """The run's callbacks; the directory appears with the first episode or checkpoint, so a
-    run refused at its start leaves nothing behind."""
+    """The run's callbacks: progress.csv, periodic checkpoints, evaluation, episode returns."""
     counter = _Counter()
     callbacks = [
-        ProgressCSV(out / "progress.csv"),
+        ProgressCSV(out / PROGRESS_FILE),
         NonFiniteGuard(save_every or default_save_every(budget)),
         PeriodicCheckpoint(out, save_every or default_save_every(budget)),
         evaluation,
