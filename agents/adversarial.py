@@ -38,16 +38,12 @@ class NetConfig:
     their configured value to ``final_lr_fraction`` of it at this step, then stay there."""
     final_lr_fraction: float = 0.0
     """The fraction of each learning rate left at ``lr_decay_steps``."""
-    torch_threads: int = 1
-    """CPU threads for torch (process-wide; 0 keeps torch's default). These nets are small, so
-    one thread is fastest, and much faster than two on a busy machine."""
 
     def __post_init__(self) -> None:
         require(
             len(self.hidden_sizes) >= 1 and all(h >= 1 for h in self.hidden_sizes),
             f"hidden_sizes must be one or more positive widths, got {self.hidden_sizes}",
         )
-        require(self.torch_threads >= 0, f"torch_threads must be >= 0, got {self.torch_threads}")
         require(self.lr_decay_steps >= 0, f"lr_decay_steps must be >= 0, got {self.lr_decay_steps}")
         require(
             0 <= self.final_lr_fraction <= 1,

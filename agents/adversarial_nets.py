@@ -80,8 +80,6 @@ class Model:
         self.updates = 0
         self.loss: torch.Tensor | None = None
         """The last update's loss, detached, for the non-finite guard."""
-        if config.torch_threads:
-            torch.set_num_threads(config.torch_threads)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             self.build()

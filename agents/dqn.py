@@ -76,8 +76,6 @@ class DQNConfig:
     """Epsilon from exploration_steps on."""
     exploration_steps: int = 10_000
     """The step at which epsilon reaches its final value; absolute, so --resume continues it."""
-    torch_threads: int = 1
-    """CPU threads torch uses while learning (small networks run fastest on 1); 0 leaves it."""
 
     def __post_init__(self) -> None:
         require(self.learning_rate > 0, f"learning_rate must be > 0, got {self.learning_rate}")
@@ -124,7 +122,6 @@ class DQNConfig:
             self.exploration_steps >= 0,
             f"exploration_steps must be >= 0, got {self.exploration_steps}",
         )
-        require(self.torch_threads >= 0, f"torch_threads must be >= 0, got {self.torch_threads}")
 
 
 class DQN(Agent):
@@ -238,17 +235,6 @@ class DQN(Agent):
         return actions_N
 
     def _learn(self, env: gym.Env | VectorEnv, steps: int, callback: Callback) -> None:
-        import torch
-
-        threads = torch.get_num_threads()
-        if self.config.torch_threads:
-            torch.set_num_threads(self.config.torch_threads)
-        try:
-            self._loop(env, steps, callback)
-        finally:
-            torch.set_num_threads(threads)
-
-    def _loop(self, env: gym.Env | VectorEnv, steps: int, callback: Callback) -> None:
         from agents.dqn_torch import NStepAccumulator, ReplayBuffer
 
         cfg = self.config

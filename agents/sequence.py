@@ -267,13 +267,8 @@ class RecurrentConfig:
     """Adam's step size."""
     grad_clip: float = 1.0
     """Clip the gradient's global norm to this."""
-    torch_threads: int = 1
-    """CPU threads for torch, set process-wide when the agent is built on CPU (0: torch's
-    default). These small models run fastest on one: 1,500 Reber steps took 4.5 s on one thread
-    and 85 s on two on a busy 2-core machine."""
 
     def __post_init__(self) -> None:
-        require(self.torch_threads >= 0, f"torch_threads must be >= 0, got {self.torch_threads}")
         for name in ("hidden_size", "num_layers", "embedding_dim", "window"):
             value = getattr(self, name)
             require(value >= 1, f"{name} must be >= 1, got {value}")
@@ -333,13 +328,8 @@ class TransformerConfig:
     """Adam's step size."""
     grad_clip: float = 1.0
     """Clip the gradient's global norm to this."""
-    torch_threads: int = 1
-    """CPU threads for torch, set process-wide when the agent is built on CPU (0: torch's
-    default). These small models run fastest on one: 1,500 Reber steps took 4.5 s on one thread
-    and 85 s on two on a busy 2-core machine."""
 
     def __post_init__(self) -> None:
-        require(self.torch_threads >= 0, f"torch_threads must be >= 0, got {self.torch_threads}")
         require(self.context >= 2, f"context must be >= 2, got {self.context}")
         for name in ("d_model", "num_heads", "num_layers", "window"):
             value = getattr(self, name)

@@ -134,8 +134,6 @@ class SequenceModel:
         self.layout = layout
         self.config = config
         self.device = resolve_device(device)
-        if self.device.type == "cpu" and config.torch_threads > 0:
-            torch.set_num_threads(config.torch_threads)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             if kind == "transformer":

@@ -17,6 +17,7 @@ from arena.callbacks import Callback, CallbackList
 from arena.config import build_config
 from arena.errors import ConfigError, IncompatibleEnvError
 from arena.limits import check_memory
+from arena.runtime import DEFAULT_THREADS, torch_threads
 from arena.spaces import describe_space, spaces_equal
 
 if sys.version_info >= (3, 11):
@@ -55,6 +56,9 @@ class Agent(ABC):
         num_timesteps: Env steps learned so far, across ``learn`` calls and checkpoints.
         learn_info: What the last ``learn`` call wants the user to know (for example, whether
             a perceptron converged); the CLI prints it after training.
+        threads: Torch's CPU threads while :meth:`learn` and :func:`arena.evaluate` run (see
+            :mod:`arena.runtime`); 0 or None leaves torch's own setting. A run option, like
+            ``device``: it is not part of the config or the checkpoint.
 
     Raises:
         ConfigError: ``config`` is not a ``Config``.
@@ -101,6 +105,7 @@ class Agent(ABC):
         self.learn_info: dict[str, Any] = {}
         self.env_id: str | None = None
         self.env_kwargs: dict[str, Any] = {}
+        self.threads: int | None = DEFAULT_THREADS
         self._loss_poison: Any = None
 
     @classmethod
@@ -181,7 +186,8 @@ class Agent(ABC):
         callbacks = CallbackList([callback, ProgressBar() if show else None])
         self._start_learning(env, steps, callbacks)
         try:
-            self._learn(env, steps, callbacks)
+            with torch_threads(self.threads):
+                self._learn(env, steps, callbacks)
         finally:
             callbacks.on_learn_end(self)
         return self
@@ -204,7 +210,8 @@ class Agent(ABC):
         for agent, callback in zip(agents, lists, strict=True):
             agent._start_learning(env, steps, callback)
         try:
-            cls._learn_seeds(agents, env, steps, lists)
+            with torch_threads(agents[0].threads if agents else None):
+                cls._learn_seeds(agents, env, steps, lists)
         finally:
             for agent, callback in zip(agents, lists, strict=True):
                 callback.on_learn_end(agent)

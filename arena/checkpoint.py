@@ -36,7 +36,6 @@ import os
 import re
 import stat
 import tempfile
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -48,6 +47,7 @@ from arena.manifest import (
     MANIFEST,
     MAX_BYTES,
     STATE_FILE,
+    UPGRADES,
     check_version,
     validate_manifest,
 )
@@ -61,10 +61,6 @@ _TEMPORARY = re.compile(r"\.(state-[0-9a-f]{16}\.safetensors|manifest\.json)\.[A
 """The names :func:`atomic_write` gives its temporaries in a checkpoint folder."""
 _STATE_ALLOWANCE = 2**20
 """Bytes a state file may hold beyond its tensors' data: the safetensors header."""
-
-# Upgrades from an older format version to the next, keyed on the older version. A format change
-# bumps FORMAT_VERSION and adds its step here.
-UPGRADES: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
 
 
 def arena_version() -> str:
@@ -313,6 +309,7 @@ def clone_agent(agent: Agent) -> Agent:
     data, tensor_format = _serialize(agent.state())
     copy.load_state(_deserialize(data, tensor_format, agent.device), agent.extra_state())
     copy.num_timesteps = agent.num_timesteps
+    copy.threads = agent.threads
     copy.env_id = agent.env_id
     copy.env_kwargs = dict(agent.env_kwargs)
     return copy

@@ -24,6 +24,7 @@ from arena.cli_common import (
 )
 from arena.cli_train import cmd_train
 from arena.errors import ArenaError, TrainingError
+from arena.runtime import DEFAULT_THREADS, MAX_THREADS
 
 USAGE_ERROR = 2
 
@@ -174,6 +175,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             env_kwargs={**evaluation_kwargs(positional[1]), **env_kwargs, **render},
             use_preset=False,
         )
+    agent.threads = args.threads
     window = Window(f"arena: {agent.name} on {env_id_of(env)}") if args.render == "human" else None
     tap = FrameTap(env, window=window, keep=record is not None) if render else env
     try:
@@ -300,6 +302,18 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return run_demo(load_demo(args.name), args, args.name)
 
 
+def add_threads_option(parser: argparse.ArgumentParser) -> None:
+    """``--threads N``: torch's CPU threads while the command learns or plays."""
+    parser.add_argument(
+        "--threads",
+        type=whole_number("--threads", 0, MAX_THREADS),
+        default=DEFAULT_THREADS,
+        metavar="N",
+        help="torch CPU threads while learning or playing (default 1, fastest for small "
+        "models; 0 leaves torch's default of one per core)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``arena`` command."""
     from arena.checkpoint import arena_version
@@ -383,6 +397,7 @@ def build_parser() -> argparse.ArgumentParser:
         "and report the mean and std across them",
     )
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
+    add_threads_option(p)
     p.add_argument("--json", action="store_true", help="print a JSON summary, no progress bar")
     p.add_argument("--quiet", action="store_true", help="no progress output")
     p.set_defaults(func=cmd_train)
@@ -411,6 +426,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--record", metavar="FILE", help="write the episodes to a .gif or .mp4")
     p.add_argument("--overwrite", action="store_true", help="replace an existing --record FILE")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
+    add_threads_option(p)
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=cmd_evaluate)
 

@@ -18,6 +18,7 @@ def _train_options(args: argparse.Namespace) -> dict[str, Any]:
         "steps": args.steps,
         "seed": args.seed,
         "device": args.device,
+        "threads": args.threads,
         "overrides": parse_assignments(args.set or []),
         "config_file": args.config,
         "env_kwargs": env_kwargs_from(args.env_kwargs),

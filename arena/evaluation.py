@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from arena.callbacks import episode_metrics
 from arena.errors import ArenaError
+from arena.runtime import torch_threads
 
 DEFAULT_STEP_CAP = 10_000
 
@@ -129,7 +130,8 @@ def evaluate(
     :func:`register_success`).
 
     The first reset takes ``seed``; later resets continue the env's generator, so the same seed
-    gives the same episodes. The agent's episode-start hook runs before every episode.
+    gives the same episodes. The agent's episode-start hook runs before every episode. Torch
+    runs with the agent's :attr:`~arena.agent.Agent.threads` meanwhile (:mod:`arena.runtime`).
 
     Args:
         agent: The agent; it acts through ``act`` alone.
@@ -161,25 +163,26 @@ def evaluate(
     lengths: list[int] = []
     sums: dict[str, float] = {}
     counts: dict[str, int] = {}
-    for i in range(episodes):
-        observation, info = env.reset(seed=seed if i == 0 else None)
-        agent.reset()
-        total, length, done = 0.0, 0, False
-        while not done:
-            observation, reward, terminated, truncated, info = env.step(
-                agent.act(observation, explore=explore)
-            )
-            total += float(reward)
-            length += 1
-            done = terminated or truncated or length == max_episode_steps
-        returns.append(total)
-        lengths.append(length)
-        scores = episode_metrics(info)
-        success = episode_success(env_id, float(reward), bool(terminated), info)
-        if success is not None:
-            scores["success"] = success
-        for key, value in scores.items():
-            sums[key] = sums.get(key, 0.0) + value
-            counts[key] = counts.get(key, 0) + 1
+    with torch_threads(agent.threads):
+        for i in range(episodes):
+            observation, info = env.reset(seed=seed if i == 0 else None)
+            agent.reset()
+            total, length, done = 0.0, 0, False
+            while not done:
+                observation, reward, terminated, truncated, info = env.step(
+                    agent.act(observation, explore=explore)
+                )
+                total += float(reward)
+                length += 1
+                done = terminated or truncated or length == max_episode_steps
+            returns.append(total)
+            lengths.append(length)
+            scores = episode_metrics(info)
+            success = episode_success(env_id, float(reward), bool(terminated), info)
+            if success is not None:
+                scores["success"] = success
+            for key, value in scores.items():
+                sums[key] = sums.get(key, 0.0) + value
+                counts[key] = counts.get(key, 0) + 1
     metrics = {k: sums[k] / counts[k] for k in sums if math.isfinite(sums[k])}
     return EvalReport(agent.name, env_id, episodes, seed, returns, lengths, metrics)

@@ -11,7 +11,8 @@ also weighs the memory they would need before allocating.
 field                  what it must be
 =====================  =========================================================================
 format                 ``"gym-arena-checkpoint"``
-format_version         an integer from 1 to the newest version this gym-arena reads
+format_version         an integer from 1 to the newest version this gym-arena reads; older
+                       versions are upgraded (:data:`UPGRADES`) before the check
 arena_version          a string
 agent                  an entry-point name: letters, digits, ``-``, ``_``, ``.``; 1-100 long
 agent_distribution     a string (the distribution whose plugin saved the agent)
@@ -34,6 +35,7 @@ The document as a whole may nest at most :data:`MAX_DEPTH` levels and the file m
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from arena.errors import CheckpointError
@@ -41,7 +43,8 @@ from arena.errors import CheckpointError
 MANIFEST = "manifest.json"
 """The manifest's file name in a checkpoint folder."""
 FORMAT = "gym-arena-checkpoint"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+"""Version 2 moved torch's thread count from the agents' configs to the core (``--threads``)."""
 MAX_BYTES = 16 * 2**20
 """The largest manifest read: a manifest holds names and small numbers, never arrays of data."""
 MAX_DEPTH = 48
@@ -60,6 +63,30 @@ _FIELDS = (
     "steps",
     "state",
 )
+
+
+RETIRED_CONFIG_FIELDS = ("torch_threads", "cpu_threads")
+"""Config fields that format 2 took out of every agent's config: torch's threads are a run
+option of the core now (:mod:`arena.runtime`), never process-wide state an agent sets."""
+
+
+def upgrade_1_to_2(manifest: dict[str, Any]) -> dict[str, Any]:
+    """Drops the retired per-family thread fields from a format-1 manifest's config.
+
+    A plugin's own config field of one of these names loses its saved value and takes its
+    default: the names were gym-arena's, and the threads are now set by the core.
+    """
+    config = manifest.get("config")
+    if isinstance(config, dict):
+        config = {k: v for k, v in config.items() if k not in RETIRED_CONFIG_FIELDS}
+        manifest = {**manifest, "config": config}
+    return {**manifest, "format_version": 2}
+
+
+UPGRADES: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: upgrade_1_to_2}
+"""The step from each older format version to the next, keyed on the older version. A format
+change bumps :data:`FORMAT_VERSION` and adds its step here; a step takes a manifest that has
+not been validated yet, so it checks the types of what it touches."""
 
 
 def validate_manifest(manifest: Any, where: str) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from arena.periodic_eval import PeriodicEval
 from arena.presets import find_preset
 from arena.registry import agent_class, make_env, make_vec_env
 from arena.rundir import PROGRESS_FILE, check_folder_target, open_run
+from arena.runtime import DEFAULT_THREADS
 
 if TYPE_CHECKING:
     from arena.agent import Agent
@@ -173,6 +174,7 @@ def train(
     steps: int | None = None,
     seed: int = 0,
     device: str = "auto",
+    threads: int | None = DEFAULT_THREADS,
     overrides: Mapping[str, Any] | None = None,
     config_file: str | Path | None = None,
     env_kwargs: Mapping[str, Any] | None = None,
@@ -199,6 +201,8 @@ def train(
         steps: The step budget; the preset's when omitted. With ``resume``, the steps to add.
         seed: Seeds the agent and, through it, the env.
         device: Where torch agents run.
+        threads: Torch's CPU threads while learning and evaluating (:mod:`arena.runtime`); 0
+            or None leaves torch's own setting.
         overrides: ``--set`` values.
         config_file: A TOML file of config values (top level, or a ``[config]`` table).
         env_kwargs: Arguments to ``gym.make``.
@@ -268,6 +272,7 @@ def train(
             budget = _budget(agent, env_id, steps, preset_steps, save_every)
             evaluation = _evaluation(agent, env_id, run.path, eval_every, eval_episodes)
             callbacks, counter = _run_callbacks(run.path, budget, save_every, evaluation)
+            agent.threads = threads
             run.begin(agent.num_timesteps)
             started = time.perf_counter()
             agent.learn(env, budget, callback=callbacks, progress=progress)
@@ -288,6 +293,7 @@ def train_seeds(
     steps: int | None = None,
     seed: int = 0,
     device: str = "auto",
+    threads: int | None = DEFAULT_THREADS,
     overrides: Mapping[str, Any] | None = None,
     config_file: str | Path | None = None,
     env_kwargs: Mapping[str, Any] | None = None,
@@ -351,6 +357,8 @@ def train_seeds(
                 _run_callbacks(run.path, budget, save_every, evaluation)
                 for run, evaluation in zip(runs, evaluations, strict=True)
             ]
+            for agent in agents:
+                agent.threads = threads
             for run in runs:
                 run.begin(0)
             started = time.perf_counter()

@@ -33,7 +33,7 @@ Why ours is faster (measured with cProfile and micro-benchmarks on this machine)
   2.9 ms at batch 64 and 2.5 ms at batch 512 in one micro-benchmark), so fewer, larger ones
   pay: our CartPole preset makes one 256-transition update every 8 env steps (6.1k updates),
   the Zoo's makes four 512-transition updates every 16 steps (12.5k updates).
-- ``torch.set_num_threads(1)`` (the agent's ``torch_threads`` default) for these small matrices;
+- ``torch.set_num_threads(1)`` (the core's default ``--threads 1``) for these small matrices;
   two threads were not measured against it.
 - ``torch.compile`` is not used: it was not measured here for lack of time, and its compile time
   would weigh on a run that lasts about a minute.

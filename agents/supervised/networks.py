@@ -6,8 +6,6 @@ Imported only when an agent is built, so that ``arena list`` stays free of torch
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -65,18 +63,6 @@ def init_weights(net: nn.Module, generator: torch.Generator) -> None:
             nn.init.kaiming_uniform_(module.weight, a=math.sqrt(5), generator=generator)
             bound = 1 / math.sqrt(module.weight[0].numel())
             nn.init.uniform_(module.bias, -bound, bound, generator=generator)
-
-
-@contextmanager
-def cpu_threads(count: int | None) -> Iterator[None]:
-    """Runs the block with ``count`` torch CPU threads (None: as they are), then restores them."""
-    before = torch.get_num_threads()
-    if count is not None:
-        torch.set_num_threads(count)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def shift(x_BHW: torch.Tensor, generator: torch.Generator) -> torch.Tensor:

@@ -35,8 +35,6 @@ class NeuralConfig:
     """The share of the train split held out for early stopping."""
     patience: int = 10
     """Epochs without a better validation score before learning stops."""
-    cpu_threads: int | None = 1
-    """Torch CPU threads while learning (None keeps torch's); small networks are fastest on 1."""
 
     def __post_init__(self) -> None:
         require(self.learning_rate > 0, f"learning_rate must be > 0, got {self.learning_rate}")
@@ -50,10 +48,6 @@ class NeuralConfig:
             f"validation_fraction must be in (0, 1), got {self.validation_fraction}",
         )
         require(self.patience >= 1, f"patience must be >= 1, got {self.patience}")
-        require(
-            self.cpu_threads is None or self.cpu_threads >= 1,
-            f"cpu_threads must be >= 1 or None, got {self.cpu_threads}",
-        )
 
 
 @dataclass(frozen=True)
@@ -106,10 +100,7 @@ class NeuralAgent(SupervisedAgent):
         return self.trainer.predict(x_B)
 
     def _learn(self, env: gym.Env, steps: int, callback: Callback) -> None:
-        from agents.supervised.networks import cpu_threads
-
-        with cpu_threads(self.config.cpu_threads):
-            self.play(env, steps, callback, self.trainer)
+        self.play(env, steps, callback, self.trainer)
         self.learn_info = self.trainer.summary()
 
     def state(self) -> dict[str, Any]:

@@ -218,14 +218,3 @@ def test_sb3_ppo_learns_iris_from_the_reward_alone():
         action, _ = model.predict(observation, deterministic=True)
         observation, _, done, _, info = test.step(int(action))
     assert info["metrics"]["accuracy"] >= 0.8
-
-
-def test_learning_restores_torch_threads():
-    env = make_env("arena/Iris-v0", batch_size=16)
-    agent = make_agent("mlp", env, device="cpu", cpu_threads=1)
-    torch.set_num_threads(2)
-    try:
-        agent.learn(env, 8, progress=False)
-        assert torch.get_num_threads() == 2
-    finally:
-        torch.set_num_threads(1)
