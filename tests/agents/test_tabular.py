@@ -393,7 +393,7 @@ def test_cli_seeds_and_evaluate(tmp_path):
     report = json.loads(subprocess.run(evaluate, capture_output=True, text=True).stdout)
     assert report["env"] == "FrozenLake-v1" and report["mean_return"] > 0.6  # 0.74 expected
     again = subprocess.run([*train, "--seeds", "2"], capture_output=True, text=True)
-    assert again.returncode == 2 and "already hold checkpoints" in again.stderr
+    assert again.returncode == 2 and "already holds a checkpoint" in again.stderr
 
 
 @pytest.mark.slow
