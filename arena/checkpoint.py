@@ -203,7 +203,7 @@ def _read_manifest_file(path: Path) -> dict[str, Any]:
     where = str(file)
     check_version(manifest, where)
     version = manifest.get("format_version")
-    while isinstance(version, int) and 1 <= version < FORMAT_VERSION:
+    while type(version) is int and 1 <= version < FORMAT_VERSION:  # a bool is no version
         manifest = UPGRADES[version](manifest)
         version = manifest["format_version"]
     return validate_manifest(manifest, where)
