@@ -247,8 +247,8 @@ def load_checkpoint(
         raise CheckpointError(
             f"The checkpoint at {str(path)!r} records the env id {recorded!r}, whose module part "
             f"{recorded.split(':')[0]!r} Gymnasium would import; arena never imports code a "
-            "checkpoint names. If you trust that module, name the env yourself (the ENV "
-            "argument of evaluate, train --resume DIR AGENT ENV)."
+            "checkpoint names. If you trust that module, name the env yourself: `arena "
+            "evaluate --checkpoint DIR ENV`, or `arena train AGENT ENV --resume DIR`."
         )
     cls = agent_class(name)
     saved_by = manifest.get("agent_distribution", "unknown")
