@@ -7,8 +7,8 @@ A checkpoint is a directory::
     state-<sha256 prefix>.safetensors
 
 The manifest is the commit point. A save writes the new state file under a name no other state
-has, then replaces ``manifest.json`` in one ``os.replace``, then removes the state files the new
-manifest no longer names. A crash at any moment leaves a manifest whose state file is whole, so
+has, then replaces ``manifest.json`` in one ``os.replace``, then removes the state file the
+previous manifest named. A crash at any moment leaves a manifest whose state file is whole, so
 an interrupted run keeps its last good checkpoint. (Renaming a temporary *directory* into place
 cannot replace an existing, non-empty one atomically, and a training run's directory also holds
 ``progress.csv``; so the rename is done on the manifest.)
@@ -237,7 +237,7 @@ def load_checkpoint(
         UnknownNameError: The agent's plugin is not installed.
         ResourceLimitError: Its spaces or config would need more memory than the machine has.
     """
-    from arena.registry import agent_class, agent_plugins
+    from arena.registry import agent_class, agent_plugins, distribution_key
 
     path = Path(path)
     manifest = read_manifest(path)
@@ -253,7 +253,7 @@ def load_checkpoint(
     cls = agent_class(name)
     saved_by = manifest.get("agent_distribution", "unknown")
     installed = agent_plugins()[name].distribution
-    if _normalize(saved_by) != _normalize(installed) and not allow_other_distribution:
+    if distribution_key(saved_by) != distribution_key(installed) and not allow_other_distribution:
         raise CheckpointError(
             f"The checkpoint at {str(path)!r} holds a {name!r} agent saved by the distribution "
             f"{saved_by!r}, but {name!r} is now provided by {installed!r}, whose code would run "
@@ -286,11 +286,6 @@ def load_checkpoint(
     kwargs = (manifest.get("env") or {}).get("kwargs")
     agent.env_kwargs = dict(kwargs) if agent.env_id is not None and kwargs else {}
     return agent
-
-
-def _normalize(distribution: str) -> str:
-    """A distribution name as packaging compares them (PEP 503)."""
-    return re.sub(r"[-_.]+", "-", distribution).lower()
 
 
 def clone_agent(agent: Agent) -> Agent:

@@ -97,8 +97,8 @@ def plugins(group: str) -> dict[str, Plugin]:
         for ep in entry_points.select(group=group):
             plugin = Plugin(ep.name, ep.value, group, name, version)
             first = found.setdefault(ep.name, plugin)
-            known = {_normalise(p.distribution) for p in (first, *first.rivals)}
-            if _normalise(plugin.distribution) not in known:
+            known = {distribution_key(p.distribution) for p in (first, *first.rivals)}
+            if distribution_key(plugin.distribution) not in known:
                 found[ep.name] = dataclasses.replace(first, rivals=(*first.rivals, plugin))
     return found
 
@@ -120,9 +120,9 @@ def _distributions() -> tuple[
         try:
             name = dist.metadata["Name"] or name
             version = dist.version or version
-            if name != "unknown" and _normalise(name) in seen:
+            if name != "unknown" and distribution_key(name) in seen:
                 continue
-            seen.add(_normalise(name))
+            seen.add(distribution_key(name))
             readable.append((name, version, dist.entry_points))
         except Exception as e:  # A malformed entry_points.txt or METADATA of any package.
             broken.append(
@@ -134,7 +134,7 @@ def _distributions() -> tuple[
     return tuple(readable), tuple(broken)
 
 
-def _normalise(distribution: str) -> str:
+def distribution_key(distribution: str) -> str:
     """A distribution's name as PEP 503 compares them: ``Arena_Plugin`` is ``arena-plugin``."""
     return re.sub(r"[-_.]+", "-", distribution).lower()
 
