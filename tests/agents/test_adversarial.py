@@ -206,8 +206,11 @@ def test_gan_preset_meets_the_ring8_target():
     agent.model.rejection_sampling = False
     agent.model.refine_steps = 0
     raw = arena.evaluate(agent, env, episodes=1, seed=10_000).metrics
-    # Measured at seed 0: 8 modes, hq 1.000 with DRS and refinement, 0.964 with neither;
-    # the target is 0.98 (over seeds 0-4: 0.998).
+    # Measured at seed 0: 8 modes, hq 1.000 with DRS and refinement, 0.964 with neither
+    # (again on this branch); untrained 0 modes and 0.0. The target is 0.98 (over seeds 0-4:
+    # 0.998, seeds 5-9: 0.994). Without the filters the mean over seeds 0-4 is 0.945, so raw is
+    # held to 0.90, not to 0.93, which sat 0.034 under seed 0. torch's CPU kernels decide the
+    # last digits.
     assert filtered["modes_captured"] == raw["modes_captured"] == 8
     assert filtered["hq_fraction"] >= 0.98
-    assert raw["hq_fraction"] >= 0.93
+    assert raw["hq_fraction"] >= 0.90
