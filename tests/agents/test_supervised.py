@@ -224,6 +224,7 @@ def test_sb3_ppo_learns_iris_from_the_reward_alone():
     while not done:
         action, _ = model.predict(observation, deterministic=True)
         observation, _, done, _, info = test.step(int(action))
+    # Measured 0.867 at seeds 0 and 1 (26 of 30 test samples); untrained 0.50 and 0.13.
     assert info["metrics"]["accuracy"] >= 0.8
 
 
