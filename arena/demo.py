@@ -123,7 +123,9 @@ def run_demo(run: Callable[[Stage], None], args: argparse.Namespace, title: str)
 
 def main(run: Callable[[Stage], None], title: str, argv: Sequence[str] | None = None) -> int:
     """The entry of a demo script run directly: ``python demos/NAME.py [options]``."""
-    parser = argparse.ArgumentParser(prog=title, description=(run.__doc__ or "").strip())
+    parser = argparse.ArgumentParser(
+        prog=title, description=(run.__doc__ or "").strip(), allow_abbrev=False
+    )
     add_arguments(parser)
     try:
         args = parser.parse_args(argv)

@@ -9,6 +9,7 @@ import os
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 from tests.conftest import run_arena, run_json
 
@@ -32,6 +33,14 @@ def test_no_parser_takes_abbreviated_options():
     assert {name: p.allow_abbrev for name, p in commands.choices.items()} == dict.fromkeys(
         commands.choices, False
     )
+
+
+def test_a_demo_script_takes_no_abbreviated_options():
+    demo = Path(__file__).resolve().parents[2] / "demos" / "frozenlake.py"
+    done = subprocess.run(
+        [sys.executable, str(demo), "--headles"], capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 2 and "unrecognized arguments: --headles" in done.stderr
 
 
 def test_env_is_never_read_as_env_kwargs():
