@@ -271,7 +271,9 @@ def import_sb3(
         algo: The SB3 algorithm (PPO, A2C, DQN, SAC, TD3) when the zip does not make it clear.
 
     Returns:
-        A summary: agent, algorithm, steps, and the entries skipped because they need pickle.
+        A summary: agent, algorithm, steps, out, the env recorded (None without ``env``: an SB3
+        zip names none), the entries skipped because they need pickle, and without ``env`` a
+        note on how to name one for evaluation.
 
     Raises:
         ArenaError: A missing or malformed zip, or an entry that would need unpickling.
@@ -367,10 +369,18 @@ def import_sb3(
     agent.save(out)
     readable = {"observation_space", "action_space", *values}
     skipped += [k for k, v in data.items() if not _plain(v) and k not in readable]
-    return {
+    summary = {
         "agent": name,
         "algorithm": algorithm,
         "steps": agent.num_timesteps,
         "out": str(out),
+        "env": env,
         "skipped_pickled_entries": sorted(set(skipped)),
     }
+    if env is None:
+        summary["note"] = (
+            "SB3 zips do not record their env, so this checkpoint names none and evaluation "
+            f"needs one: arena evaluate --checkpoint {out} ENV_ID (or import again with "
+            "--env ENV_ID to record it)."
+        )
+    return summary

@@ -19,6 +19,7 @@ from arena.cli_common import (
     MAX_STEPS,
     env_kwargs_from,
     literal,
+    plural,
     print_json,
     whole_number,
 )
@@ -98,14 +99,15 @@ def cmd_info(args: argparse.Namespace) -> int:
         )
         return 0
     import inspect
+    import textwrap
 
     print(f"{args.agent} ({plugin.distribution} {plugin.version})\n")
     print(inspect.getdoc(cls) or "")
     print("\nConfig (--set key=value):")
     for name, tp, default, text in rows:
         print(f"  {name}: {tp} = {default}")
-        if text:
-            print(f"      {text}")
+        if text:  # every line of a wrapped help text at the same indent
+            print(textwrap.indent(text, "      "))
     if table:
         print(f"\nPresets ({cls.presets}): {', '.join(table)}")
     return 0
@@ -113,7 +115,14 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from arena import evaluate, load
-    from arena.recording import FrameTap, Window, WindowClosed, check_record_path, write_frames
+    from arena.recording import (
+        FrameTap,
+        Window,
+        WindowClosed,
+        check_record_path,
+        render_off_screen,
+        write_frames,
+    )
     from arena.registry import evaluation_kwargs, make_env
     from arena.spaces import describe_space, spaces_equal
 
@@ -122,6 +131,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     record = check_record_path(args.record, overwrite=args.overwrite) if args.record else None
     # Windows show rgb_array frames, so --render human and --record share one render path.
     render = {"render_mode": "rgb_array"} if args.render or record else {}
+    if render and args.render != "human":
+        render_off_screen()
     if args.checkpoint:
         if len(positional) > 1:
             raise ArenaError(
@@ -141,7 +152,10 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         )
         env_id = positional[0] if positional else agent.env_id
         if env_id is None:
-            raise ArenaError(f"The checkpoint at {args.checkpoint} records no env; name one.")
+            raise ArenaError(
+                f"The checkpoint at {args.checkpoint} records no env; name one after it: "
+                f"arena evaluate --checkpoint {args.checkpoint} ENV_ID."
+            )
         kwargs = {
             **(agent.env_kwargs if env_id == agent.env_id else {}),
             **evaluation_kwargs(env_id),
@@ -195,15 +209,14 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             window.close()
     if record is not None:
         fps = (env.metadata or {}).get("render_fps") or 30
-        print(
-            f"Recorded {len(tap.frames)} frames to {write_frames(tap.frames, record, fps)}",
-            file=sys.stderr,
-        )
+        written = write_frames(tap.frames, record, fps)
+        print(f"Recorded {plural(len(tap.frames), 'frame')} to {written}", file=sys.stderr)
     if args.json:
         print_json(report.to_dict())  # NaN returns as null
         return 0
     data = report.summary()  # NaN returns as nan
-    print(f"{data['agent']} on {data['env']}: {data['episodes']} episodes, seed {data['seed']}")
+    episodes = plural(data["episodes"], "episode")
+    print(f"{data['agent']} on {data['env']}: {episodes}, seed {data['seed']}")
     print(
         f"  return  mean {data['mean_return']:.3f}  std {data['std_return']:.3f}  "
         f"min {data['min_return']:.3f}  max {data['max_return']:.3f}"
@@ -314,16 +327,27 @@ def add_threads_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse without abbreviations, for the parser and each subparser it makes.
+
+    With abbreviations, ``--env`` would be read as ``--env-kwargs`` wherever only the longer
+    option exists.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **{**kwargs, "allow_abbrev": False})
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``arena`` command."""
     from arena.checkpoint import arena_version
 
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="arena",
         description="Train and evaluate any registered agent on any compatible Gymnasium env.",
     )
     parser.add_argument("--version", action="version", version=f"gym-arena {arena_version()}")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("list", help="list agents and envs with their distributions")
     p.add_argument("--json", action="store_true", help="print one JSON object")
@@ -495,13 +519,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     A user's mistake (:class:`ArenaError`) exits 2 with its message, a stopped run
     (:class:`TrainingError`) exits 1, and Ctrl-C (or SIGTERM, through :mod:`arena.entry`) exits
     130 (143) naming the checkpoint it kept; none of them prints a traceback. argparse's own
-    usage errors raise ``SystemExit(2)`` as usual.
+    usage errors raise ``SystemExit(2)`` as usual. Bare ``arena`` prints the help on stderr and
+    returns 2, as any call that names no command is a usage error.
     """
     from arena.entry import interruption
 
     args = None
     try:
-        args = build_parser().parse_args(argv)
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        if args.command is None:  # bare `arena`: the help, as a usage error (no command ran)
+            parser.print_help(sys.stderr)
+            return USAGE_ERROR
         return args.func(args)
     except TrainingError as e:
         print(f"arena: training stopped: {e}", file=sys.stderr)

@@ -66,3 +66,13 @@ def env_kwargs_from(items: Sequence[str] | None) -> dict[str, Any]:
 def print_json(data: Any) -> None:
     """Prints one indented JSON object, the form every ``--json`` option writes."""
     print(json.dumps(data, indent=2, sort_keys=False))
+
+
+def plural(count: int, noun: str) -> str:
+    """``count`` and ``noun``, with an ``s`` unless there is exactly one: "1 episode", "2 episodes".
+
+    Args:
+        count: How many.
+        noun: The singular noun.
+    """
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from arena.cli_common import env_kwargs_from, print_json
+from arena.cli_common import env_kwargs_from, plural, print_json
 from arena.errors import ArenaError
 
 
@@ -64,13 +64,14 @@ def cmd_train(args: argparse.Namespace) -> int:
         print_json(summary)
         return 0
     recent = (
-        f", mean return of the last {min(result.episodes, 100)} episodes {result.recent_return:.3f}"
+        f", mean return of the last {plural(min(result.episodes, 100), 'episode')} "
+        f"{result.recent_return:.3f}"
         if result.recent_return is not None
         else ""
     )
     print(
         f"Trained {summary['agent']} on {summary['env']} to {result.steps} steps in "
-        f"{result.seconds:.1f}s ({result.episodes} episodes{recent})."
+        f"{result.seconds:.1f}s ({plural(result.episodes, 'episode')}{recent})."
     )
     for key, value in result.agent.learn_info.items():
         print(f"  {key}: {value}")
@@ -165,7 +166,7 @@ def _train_seeds(args: argparse.Namespace) -> int:
         extra = "".join(f", {key} {r.agent.learn_info[key]:.4g}" for key in infos)
         if r.best_eval is not None:
             extra += f", best evaluation {r.best_eval['mean_return']:.3f} in {_best(r)['out']}"
-        print(f"  seed {r.agent.seed}: {shown} ({r.episodes} episodes{extra})")
+        print(f"  seed {r.agent.seed}: {shown} ({plural(r.episodes, 'episode')}{extra})")
     for key, value in first.agent.learn_info.items():
         if key not in infos:
             print(f"  {key}: {value}")

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from arena.cli_common import MAX_SEED, whole_number
+from arena.cli_common import MAX_SEED, plural, whole_number
 from arena.errors import ArenaError
 from arena.recording import Window, WindowClosed, check_record_path, write_frames
 
@@ -117,13 +117,15 @@ def run_demo(run: Callable[[Stage], None], args: argparse.Namespace, title: str)
         window.close()
     if record is not None and stage.frames:
         write_frames(stage.frames, record, stage.fps)
-        print(f"Recorded {len(stage.frames)} frames to {record}")
+        print(f"Recorded {plural(len(stage.frames), 'frame')} to {record}")
     return 0
 
 
 def main(run: Callable[[Stage], None], title: str, argv: Sequence[str] | None = None) -> int:
     """The entry of a demo script run directly: ``python demos/NAME.py [options]``."""
-    parser = argparse.ArgumentParser(prog=title, description=(run.__doc__ or "").strip())
+    parser = argparse.ArgumentParser(
+        prog=title, description=(run.__doc__ or "").strip(), allow_abbrev=False
+    )
     add_arguments(parser)
     try:
         args = parser.parse_args(argv)

@@ -127,6 +127,17 @@ def _write_mp4(frames: Sequence[np.ndarray], file: str, fps: float) -> None:
         raise ArenaError(f"ffmpeg could not write the video: {error.decode(errors='replace')}")
 
 
+def render_off_screen() -> None:
+    """Lets SDL draw frames that no window shows (``--record``, ``--render rgb_array``).
+
+    Envs draw their frames with pygame, whose SDL probes the desktop's video drivers when no
+    driver is chosen; on a machine without a desktop it prints "XDG_RUNTIME_DIR is invalid or
+    not set" though nothing is shown. This chooses SDL's dummy driver for this process only
+    (its environment, not the user's shell), and only when the user has not chosen one.
+    """
+    os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+
+
 class Window:
     """Shows frames in a pygame window; closing it or pressing Esc or q asks to stop.
 

@@ -199,7 +199,7 @@ def run_sb3(env_id: str, seed: int) -> tuple[float, float, float]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], allow_abbrev=False)
     parser.add_argument("--envs", nargs="+", default=list(BUDGETS), choices=list(BUDGETS))
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     parser.add_argument("--no-sb3", action="store_true", help="skip the SB3 race on CartPole")

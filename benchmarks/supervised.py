@@ -233,7 +233,7 @@ def ppo_plays_iris(steps: int = 30_000) -> bool:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0], allow_abbrev=False)
     parser.add_argument("--skip-ppo", action="store_true", help="leave out the SB3 PPO check")
     args = parser.parse_args()
     torch.set_num_threads(1)

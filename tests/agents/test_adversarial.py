@@ -71,6 +71,19 @@ def test_gan_learns_ring8_in_a_short_run():
     assert report.metrics["modes_captured"] >= 6
 
 
+def test_training_metrics_are_labelled_apart_from_evaluation():
+    # The train summary scores the raw samples made while learning; evaluate scores the trained
+    # model through its filters, so their hq_fraction differ (0.95 and 0.998 with the preset).
+    env = arena.make_env("arena/Ring8-v0", batch_size=50)
+    config = {"rejection_sampling": True, "refine_steps": 2}
+    agent = arena.make_agent("gan", env, seed=0, device="cpu", **config)
+    agent.learn(env, 50, progress=False)  # one training episode of 2,500 samples
+    assert set(agent.learn_info) == {"last_training_episode", "scored_on"}
+    assert set(agent.learn_info["last_training_episode"]) == {"modes_captured", "hq_fraction"}
+    assert "raw samples while it learned" in agent.learn_info["scored_on"]
+    assert "arena evaluate scores the trained model's samples" in agent.learn_info["scored_on"]
+
+
 @pytest.mark.parametrize("name", AGENTS)
 def test_save_load_gives_the_same_samples_and_actions(name, tmp_path):
     env = arena.make_env("arena/Ring8-v0", batch_size=50)
@@ -193,8 +206,11 @@ def test_gan_preset_meets_the_ring8_target():
     agent.model.rejection_sampling = False
     agent.model.refine_steps = 0
     raw = arena.evaluate(agent, env, episodes=1, seed=10_000).metrics
-    # Measured at seed 0: 8 modes, hq 1.000 with DRS and refinement, 0.964 with neither;
-    # the target is 0.98 (over seeds 0-4: 0.998).
+    # Measured at seed 0: 8 modes, hq 1.000 with DRS and refinement, 0.964 with neither
+    # (again on this branch); untrained 0 modes and 0.0. The target is 0.98 (over seeds 0-4:
+    # 0.998, seeds 5-9: 0.994). Without the filters the mean over seeds 0-4 is 0.945, so raw is
+    # held to 0.90, not to 0.93, which sat 0.034 under seed 0. torch's CPU kernels decide the
+    # last digits.
     assert filtered["modes_captured"] == raw["modes_captured"] == 8
     assert filtered["hq_fraction"] >= 0.98
-    assert raw["hq_fraction"] >= 0.93
+    assert raw["hq_fraction"] >= 0.90

@@ -186,6 +186,8 @@ def test_ppo_preset_solves_cartpole(tmp_path):
     )
     assert done.returncode == 0, done.stderr
     report = run_json("evaluate", "--checkpoint", str(run), "--episodes", "20", "--json")
+    # The README records 500.0 (the cap; seed 0), against about 20 untrained. Not measured again
+    # for issue #15: 100,000 PPO steps take many minutes on a shared 2-core machine.
     assert report["mean_return"] >= 475
 
 
@@ -195,4 +197,6 @@ def test_ppo_preset_plays_iris_from_the_reward_alone(tmp_path):
     done = run_arena("train", "sb3-ppo", "arena/Iris-v0", "--device", "cpu", "--out", str(run))
     assert done.returncode == 0, done.stderr
     report = run_json("evaluate", "--checkpoint", str(run), "--episodes", "1", "--json")
-    assert report["metrics"]["accuracy"] >= 0.8  # Evaluation plays the test split.
+    # Evaluation plays the test split. The README records 0.933 at seeds 0, 1 and 2 (28 of 30
+    # samples), not measured again for issue #15; an untrained policy gets 0.13-0.5.
+    assert report["metrics"]["accuracy"] >= 0.8

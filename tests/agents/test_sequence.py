@@ -57,7 +57,9 @@ def test_learns_plain_reber(name: str, steps: int, config: dict) -> None:
     agent = build(name, env, **config)
     agent.learn(env, steps, progress=False)
     report = arena.evaluate(agent, env, episodes=5, seed=1)
-    assert report.metrics["valid_rate"] >= 0.99  # a random guess scores about 0.35
+    # Measured at seeds 0 and 1: lstm 1.0 and 1.0, transformer 1.0 and 0.9992; untrained 0.37
+    # and 0.40. The old 0.99 sat 0.001 under the transformer's seed 1: 0.95 leaves a margin.
+    assert report.metrics["valid_rate"] >= 0.95
 
 
 @pytest.mark.parametrize("name", ["lstm", "gru"])
@@ -66,7 +68,9 @@ def test_learns_short_adding(name: str) -> None:
     agent = build(name, env, hidden_size=32, window=10, learning_rate=0.01)
     agent.learn(env, 3000, progress=False)
     report = arena.evaluate(agent, env, episodes=10, seed=1)
-    assert report.metrics["mse"] <= 0.01  # predicting 1.0 gives 0.167
+    # Predicting 1.0 gives 0.167; untrained 0.24 (lstm) and 0.18 (gru). Measured at seeds 0
+    # and 1: lstm 0.0010 and 0.0003, gru 0.0006 and 0.0006, ten times under the threshold.
+    assert report.metrics["mse"] <= 0.01
 
 
 @pytest.mark.parametrize("name", KINDS)

@@ -50,14 +50,16 @@ def test_perceptron_says_it_did_not_converge_on_xor():
     assert agent.learn_info["converged"] is False
     assert "linearly separable" in agent.learn_info["note"]
     assert agent.learn_info["epochs"] == 20
-    assert accuracy < 0.8
+    assert accuracy < 0.8  # measured 0.68 (seed 0) and 0.18 (seed 1); untrained 0.52
 
 
 def test_mlp_learns_iris_with_a_single_sample_per_step():
     agent, accuracy = train_and_test(
-        "mlp", "arena/Iris-v0", 120 * 4, early_stopping=False, learning_rate=1e-2
+        "mlp", "arena/Iris-v0", 120 * 8, early_stopping=False, learning_rate=1e-2
     )
-    assert accuracy >= 0.9
+    # 30 test samples, so one is 0.033. Measured after 8 epochs, seeds 0-3: 0.933, 0.933,
+    # 0.933, 0.967; untrained 0.467. (After 4 epochs seed 2 gave 0.900, on the old threshold.)
+    assert accuracy >= 0.85
     assert isinstance(agent.act(np.zeros(4, np.float32)), int)
 
 
@@ -65,7 +67,7 @@ def test_mlp_learns_xor_which_the_perceptron_cannot():
     agent, accuracy = train_and_test(
         "mlp", "arena/XOR-v0", 8 * 60, env_kwargs={"batch_size": 32}, learning_rate=1e-2
     )
-    assert accuracy >= 0.95
+    assert accuracy >= 0.95  # measured 1.0 at seeds 0 and 1; untrained 0.47
     assert agent.learn_info["epochs"] <= 60
 
 
@@ -76,13 +78,17 @@ def test_mlp_early_stopping_holds_out_a_validation_slice():
     info = agent.learn_info
     assert info["stopped_early"] is True and info["epochs"] < 300
     assert info["best_epoch"] == info["epochs"] - 5
+    # Test accuracy measured 1.0 (seed 0) and 0.972 (seed 1) of 36 samples; untrained 0.25.
     assert info["validation_accuracy"] >= 0.9 and accuracy >= 0.9
     assert agent.trainer.held_out.sum() == round(0.1 * 142)
 
 
 def test_cnn_learns_digit_images():
     kwargs = {"batch_size": 64, "flatten": False}
-    _, accuracy = train_and_test("cnn", "arena/Digits-v0", 23 * 3, env_kwargs=kwargs)
+    _, accuracy = train_and_test("cnn", "arena/Digits-v0", 23 * 5, env_kwargs=kwargs)
+    # 359 test images. Measured after 5 epochs, seeds 0-2: 0.969, 0.947, 0.955; untrained 0.109.
+    # After 3 epochs (the old budget) 0.925, 0.930, 0.936 sat 9-13 images above the threshold.
+    # torch's CPU convolution kernels decide the last digits, so they vary between machines.
     assert accuracy >= 0.9
 
 
@@ -193,6 +199,7 @@ def test_cli_trains_on_the_train_split_and_evaluates_on_the_test_split(tmp_path)
     )
     report = json.loads(evaluated.stdout)
     assert report["mean_length"] == 1  # the 30 test samples fit one batch of 32
+    # Measured 0.933 (seed 0) and 0.867 (seed 1) of 30 samples; untrained 0.333.
     assert 0.8 <= report["metrics"]["accuracy"] <= 1.0
 
 
@@ -217,4 +224,5 @@ def test_sb3_ppo_learns_iris_from_the_reward_alone():
     while not done:
         action, _ = model.predict(observation, deterministic=True)
         observation, _, done, _, info = test.step(int(action))
+    # Measured 0.867 at seeds 0 and 1 (26 of 30 test samples); untrained 0.50 and 0.13.
     assert info["metrics"]["accuracy"] >= 0.8
