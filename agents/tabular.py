@@ -226,6 +226,7 @@ class TabularAgent(Agent):
         self.q_SA = q.copy()
 
     def _start_learning(self, env: gym.Env, steps: int, callback: Callback) -> None:
+        self.check_env(env)  # a vector env is refused as such, before its horizon is read
         self._check_horizon(env)  # before the callbacks start writing the run
         super()._start_learning(env, steps, callback)
 
@@ -446,7 +447,8 @@ def _linear(start: float, end: float, steps: int, t: int) -> float:
 
 
 def _layout(space: spaces.Space) -> tuple[list[int], list[int], int]:
-    """The starts and strides that flatten an observation to a state index, and the count.
+    """The starts and strides that flatten an observation to a state index, and the count
+    (any count above ``MAX_TABLE`` stands for "too many", without the strides being complete).
 
     Raises:
         TypeError: The space is not Discrete, a Tuple of Discretes, or MultiDiscrete.
@@ -463,5 +465,10 @@ def _layout(space: spaces.Space) -> tuple[list[int], list[int], int]:
         sizes = [int(v) for v in np.ravel(space.nvec)]
     else:
         raise TypeError(f"{type(space).__name__} is not discrete")
-    strides = [math.prod(sizes[i + 1 :]) for i in range(len(sizes))]
-    return starts, strides, math.prod(sizes)
+    strides, count = [0] * len(sizes), 1
+    for i in range(len(sizes) - 1, -1, -1):  # one pass: a hostile space may have many parts
+        strides[i] = count
+        count *= sizes[i]
+        if count > MAX_TABLE:
+            return starts, strides, count  # too many already; check_spaces refuses it
+    return starts, strides, count

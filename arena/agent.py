@@ -17,6 +17,7 @@ from arena.callbacks import Callback, CallbackList
 from arena.config import build_config
 from arena.errors import ConfigError, IncompatibleEnvError
 from arena.limits import check_memory
+from arena.manifest import RUN_KWARGS
 from arena.runtime import DEFAULT_THREADS, torch_threads
 from arena.spaces import describe_space, spaces_equal
 
@@ -312,7 +313,7 @@ class Agent(ABC):
         self.env_kwargs = {
             k: v
             for k, v in spec.kwargs.items()
-            if registered.get(k, _MISSING) != v and _is_json(v) and k not in _NOT_ENV_KWARGS
+            if registered.get(k, _MISSING) != v and _is_json(v) and k not in RUN_KWARGS
         }
 
     def env_seed(self) -> int:
@@ -321,8 +322,6 @@ class Agent(ABC):
 
 
 _MISSING = object()
-# Keys of a spec's kwargs that describe how the env was made, not the game itself.
-_NOT_ENV_KWARGS = {"render_mode", "num_envs", "vectorization_mode", "vector_kwargs", "wrappers"}
 
 
 def _env_id(env: gym.Env | VectorEnv) -> str | None:

@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING, Any
 
 from arena.config import build_config, config_to_dict
 from arena.errors import ArenaError, CheckpointError, TrainingError
+from arena.guard import first_nonfinite
 from arena.manifest import (
     FORMAT,
     FORMAT_VERSION,
@@ -52,7 +53,7 @@ from arena.manifest import (
     validate_manifest,
 )
 from arena.rundir import hold
-from arena.spaces import space_from_json, space_to_json
+from arena.spaces import shorten, space_from_json, space_to_json
 
 if TYPE_CHECKING:
     from arena.agent import Agent
@@ -272,12 +273,18 @@ def load_checkpoint(
         device=device,
     )
     arrays = _read_state(path, manifest["state"], device, _state_bytes(agent.state()))
+    bad = first_nonfinite(arrays)
+    if bad is not None:
+        raise CheckpointError(
+            f"The checkpoint at {str(path)!r} holds NaN or infinite values in {bad!r}; arena "
+            "never saves such a checkpoint, so this one was written or changed by hand."
+        )
     try:
         agent.load_state(arrays, manifest.get("extra") or {})
     except (KeyError, ValueError, RuntimeError, TypeError, IndexError, AttributeError) as e:
         raise CheckpointError(
             f"The checkpoint at {str(path)!r} does not fit a {cls.name} agent: "
-            f"{type(e).__name__}: {e}"
+            f"{type(e).__name__}: {shorten(str(e))}"
         ) from None
     agent.num_timesteps = manifest["steps"]
     agent.env_id = (
@@ -357,13 +364,14 @@ def _read_regular(file: Path, limit: int, what: str) -> bytes:
             f"The checkpoint's {what} {str(file)!r}{link} cannot be read: {e.strerror}. A "
             "checkpoint's files must be regular files inside its own folder."
         ) from None
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
+        os.close(fd)
+        raise CheckpointError(
+            f"The checkpoint's {what} {str(file)!r} is not a regular file; a checkpoint's "
+            "files must be regular files inside its own folder."
+        )
     with os.fdopen(fd, "rb") as f:
-        info = os.fstat(f.fileno())
-        if not stat.S_ISREG(info.st_mode):
-            raise CheckpointError(
-                f"The checkpoint's {what} {str(file)!r} is not a regular file; a checkpoint's "
-                "files must be regular files inside its own folder."
-            )
         if info.st_size > limit:
             raise CheckpointError(
                 f"The checkpoint's {what} {str(file)!r} holds {info.st_size} bytes, more than "

@@ -133,6 +133,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     render = {"render_mode": "rgb_array"} if args.render or record else {}
     if render and args.render != "human":
         render_off_screen()
+    if args.checkpoint == "":
+        raise ArenaError("--checkpoint is empty; name a checkpoint folder.")
     if args.checkpoint:
         if len(positional) > 1:
             raise ArenaError(
@@ -255,7 +257,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
             f"{agent.name} agents cannot generate samples: `arena sample` needs a generative "
             "agent, one with a sample(n, rng) method."
         )
-    samples = np.asarray(sample(args.n, np.random.default_rng(args.seed)))
+    samples = _sample_in_chunks(sample, args.n, np.random.default_rng(args.seed))
     buffer = io.BytesIO()
     np.save(buffer, samples, allow_pickle=False)
     atomic_write(out, buffer.getvalue())
@@ -266,6 +268,27 @@ def cmd_sample(args: argparse.Namespace) -> int:
         shape = samples.shape[1:]
         print(f"Wrote {len(samples)} samples of shape {shape} from {agent.name} to {out}.")
     return 0
+
+
+SAMPLE_CHUNK = 10_000
+"""``arena sample`` asks the agent for this many samples at a time, so that its networks'
+activations stay small however many samples are written."""
+
+
+def _sample_in_chunks(sample: Any, n: int, rng: Any) -> Any:
+    """``n`` samples, drawn ``SAMPLE_CHUNK`` at a time from one generator; the memory the whole
+    array (and its copy in the ``.npy`` being written) needs is checked after the first chunk.
+    """
+    import numpy as np
+
+    from arena.limits import check_memory
+
+    chunks = [np.asarray(sample(min(n, SAMPLE_CHUNK), rng))]
+    per_sample = chunks[0].nbytes / max(len(chunks[0]), 1)
+    check_memory(f"--n {n} samples of {per_sample:.0f} bytes", 2 * n * per_sample)
+    while sum(len(c) for c in chunks) < n:
+        chunks.append(np.asarray(sample(min(n - sum(len(c) for c in chunks), SAMPLE_CHUNK), rng)))
+    return chunks[0] if len(chunks) == 1 else np.concatenate(chunks)
 
 
 def cmd_plot(args: argparse.Namespace) -> int:

@@ -29,6 +29,10 @@ except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib
 
 
+MAX_ITEMS = 256
+"""The most values a list-valued config field takes (layer widths, say): more is a mistake."""
+
+
 def require(condition: bool, message: str) -> None:
     """Raises :class:`ConfigError` with ``message`` unless ``condition`` holds.
 
@@ -159,15 +163,16 @@ def build_config(config_cls: type, values: Mapping[str, Any], source: str = "con
             raise ConfigError(str(UnknownNameError(f"{source} key", key, known)))
         try:
             kwargs[key] = convert(value, hints[key])
-        except (TypeError, ValueError) as e:
+        except (TypeError, ValueError, OverflowError) as e:
+            shown = repr(value) if len(repr(value)) <= 80 else f"{repr(value)[:60]}..."
             raise ConfigError(
-                f"{source}: {key}={value!r} is not a valid {_type_name(hints[key])} ({e})."
+                f"{source}: {key}={shown} is not a valid {_type_name(hints[key])} ({e})."
             ) from None
     try:
         return config_cls(**kwargs)
     except ConfigError as e:
         raise ConfigError(f"{source}: {e}") from None
-    except (TypeError, ValueError) as e:
+    except (TypeError, ValueError, OverflowError) as e:
         raise ConfigError(f"{source}: {e}") from None
 
 
@@ -207,12 +212,18 @@ def convert(value: Any, tp: Any) -> Any:
         raise ValueError(f"expected one of {', '.join(repr(a) for a in args)}")
     if origin in (tuple, list):
         if isinstance(value, str):
-            text = value.strip().strip("()[]")
+            text = value.strip()
+            if text[:1] in ("[", "(") and text[-1:] in ("]", ")"):
+                text = text[1:-1]
+            if any(bracket in text for bracket in "()[]"):
+                raise ValueError("expected a flat list such as [64, 64], not a nested one")
             items = [v for v in (p.strip() for p in text.split(",")) if v]
         elif isinstance(value, (list, tuple)):
             items = list(value)
         else:
             raise TypeError(f"expected a sequence, got {type(value).__name__}")
+        if len(items) > MAX_ITEMS:
+            raise ValueError(f"expected at most {MAX_ITEMS} values, got {len(items)}")
         item_type = args[0] if args else str
         return origin(convert(v, item_type) for v in items)
     if tp is bool:

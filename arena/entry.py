@@ -36,6 +36,8 @@ def interruption(error: KeyboardInterrupt, out: str | None = None) -> int:
     try:
         if out and Path(out, "manifest.json").is_file():
             kept = f" The last checkpoint in {out} is kept."
+        elif out and any(Path(out).glob("seed-*/manifest.json")):
+            kept = f" The last checkpoints in {Path(out, 'seed-N')} are kept."
     except (OSError, ValueError):  # An --out that is no path at all.
         pass
     terminated = isinstance(error, Terminated)

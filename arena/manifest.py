@@ -20,8 +20,9 @@ agent_version          a string
 config                 an object of field names to JSON values
 observation_space      a space object (see :mod:`arena.spaces`)
 action_space           a space object
-env                    ``{"id": str | null, "kwargs": object}``
-steps                  an integer from 0 to 2**63 - 1
+env                    ``{"id": str | null, "kwargs": object}``; the kwargs at most 64 KiB
+                       of JSON, and none of :data:`RUN_KWARGS` (``render_mode``...)
+steps                  an integer from 0 to 10**15
 seed                   null, or an integer from 0 to 2**63 - 1
 state                  ``{"file": "state-<16 hex>.safetensors", "sha256": <64 hex>,
                        "tensors": "torch" | "numpy"}``
@@ -34,6 +35,7 @@ The document as a whole may nest at most :data:`MAX_DEPTH` levels and the file m
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from typing import Any
@@ -50,6 +52,15 @@ MAX_BYTES = 16 * 2**20
 MAX_DEPTH = 48
 """How deeply a manifest's objects and lists may nest."""
 MAX_INT = 2**63 - 1
+MAX_STEPS = 10**15
+"""The most steps a manifest may record: far beyond any run, far below an int64's overflow."""
+MAX_ENV_KWARGS = 64 * 2**10
+"""The most bytes of JSON a manifest's env arguments may take: they are handed to the env's
+constructor, and a FrozenLake map of 3000 x 3000 cells is no argument but a memory bomb."""
+RUN_KWARGS = frozenset(
+    {"render_mode", "num_envs", "vectorization_mode", "vector_kwargs", "wrappers"}
+)
+"""Arguments that say how an env is run, not which game it is: never taken from a checkpoint."""
 STATE_FILE = re.compile(r"state-[0-9a-f]{16}\.safetensors")
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,99}")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
@@ -183,8 +194,8 @@ def _field_errors(m: dict[str, Any]) -> list[str]:
         need(isinstance(m[key], dict), f"{key!r} must be a space object, got {_show(m[key])}")
     steps = m["steps"]
     need(
-        _is_int(steps) and 0 <= steps <= MAX_INT,
-        f"'steps' must be an integer from 0 to 2**63 - 1, got {_show(steps)}",
+        _is_int(steps) and 0 <= steps <= MAX_STEPS,
+        f"'steps' must be an integer from 0 to 10**15, got {_show(steps)}",
     )
     seed = m.get("seed")
     need(
@@ -232,6 +243,19 @@ def _env_errors(env: Any) -> list[str]:
         errors.append(
             f"'env.kwargs' must be an object of argument names to values, got {_show(kwargs)}"
         )
+    elif kwargs:
+        size = len(json.dumps(kwargs))
+        if size > MAX_ENV_KWARGS:
+            errors.append(
+                f"'env.kwargs' holds {size} bytes of JSON, more than the {MAX_ENV_KWARGS} an "
+                "env's arguments may take in a checkpoint"
+            )
+        run = sorted(RUN_KWARGS & set(kwargs))
+        if run:
+            errors.append(
+                f"'env.kwargs' may not set {', '.join(run)}: how an env is run is the user's "
+                "choice (--render, --num-envs), not the checkpoint's"
+            )
     return errors
 
 

@@ -23,6 +23,7 @@ import functools
 import importlib.metadata as metadata
 import inspect
 import re
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -184,12 +185,48 @@ def load_plugin(plugin: Plugin) -> Any:
         raise PluginError(
             f"{plugin.describe()} is not a valid entry point: it must read module:attribute."
         )
+    before = registry_snapshot()
     try:
-        return metadata.EntryPoint(plugin.name, plugin.value, plugin.group).load()
+        loaded = metadata.EntryPoint(plugin.name, plugin.value, plugin.group).load()
     except (KeyboardInterrupt, PluginError):
         raise
     except BaseException as e:  # Any failure inside a plugin's import is that plugin's fault.
         raise PluginError(_failure(plugin, e)) from None
+    if plugin.group != ENV_GROUP:
+        changed = sorted(
+            env_id for env_id, key in registry_snapshot().items() if before.get(env_id, key) != key
+        )
+        if changed:
+            raise PluginError(
+                f"{plugin.describe()} changed the registration of the env id(s) "
+                f"{', '.join(changed[:5])} when imported; only an arena.envs plugin may register "
+                "envs, and none may change another's."
+            )
+    return loaded
+
+
+def registry_snapshot() -> dict[str, str]:
+    """Each Gymnasium id's registration as text (entry point, time limit, arguments...), so that
+    a plugin that replaces or edits another's registration is caught; ``{}`` before Gymnasium is
+    imported."""
+    gym = sys.modules.get("gymnasium")
+    if gym is None:
+        return {}
+    return {
+        env_id: repr(
+            (
+                spec.entry_point,
+                spec.max_episode_steps,
+                spec.reward_threshold,
+                spec.nondeterministic,
+                spec.order_enforce,
+                spec.disable_env_checker,
+                spec.kwargs,
+                spec.additional_wrappers,
+            )
+        )
+        for env_id, spec in gym.registry.items()
+    }
 
 
 def _failure(plugin: Plugin, error: BaseException) -> str:
@@ -251,7 +288,7 @@ def _load_env_plugins() -> tuple[tuple[PluginError, ...], dict[str, PluginError]
     failures, conflicts = [], {}
     owners: dict[str, Plugin] = {}
     for plugin in env_plugins().values():
-        before = {env_id: spec.entry_point for env_id, spec in gym.registry.items()}
+        before = registry_snapshot()
         try:
             target = load_plugin(plugin)
             if callable(target):
@@ -262,19 +299,20 @@ def _load_env_plugins() -> tuple[tuple[PluginError, ...], dict[str, PluginError]
             raise
         except BaseException as e:  # The plugin's register function failed, or exited.
             failures.append(PluginError(_failure(plugin, e)))
-        for env_id, spec in gym.registry.items():
+        for env_id, key in registry_snapshot().items():
             if env_id not in before:
                 owners[env_id] = plugin
-            elif spec.entry_point != before[env_id]:
+            elif key != before[env_id]:
                 first = (
                     owners[env_id].describe()
                     if env_id in owners
                     else "Gymnasium or a package imported before the plugins"
                 )
                 conflicts[env_id] = PluginError(
-                    f"The env id {env_id!r} is registered twice: as {before[env_id]} by {first}, "
-                    f"and as {spec.entry_point} by {plugin.describe()}. arena will not guess "
-                    "which one to run; uninstall one of these distributions."
+                    f"The env id {env_id!r} is registered twice: by {first}, then registered "
+                    f"again or changed (to run {gym.spec(env_id).entry_point}) by "
+                    f"{plugin.describe()}. arena will not guess which one to run; uninstall one "
+                    "of these distributions."
                 )
     return tuple(failures), conflicts
 
@@ -363,12 +401,20 @@ def _user_arguments(env_id: str, kwargs: dict[str, Any]) -> Iterator[None]:
     """Turns a failure to make ``env_id`` with ``kwargs`` into an :class:`ArenaError`."""
     import gymnasium as gym
 
+    from arena.spaces import shorten
+
     try:
         yield
     except ArenaError:
         raise
+    except ImportError as e:
+        raise ArenaError(
+            f"Could not make {env_id}: importing its code failed ({type(e).__name__}: {e})."
+        ) from None
     except TypeError as e:
-        raise ArenaError(f"{env_id} does not accept these arguments {kwargs}: {e}.") from None
+        raise ArenaError(
+            f"{env_id} does not accept these arguments {shorten(repr(kwargs))}: {e}."
+        ) from None
     except (gym.error.Error, ValueError, FileNotFoundError) as e:
         if not kwargs:
             raise ArenaError(f"Could not make {env_id}: {e}") from None
@@ -380,9 +426,12 @@ def _user_arguments(env_id: str, kwargs: dict[str, Any]) -> Iterator[None]:
 
 
 def _refused(env_id: str, kwargs: dict[str, Any], error: Exception) -> str:
+    from arena.spaces import shorten
+
     return (
-        f"Could not make {env_id} with the arguments {kwargs}: it raised "
-        f"{type(error).__name__}: {error}. Check them against the env's documented arguments."
+        f"Could not make {env_id} with the arguments {shorten(repr(kwargs))}: it raised "
+        f"{type(error).__name__}: {shorten(str(error))}. Check them against the env's "
+        "documented arguments."
     )
 
 

@@ -109,7 +109,9 @@ def _space(data: Any, depth: int, leaves: list[int]) -> spaces.Space:
                 raise TypeError("'spaces' must be an object")
             return spaces.Dict({str(k): _space(s, depth + 1, leaves) for k, s in items.items()})
     except (KeyError, TypeError, ValueError, OverflowError) as e:
-        raise CheckpointError(f"The manifest's space {_brief(data)} is malformed ({e}).") from None
+        raise CheckpointError(
+            f"The manifest's space {_brief(data)} is malformed ({shorten(str(e))})."
+        ) from None
     raise CheckpointError(f"The manifest names an unknown space type {_brief(kind)}.")
 
 
@@ -185,14 +187,23 @@ def _brief(value: Any) -> str:
     return text if len(text) <= 80 else f"{text[:60]}... ({type(value).__name__})"
 
 
+def shorten(text: str, limit: int = 300) -> str:
+    """``text``, cut to ``limit`` characters with a mark: messages quote values from files."""
+    return text if len(text) <= limit else f"{text[: limit - 20]}... ({len(text)} characters)"
+
+
 def describe_space(space: spaces.Space) -> str:
-    """A short human form, such as ``Discrete(16)`` or ``Box(4,)``."""
+    """A short human form, such as ``Discrete(16)`` or ``Box(4,)``; at most 300 characters."""
+    return shorten(_describe(space))
+
+
+def _describe(space: spaces.Space) -> str:
     if isinstance(space, spaces.Box):
         return f"Box{space.shape}"
     if isinstance(space, spaces.Tuple):
-        return f"Tuple({', '.join(describe_space(s) for s in space.spaces)})"
+        return f"Tuple({', '.join(_describe(s) for s in space.spaces)})"
     if isinstance(space, spaces.Dict):
-        inner = ", ".join(f"{k}: {describe_space(s)}" for k, s in space.spaces.items())
+        inner = ", ".join(f"{k}: {_describe(s)}" for k, s in space.spaces.items())
         return f"Dict({inner})"
     if isinstance(space, spaces.MultiDiscrete):
         return f"MultiDiscrete({space.nvec.tolist()})"

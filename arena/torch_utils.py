@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import torch
@@ -25,10 +26,19 @@ def resolve_device(device: str | torch.device = "auto") -> torch.device:
         return torch.device("cpu")
     try:
         resolved = torch.device(device)
-    except RuntimeError as e:
-        raise ConfigError(f"Bad device {device!r}: {e}. Use auto, cpu, cuda or cuda:N.") from None
-    if resolved.type == "cuda" and not torch.cuda.is_available():
-        raise ConfigError(f"Device {device!r} was asked for, but CUDA is not available here.")
+    except RuntimeError:
+        raise ConfigError(f"Bad device {device!r}: use auto, cpu, cuda, cuda:N or mps.") from None
+    if resolved.type not in ("cpu", "cuda", "mps"):
+        raise ConfigError(f"Bad device {device!r}: use auto, cpu, cuda, cuda:N or mps.")
+    if resolved.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ConfigError(f"Device {device!r} was asked for, but CUDA is not available here.")
+        count = torch.cuda.device_count()
+        if resolved.index is not None and resolved.index >= count:
+            raise ConfigError(f"Device {device!r} was asked for, but this machine has {count}.")
+    mps = getattr(torch.backends, "mps", None)
+    if resolved.type == "mps" and not (mps is not None and mps.is_available()):
+        raise ConfigError(f"Device {device!r} was asked for, but MPS is not available here.")
     return resolved
 
 
@@ -53,12 +63,68 @@ def optimizer_state(optimizer: torch.optim.Optimizer, prefix: str) -> tuple[dict
 def load_optimizer_state(
     optimizer: torch.optim.Optimizer, prefix: str, arrays: dict[str, Any], extra: dict[str, Any]
 ) -> None:
-    """Restores what :func:`optimizer_state` split, into ``optimizer``."""
+    """Restores what :func:`optimizer_state` split, into ``optimizer``.
+
+    The saved part comes from a checkpoint, so it is checked against the optimizer the agent
+    built from its config: the same groups and parameters, each hyperparameter of the same type
+    as the built one, numbers finite and not negative, and flags such
+    as ``capturable`` or ``maximize`` as built; a checkpoint can restore where a schedule had
+    taken the learning rate, not change how the optimizer works.
+
+    Raises:
+        ValueError: The saved state does not fit the optimizer; the message names the field.
+    """
+    built = optimizer.state_dict()["param_groups"]
+    groups = extra.get("param_groups")
+    if not isinstance(groups, list) or len(groups) != len(built):
+        raise ValueError(f"{prefix}: the saved optimizer has other parameter groups")
+    for saved, mine in zip(groups, built, strict=True):
+        _check_group(prefix, saved, mine)
     state: dict[int, dict[str, Any]] = {}
     for name, value in arrays.items():
         if name.startswith(prefix + "."):
             index, key = name[len(prefix) + 1 :].split(".", 1)
             state.setdefault(int(index), {})[key] = value
-    for index, entry in extra.get("scalars", {}).items():
+    scalars = extra.get("scalars", {})
+    if not isinstance(scalars, dict):
+        raise ValueError(f"{prefix}: the saved optimizer's scalars are not an object")
+    for index, entry in scalars.items():
+        if not isinstance(entry, dict) or not all(_is_count(v) for v in entry.values()):
+            raise ValueError(f"{prefix}: the saved optimizer's scalars must be step counts")
         state.setdefault(int(index), {}).update(entry)
-    optimizer.load_state_dict({"state": state, "param_groups": extra["param_groups"]})
+    optimizer.load_state_dict({"state": state, "param_groups": groups})
+
+
+def _check_group(prefix: str, saved: Any, mine: dict[str, Any]) -> None:
+    if not isinstance(saved, dict) or set(saved) != set(mine):
+        raise ValueError(f"{prefix}: a saved parameter group has other fields than the optimizer")
+    for key, value in saved.items():
+        built = mine[key]
+        if key == "params" or isinstance(built, bool) or built is None:
+            if value != built:
+                raise ValueError(f"{prefix}: the saved {key}={value!r} differs from {built!r}")
+        elif isinstance(built, (int, float)):
+            if not _is_number(value) or value < 0:
+                raise ValueError(f"{prefix}: the saved {key}={value!r} is not a valid value")
+        elif isinstance(built, (list, tuple)):
+            if (
+                not isinstance(value, list)
+                or len(value) != len(built)
+                or not all(_is_number(v) and 0 <= v < 1 for v in value)
+            ):
+                raise ValueError(f"{prefix}: the saved {key}={value!r} is not a valid value")
+        elif type(value) is not type(built):
+            raise ValueError(f"{prefix}: the saved {key}={value!r} has the wrong type")
+
+
+def _is_number(value: Any) -> bool:
+    return (
+        isinstance(value, (int, float))
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and abs(value) < 1e30
+    )
+
+
+def _is_count(value: Any) -> bool:
+    return _is_number(value) and value >= 0

@@ -47,13 +47,19 @@ ENVS: dict[str, tuple[str, int | None, dict]] = {
 
 
 def register_envs() -> None:
-    """Registers every ``arena/`` id that is not registered yet, and the success rules of
-    Gymnasium's envs (``envs.success``); safe to call more than once."""
+    """Registers every ``arena/`` id, and the success rules of Gymnasium's envs
+    (``envs.success``); safe to call more than once.
+
+    An id that someone else registered first, differently, is registered again as ours, so that
+    arena's plugin loader sees the clash and names both registrants instead of running theirs.
+    """
     from envs.success import register_success_rules
 
     register_success_rules()
     for env_id, (entry_point, max_steps, kwargs) in ENVS.items():
-        if env_id not in gym.registry:
+        spec = gym.registry.get(env_id)
+        ours = (entry_point, max_steps, kwargs)
+        if spec is None or (spec.entry_point, spec.max_episode_steps, spec.kwargs) != ours:
             gym.register(
                 env_id, entry_point=entry_point, max_episode_steps=max_steps, kwargs=kwargs
             )

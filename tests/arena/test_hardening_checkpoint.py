@@ -302,3 +302,164 @@ def test_a_non_finite_agent_is_never_saved(tmp_path):
         save_checkpoint(agent, path)
     assert _snapshot(path) == before
     assert np.isfinite(np.asarray(load_checkpoint(path).state()["q"])).all()
+
+
+# The second attack (358 cases, on the merged branches): what it found, replayed.
+
+FIXTURES = Path(__file__).parent.parent / "fixtures" / "v1"
+
+
+@pytest.fixture
+def mlp_checkpoint(tmp_path: Path) -> Path:
+    """A small mlp checkpoint with Adam's state, copied from the committed fixtures."""
+    import shutil
+
+    return Path(shutil.copytree(FIXTURES / "mlp", tmp_path / "mlp"))
+
+
+OPTIMIZER_TAMPERING = [
+    {"capturable": True},
+    {"differentiable": True},
+    {"maximize": True},
+    {"lr": "abc"},
+    {"lr": -1.0},
+    {"lr": 1e300},
+    {"betas": [5, "x"]},
+    {"eps": None},
+    {"params": [0, 1, 2, 999999]},
+    {"surprise": 1},
+]
+
+
+@pytest.mark.parametrize("change", OPTIMIZER_TAMPERING, ids=lambda c: next(iter(c)))
+def test_a_tampered_optimizer_state_is_refused(mlp_checkpoint, change):
+    _edit(mlp_checkpoint, lambda m: m["extra"]["optimizer"]["param_groups"][0].update(change))
+    with pytest.raises(CheckpointError, match="does not fit a mlp agent"):
+        load_checkpoint(mlp_checkpoint, device="cpu")
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda m: m["env"].update(kwargs={"desc": ["F" * 300] * 300}), "more than the 65536"),
+        (lambda m: m["env"].update(kwargs={"render_mode": "human"}), "may not set render_mode"),
+        (lambda m: m.update(steps=2**63 - 1), "'steps' must be an integer from 0 to 10\\*\\*15"),
+        (lambda m: m["config"].update(alpha=10**400), "not a valid float"),
+    ],
+)
+def test_env_arguments_steps_and_numbers_are_bounded(tmp_path, edit, message):
+    env = gym.make("FrozenLake-v1")
+    path = save_checkpoint(arena.make_agent("q-learning", env, seed=0), tmp_path / "ckpt")
+    text = json.dumps(edit_json(path, edit))
+    (path / MANIFEST).write_text(text)
+    with pytest.raises(CheckpointError, match=message):
+        load_checkpoint(path)
+
+
+def edit_json(path: Path, edit: Edit) -> dict:
+    manifest = json.loads((path / MANIFEST).read_text())
+    edit(manifest)
+    return manifest
+
+
+def test_a_huge_multidiscrete_is_refused_at_once(checkpoint):
+    import time
+
+    space = {"type": "MultiDiscrete", "nvec": [2] * 1_000_000, "start": [0] * 1_000_000}
+    _edit(checkpoint, lambda m: m.update(agent="q-learning", config={}, observation_space=space))
+    started = time.perf_counter()
+    with pytest.raises(ArenaError, match="states x actions"):
+        load_checkpoint(checkpoint)
+    assert time.perf_counter() - started < 20
+
+
+def test_a_state_or_manifest_that_is_a_folder_is_refused(checkpoint):
+    state = next(checkpoint.glob("state-*.safetensors"))
+    state.unlink()
+    state.mkdir()
+    with pytest.raises(CheckpointError, match="not a regular file"):
+        load_checkpoint(checkpoint)
+    (checkpoint / MANIFEST).unlink()
+    (checkpoint / MANIFEST).mkdir()
+    with pytest.raises(CheckpointError, match="not a regular file"):
+        load_checkpoint(checkpoint)
+
+
+def test_a_nan_state_with_a_matching_sha_is_refused(tmp_path):
+    import hashlib
+
+    from safetensors.numpy import save
+
+    env = gym.make("FrozenLake-v1")
+    path = save_checkpoint(arena.make_agent("q-learning", env, seed=0), tmp_path / "ckpt")
+    manifest = json.loads((path / MANIFEST).read_text())
+    data = save({"q": np.full((16, 4), np.nan)})
+    (path / manifest["state"]["file"]).write_bytes(data)
+    manifest["state"]["sha256"] = hashlib.sha256(data).hexdigest()
+    (path / MANIFEST).write_text(json.dumps(manifest))
+    with pytest.raises(CheckpointError, match="NaN or infinite values in 'q'"):
+        load_checkpoint(path)
+
+
+def test_messages_quote_at_most_a_few_hundred_characters(checkpoint):
+    low = list(range(5000))
+    box = {"type": "Box", "shape": [5000], "dtype": "float32", "low": low, "high": -1.0}
+    _edit(checkpoint, _space(box))
+    with pytest.raises(CheckpointError) as caught:
+        load_checkpoint(checkpoint)
+    assert len(str(caught.value)) < 1000
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("evaluate", "mlp", "arena/Iris-v0", "--device", "meta"), "Bad device 'meta'"),
+        (("evaluate", "mlp", "arena/Iris-v0", "--device", "mps"), "MPS is not available"),
+        (("evaluate", "random", "no_such_module:Env"), "importing its code failed"),
+        (("evaluate", "--checkpoint", ""), "--checkpoint is empty"),
+        (("train", "q-learning", "FrozenLake-v1", "--num-envs", "2", "--out", "x"), "single env"),
+        (("train", "mlp", "arena/Iris-v0", "--set", "hidden_sizes=[[1,2]]", "--out", "x"),
+         "not a nested one"),
+    ],
+)  # fmt: skip
+def test_cli_refusals_the_second_attack_found(tmp_path, args, message):
+    done = run_arena(*args, cwd=tmp_path)
+    assert done.returncode == 2, done.stderr
+    assert message in done.stderr and "Traceback" not in done.stderr
+    assert not (tmp_path / "x").exists()
+
+
+HIJACKER = '''
+import gymnasium as gym
+
+from envs.classification import ClassificationEnv
+
+
+class Hijacked(ClassificationEnv):
+    pass
+
+
+def register():
+    gym.register("arena/Iris-v0", entry_point="arena_hijack_plugin:Hijacked")
+    gym.registry["CartPole-v1"].max_episode_steps = 3
+'''
+
+
+def test_a_plugin_that_hijacks_or_edits_an_env_id_is_named(tmp_path):
+    from tests.conftest import write_distribution
+
+    site = write_distribution(
+        tmp_path / "site",
+        "arena-hijack-plugin",
+        "1.0",
+        {"arena_hijack_plugin": HIJACKER},
+        """
+        [arena.envs]
+        hijack = arena_hijack_plugin:register
+        """,
+    )
+    for env_id in ("arena/Iris-v0", "CartPole-v1"):
+        done = run_arena("evaluate", "random", env_id, "--episodes", "1", pythonpath=site)
+        assert done.returncode == 2, done.stderr
+        assert f"The env id {env_id!r} is registered twice" in done.stderr
+        assert "arena-hijack-plugin" in done.stderr and "Traceback" not in done.stderr
