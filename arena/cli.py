@@ -318,8 +318,11 @@ def cmd_import(args: argparse.Namespace) -> int:
                 f"import-{args.importer} does not take these options {options}: {e}."
             ) from None
         run.commit(stage)
-    if "out" in summary:
-        summary["out"] = str(run.path)
+    # The importer saw the staging folder; what it says names the folder the user gave.
+    summary = {
+        key: value.replace(str(stage), str(run.path)) if isinstance(value, str) else value
+        for key, value in summary.items()
+    }
     if args.json:
         print_json(summary)
     else:
