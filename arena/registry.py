@@ -289,6 +289,7 @@ def _load_env_plugins() -> tuple[tuple[PluginError, ...], dict[str, PluginError]
     owners: dict[str, Plugin] = {}
     for plugin in env_plugins().values():
         before = registry_snapshot()
+        entry_points = {env_id: spec.entry_point for env_id, spec in gym.registry.items()}
         try:
             target = load_plugin(plugin)
             if callable(target):
@@ -309,10 +310,10 @@ def _load_env_plugins() -> tuple[tuple[PluginError, ...], dict[str, PluginError]
                     else "Gymnasium or a package imported before the plugins"
                 )
                 conflicts[env_id] = PluginError(
-                    f"The env id {env_id!r} is registered twice: by {first}, then registered "
-                    f"again or changed (to run {gym.spec(env_id).entry_point}) by "
-                    f"{plugin.describe()}. arena will not guess which one to run; uninstall one "
-                    "of these distributions."
+                    f"The env id {env_id!r} is registered twice: as {entry_points[env_id]} by "
+                    f"{first}, then registered again or changed (to run "
+                    f"{gym.spec(env_id).entry_point}) by {plugin.describe()}. arena will not "
+                    "guess which one to run; uninstall one of these distributions."
                 )
     return tuple(failures), conflicts
 

@@ -9,6 +9,8 @@ import torch
 
 from arena.errors import ConfigError
 
+FLOAT32_MAX = 3.4028234663852886e38
+
 
 def resolve_device(device: str | torch.device = "auto") -> torch.device:
     """Turns ``"auto"`` into cuda, then mps, then cpu; checks an explicit device exists.
@@ -108,7 +110,7 @@ def _check_group(prefix: str, saved: Any, mine: dict[str, Any]) -> None:
                 raise ValueError(f"{prefix}: the saved {key}={value!r} is not a valid value")
         elif isinstance(built, (list, tuple)):
             if (
-                not isinstance(value, list)
+                not isinstance(value, (list, tuple))
                 or len(value) != len(built)
                 or not all(_is_number(v) and 0 <= v < 1 for v in value)
             ):
@@ -118,11 +120,12 @@ def _check_group(prefix: str, saved: Any, mine: dict[str, Any]) -> None:
 
 
 def _is_number(value: Any) -> bool:
+    """A finite number that float32 can hold (optimizers turn their settings into float32)."""
     return (
         isinstance(value, (int, float))
         and not isinstance(value, bool)
         and math.isfinite(value)
-        and abs(value) < 1e30
+        and abs(value) <= FLOAT32_MAX
     )
 
 
