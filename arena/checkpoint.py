@@ -3,7 +3,8 @@
 A checkpoint is a directory::
 
     manifest.json                 format version, gym-arena version, agent name and plugin,
-                                  config, spaces, env, steps trained, the state file's sha256
+                                  config, spaces, env, steps trained, the state file's sha256,
+                                  the agent's np_random state
     state-<sha256 prefix>.safetensors
 
 The manifest is the commit point. A save writes the new state file under a name no other state
@@ -116,6 +117,7 @@ def save_checkpoint(agent: Agent, path: str | Path) -> Path:
             "seed": agent.seed,
             "state": {"file": state_name, "sha256": digest, "tensors": tensor_format},
             "extra": agent.extra_state(),
+            "rng": rng_state(agent),
         }
         text = json.dumps(manifest, indent=2, sort_keys=True, allow_nan=False) + "\n"
         atomic_write(path / MANIFEST, text.encode())
@@ -279,6 +281,7 @@ def load_checkpoint(
             f"The checkpoint at {str(path)!r} does not fit a {cls.name} agent: "
             f"{type(e).__name__}: {e}"
         ) from None
+    set_rng_state(agent, manifest.get("rng"))
     agent.num_timesteps = manifest["steps"]
     agent.env_id = (
         recorded if recorded is None or ":" not in recorded or recorded == env_id else None
@@ -286,6 +289,27 @@ def load_checkpoint(
     kwargs = (manifest.get("env") or {}).get("kwargs")
     agent.env_kwargs = dict(kwargs) if agent.env_id is not None and kwargs else {}
     return agent
+
+
+def rng_state(agent: Agent) -> dict[str, Any] | None:
+    """The state of ``agent.np_random`` for the manifest, or None if it is not a PCG64."""
+    import numpy as np
+
+    generator = agent.np_random.bit_generator
+    return generator.state if isinstance(generator, np.random.PCG64) else None
+
+
+def set_rng_state(agent: Agent, state: dict[str, Any] | None) -> None:
+    """Puts ``agent.np_random`` where :func:`rng_state` found it; None leaves it as seeded.
+
+    The state has passed the manifest's schema (:func:`arena.manifest.rng_state_ok`).
+    """
+    import numpy as np
+
+    if state is not None:
+        bit_generator = np.random.PCG64()
+        bit_generator.state = state
+        agent.np_random = np.random.Generator(bit_generator)
 
 
 def _normalize(distribution: str) -> str:
@@ -308,6 +332,7 @@ def clone_agent(agent: Agent) -> Agent:
     )
     data, tensor_format = _serialize(agent.state())
     copy.load_state(_deserialize(data, tensor_format, agent.device), agent.extra_state())
+    set_rng_state(copy, rng_state(agent))
     copy.num_timesteps = agent.num_timesteps
     copy.threads = agent.threads
     copy.env_id = agent.env_id
