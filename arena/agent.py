@@ -59,6 +59,10 @@ class Agent(ABC):
         threads: Torch's CPU threads while :meth:`learn` and :func:`arena.evaluate` run (see
             :mod:`arena.runtime`); 0 or None leaves torch's own setting. A run option, like
             ``device``: it is not part of the config or the checkpoint.
+        save_replay: Whether :meth:`state` includes a replay buffer, for an agent that keeps
+            one (``arena train --no-save-replay`` turns it off): with it, a resumed run
+            continues exactly; without it, the checkpoint is smaller and a resumed run refills
+            the buffer. A run option, like ``threads``.
 
     Raises:
         ConfigError: ``config`` is not a ``Config``.
@@ -106,6 +110,7 @@ class Agent(ABC):
         self.env_id: str | None = None
         self.env_kwargs: dict[str, Any] = {}
         self.threads: int | None = DEFAULT_THREADS
+        self.save_replay = True
         self._loss_poison: Any = None
 
     @classmethod
@@ -266,6 +271,15 @@ class Agent(ABC):
     def state(self) -> dict[str, Any]:
         """The learned parameters as named numpy arrays or torch tensors, for safetensors."""
         return {}
+
+    def state_allowance(self) -> int:
+        """The bytes that :meth:`state` may hold beyond what a freshly built agent's holds.
+
+        The checkpoint reader refuses a state file larger than a fresh agent's :meth:`state`
+        plus this: an agent whose state grows as it learns (a replay buffer) returns the most it
+        can grow to, computed from its config and spaces. The default is 0.
+        """
+        return 0
 
     def extra_state(self) -> dict[str, Any]:
         """Small JSON-ready state that is not an array (schedules, counters)."""

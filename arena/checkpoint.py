@@ -273,7 +273,8 @@ def load_checkpoint(
         seed=manifest.get("seed"),
         device=device,
     )
-    arrays = _read_state(path, manifest["state"], device, _state_bytes(agent.state()))
+    expected = _state_bytes(agent.state()) + agent.state_allowance()
+    arrays = _read_state(path, manifest["state"], device, expected)
     try:
         agent.load_state(arrays, manifest.get("extra") or {})
     except (KeyError, ValueError, RuntimeError, TypeError, IndexError, AttributeError) as e:
@@ -330,11 +331,16 @@ def clone_agent(agent: Agent) -> Agent:
         seed=agent.seed,
         device=agent.device,
     )
-    data, tensor_format = _serialize(agent.state())
+    playing, agent.save_replay = agent.save_replay, False  # the copy plays: no replay buffer
+    try:
+        data, tensor_format = _serialize(agent.state())
+    finally:
+        agent.save_replay = playing
     copy.load_state(_deserialize(data, tensor_format, agent.device), agent.extra_state())
     set_rng_state(copy, rng_state(agent))
     copy.num_timesteps = agent.num_timesteps
     copy.threads = agent.threads
+    copy.save_replay = agent.save_replay
     copy.env_id = agent.env_id
     copy.env_kwargs = dict(agent.env_kwargs)
     return copy
