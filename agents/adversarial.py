@@ -164,6 +164,7 @@ class GenerativeAgent(Agent):
     coordinates, and leaves the last training episode's metrics in ``learn_info``.
     """
 
+    uses_torch = True
     kind: ClassVar[str] = ""
 
     def __init__(

@@ -143,6 +143,7 @@ class DQN(Agent):
     Config = DQNConfig
     presets = "dqn_presets.toml"
     supports_vector_env = True
+    uses_torch = True
 
     def __init__(
         self, observation_space: spaces.Space, action_space: spaces.Space, **kwargs: Any

@@ -76,6 +76,10 @@ class Agent(ABC):
     """File name of a TOML preset table next to the agent's module, or None."""
     supports_vector_env: ClassVar[bool] = False
     """Whether ``learn`` accepts a Gymnasium vector env (``arena train --num-envs N``)."""
+    uses_torch: ClassVar[bool] = False
+    """Whether the agent computes with torch: the core then imports torch before it sets
+    torch's threads around ``learn`` and ``evaluate`` (:mod:`arena.runtime`), so that a model
+    built lazily runs with the same thread count in every call."""
 
     def __init__(
         self,
@@ -191,7 +195,7 @@ class Agent(ABC):
         callbacks = CallbackList([callback, ProgressBar() if show else None])
         self._start_learning(env, steps, callbacks)
         try:
-            with torch_threads(self.threads):
+            with torch_threads(self.threads, import_torch=self.uses_torch):
                 self._learn(env, steps, callbacks)
         finally:
             callbacks.on_learn_end(self)
@@ -215,7 +219,7 @@ class Agent(ABC):
         for agent, callback in zip(agents, lists, strict=True):
             agent._start_learning(env, steps, callback)
         try:
-            with torch_threads(agents[0].threads if agents else None):
+            with torch_threads(agents[0].threads if agents else None, import_torch=cls.uses_torch):
                 cls._learn_seeds(agents, env, steps, lists)
         finally:
             for agent, callback in zip(agents, lists, strict=True):
