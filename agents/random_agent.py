@@ -27,10 +27,11 @@ class RandomAgent(Agent):
     ) -> None:
         super().__init__(observation_space, action_space, **kwargs)
         self._sampler = copy.deepcopy(action_space)
-        self._sampler.seed(int(self.np_random.integers(2**31 - 1)))
+        _draw_from(self._sampler, self.np_random)
 
     def act(self, observation: Any, explore: bool = False) -> Any:
-        """Returns a uniformly random action, whatever the observation."""
+        """Returns a uniformly random action, whatever the observation, drawn from
+        ``np_random`` (so a checkpoint, which keeps that generator, acts on as it would have)."""
         return self._sampler.sample()
 
     def _learn(self, env: gym.Env, steps: int, callback: Callback) -> None:
@@ -48,3 +49,22 @@ class RandomAgent(Agent):
                 if not callback.on_step(self.num_timesteps):
                     return
         callback.on_step(self.num_timesteps)
+
+
+def _draw_from(space: spaces.Space, rng: Any) -> None:
+    """Makes ``space`` and its subspaces sample from ``rng``."""
+    space._np_random = rng  # what Space.seed sets; Gymnasium has no public setter
+    for child in _subspaces(space):
+        _draw_from(child, rng)
+
+
+def _subspaces(space: spaces.Space) -> list[spaces.Space]:
+    if isinstance(space, spaces.Dict):
+        return list(space.spaces.values())
+    if isinstance(space, (spaces.Tuple, spaces.OneOf)):
+        return list(space.spaces)
+    if isinstance(space, spaces.Sequence):
+        return [space.feature_space]
+    if isinstance(space, spaces.Graph):
+        return [s for s in (space.node_space, space.edge_space) if s is not None]
+    return []

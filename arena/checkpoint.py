@@ -221,6 +221,7 @@ def load_checkpoint(
     *,
     env_id: str | None = None,
     allow_other_distribution: bool = False,
+    agent_class: type[Agent] | None = None,
 ) -> Agent:
     """Rebuilds the agent saved at ``path``, through the registry and without pickle.
 
@@ -232,6 +233,9 @@ def load_checkpoint(
             imported on the checkpoint's word.
         allow_other_distribution: Load the agent even when the installed plugin of its name
             comes from another distribution than the one that saved it.
+        agent_class: Rebuild the agent as this class instead of the registry's class of its
+            name (:func:`arena.testing.check_agent` checks an agent that is not registered
+            yet); the checkpoint must name the class's ``name``.
 
     Raises:
         CheckpointError: The checkpoint is missing, corrupt, tampered with or from a newer
@@ -239,7 +243,8 @@ def load_checkpoint(
         UnknownNameError: The agent's plugin is not installed.
         ResourceLimitError: Its spaces or config would need more memory than the machine has.
     """
-    from arena.registry import agent_class, agent_plugins
+    from arena.registry import agent_class as registered_class
+    from arena.registry import agent_plugins
 
     path = Path(path)
     manifest = read_manifest(path)
@@ -252,9 +257,16 @@ def load_checkpoint(
             "checkpoint names. If you trust that module, name the env yourself: `arena "
             "evaluate --checkpoint DIR ENV`, or `arena train AGENT ENV --resume DIR`."
         )
-    cls = agent_class(name)
+    if agent_class is not None:
+        if name != agent_class.name:
+            raise CheckpointError(
+                f"The checkpoint at {str(path)!r} holds a {name!r} agent, not {agent_class.name!r}."
+            )
+        cls, allow_other_distribution = agent_class, True
+    else:
+        cls = registered_class(name)
     saved_by = manifest.get("agent_distribution", "unknown")
-    installed = agent_plugins()[name].distribution
+    installed = agent_plugins()[name].distribution if name in agent_plugins() else "unknown"
     if _normalize(saved_by) != _normalize(installed) and not allow_other_distribution:
         raise CheckpointError(
             f"The checkpoint at {str(path)!r} holds a {name!r} agent saved by the distribution "
@@ -303,11 +315,16 @@ def rng_state(agent: Agent) -> dict[str, Any] | None:
 def set_rng_state(agent: Agent, state: dict[str, Any] | None) -> None:
     """Puts ``agent.np_random`` where :func:`rng_state` found it; None leaves it as seeded.
 
-    The state has passed the manifest's schema (:func:`arena.manifest.rng_state_ok`).
+    The state has passed the manifest's schema (:func:`arena.manifest.rng_state_ok`). A PCG64
+    generator is set in place, so whatever shares it (a space's sampler) follows.
     """
     import numpy as np
 
-    if state is not None:
+    if state is None:
+        return
+    if isinstance(agent.np_random.bit_generator, np.random.PCG64):
+        agent.np_random.bit_generator.state = state
+    else:
         bit_generator = np.random.PCG64()
         bit_generator.state = state
         agent.np_random = np.random.Generator(bit_generator)
