@@ -106,9 +106,9 @@ def check_agent(
         return cls(observation_space, action_space, config=built, seed=seed, device="cpu")
 
     env = make_env()
-    with _expect(name, "builds on the env's spaces"):
-        agent_ = build(env.observation_space, env.action_space)
     with _threads_kept(name):
+        with _expect(name, "builds on the env's spaces"):
+            agent_ = build(env.observation_space, env.action_space)
         _check_incompatible(name, build, env, seed)
         with _expect(name, f"learns {steps} steps on {env_id}"):
             agent_.learn(env, steps, progress=False)
