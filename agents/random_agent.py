@@ -6,6 +6,7 @@ import copy
 from typing import Any
 
 import gymnasium as gym
+import numpy as np
 from gymnasium import spaces
 
 from arena.agent import Agent
@@ -27,12 +28,28 @@ class RandomAgent(Agent):
     ) -> None:
         super().__init__(observation_space, action_space, **kwargs)
         self._sampler = copy.deepcopy(action_space)
-        _draw_from(self._sampler, self.np_random)
+        self._sampler.seed(int(self.np_random.integers(2**31 - 1)))
 
     def act(self, observation: Any, explore: bool = False) -> Any:
-        """Returns a uniformly random action, whatever the observation, drawn from
-        ``np_random`` (so a checkpoint, which keeps that generator, acts on as it would have)."""
+        """Returns a uniformly random action, whatever the observation."""
         return self._sampler.sample()
+
+    def extra_state(self) -> dict[str, Any]:
+        """The sampler's generators (the action space's and its subspaces'), so that a loaded
+        agent draws on as the saved one would have."""
+        return {"sampler": [g.bit_generator.state for g in _generators(self._sampler)]}
+
+    def load_state(self, arrays: dict[str, Any], extra: dict[str, Any]) -> None:
+        states = extra.get("sampler")  # absent in checkpoints from before exact resume
+        if states is None:
+            return
+        generators = _generators(self._sampler)
+        if not isinstance(states, list) or len(states) != len(generators):
+            raise ValueError(
+                f"its sampler has {len(states)} generators, this one {len(generators)}"
+            )
+        for generator, state in zip(generators, states, strict=True):
+            generator.bit_generator.state = state
 
     def _learn(self, env: gym.Env, steps: int, callback: Callback) -> None:
         tracker = EpisodeTracker(callback)
@@ -51,11 +68,12 @@ class RandomAgent(Agent):
         callback.on_step(self.num_timesteps)
 
 
-def _draw_from(space: spaces.Space, rng: Any) -> None:
-    """Makes ``space`` and its subspaces sample from ``rng``."""
-    space._np_random = rng  # what Space.seed sets; Gymnasium has no public setter
+def _generators(space: spaces.Space) -> list[np.random.Generator]:
+    """The generators ``space`` and its subspaces sample from, depth first."""
+    found = [space.np_random]
     for child in _subspaces(space):
-        _draw_from(child, rng)
+        found.extend(_generators(child))
+    return found
 
 
 def _subspaces(space: spaces.Space) -> list[spaces.Space]:
