@@ -113,8 +113,8 @@ def check_agent(
         with _expect(name, f"learns {steps} steps on {env_id}"):
             agent_.learn(env, steps, progress=False)
         if agent_.num_timesteps < steps:
-            _fail(name, "counts its steps", f"num_timesteps is {agent_.num_timesteps} after "
-                  f"learning {steps} steps")  # fmt: skip
+            detail = f"num_timesteps is {agent_.num_timesteps} after learning {steps} steps"
+            _fail(name, "counts its steps", detail)
         with tempfile.TemporaryDirectory() as tmp:
             resumed = _save_load(agent_, Path(tmp) / "first")
             with _expect(name, "learns again after learning (a second learn call)"):
