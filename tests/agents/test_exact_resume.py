@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import tempfile
 
+import gymnasium as gym
 import pytest
 
 import arena
@@ -150,3 +151,20 @@ def test_a_bad_rng_state_is_refused_naming_the_field(tmp_path, rng):
     (tmp_path / "manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(CheckpointError, match="'rng' must be null or a PCG64 generator state"):
         arena.load(tmp_path)
+
+
+def test_dqn_on_a_vector_env_resumes_exactly():
+    def make():
+        return gym.make_vec("CartPole-v1", num_envs=3, vectorization_mode="sync")
+
+    config = {"learning_starts": 40, "batch_size": 16, "n_step": 3, "hidden": (16,)}
+    env = make()
+    first = arena.make_agent("dqn", env, seed=1, device="cpu", **config)
+    first.learn(env, 150, progress=False).learn(env, 150, progress=False)
+    saved = arena.make_agent("dqn", make(), seed=1, device="cpu", **config)
+    saved.learn(make(), 150, progress=False)
+    with tempfile.TemporaryDirectory() as tmp:
+        saved.save(tmp)
+        resumed = arena.load(tmp, device="cpu")
+    resumed.learn(make(), 150, progress=False)
+    check_resume(first, resumed, 150)
