@@ -173,6 +173,7 @@ class GenerativeAgent(Agent):
     differ: on ring8 with the preset, hq 0.95 in the train summary, 0.998 by evaluate.
     """
 
+    uses_torch = True
     kind: ClassVar[str] = ""
 
     def __init__(

@@ -134,8 +134,9 @@ class Model:
         return np.concatenate(chunks) if chunks else np.zeros((0, self.dim), np.float32)
 
     def state(self) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
-        """The weights and optimizer state as tensors, and the JSON-ready rest."""
-        tensors: dict[str, torch.Tensor] = {}
+        """The weights, optimizer state and training-noise generator's state as tensors, and
+        the JSON-ready rest."""
+        tensors: dict[str, torch.Tensor] = {"rng": self.rng.get_state()}
         extra: dict[str, Any] = {"updates": self.updates, "optimizers": {}}
         for name in self.networks:
             for key, value in getattr(self, name).state_dict().items():
@@ -157,6 +158,8 @@ class Model:
                 getattr(self, name), f"optim_{name}", arrays, extra["optimizers"][name]
             )
         self.updates = int(extra.get("updates", 0))
+        if "rng" in arrays:  # absent in checkpoints from before exact resume
+            self.rng.set_state(arrays["rng"].cpu())
 
 
 class GANModel(Model):

@@ -24,6 +24,8 @@ from arena.sizes import FLOAT32, adam_bytes, dense_parameters
 if TYPE_CHECKING:
     from gymnasium.vector import VectorEnv
 
+    from agents.dqn_torch import ReplayBuffer
+
 
 @dataclass(frozen=True)
 class DQNConfig:
@@ -132,12 +134,16 @@ class DQN(Agent):
     in absolute env steps, so ``--resume`` continues it. The replay buffer is one preallocated
     tensor on the agent's device; on CUDA each update stays on the GPU. Learns on a Gymnasium
     vector env too (``--num-envs N``, next-step autoreset). A checkpoint holds the online and
-    target networks and the optimizer, not the replay buffer: a resumed run refills it.
+    target networks, the optimizer, the sampling generator and the replay buffer (the filled
+    rows, with their priorities), so that ``--resume`` continues the run exactly; with
+    ``save_replay`` off (``arena train --no-save-replay``) it leaves the buffer out and a resumed
+    run refills it.
     """
 
     Config = DQNConfig
     presets = "dqn_presets.toml"
     supports_vector_env = True
+    uses_torch = True
 
     def __init__(
         self, observation_space: spaces.Space, action_space: spaces.Space, **kwargs: Any
@@ -235,19 +241,10 @@ class DQN(Agent):
         return actions_N
 
     def _learn(self, env: gym.Env | VectorEnv, steps: int, callback: Callback) -> None:
-        from agents.dqn_torch import NStepAccumulator, ReplayBuffer
+        from agents.dqn_torch import NStepAccumulator
 
         cfg = self.config
-        if self.buffer is None:
-            self.buffer = ReplayBuffer(
-                cfg.buffer_size,
-                self.obs_dim,
-                self.torch_device,
-                self.generator,
-                cfg.prioritized,
-                cfg.priority_alpha,
-            )
-        buffer, learner = self.buffer, self.learner
+        buffer, learner = self._replay_buffer(), self.learner
         vector = isinstance(env, gym.vector.VectorEnv)
         n = env.num_envs if vector else 1
         obs, _ = env.reset(seed=self.env_seed())
@@ -304,6 +301,22 @@ class DQN(Agent):
         callback.on_step(self.num_timesteps)
         self.learn_info = {"epsilon": round(self.epsilon(), 4), "updates": learner.updates}
 
+    def _replay_buffer(self) -> ReplayBuffer:
+        """The replay buffer, allocated on first use."""
+        from agents.dqn_torch import ReplayBuffer
+
+        if self.buffer is None:
+            cfg = self.config
+            self.buffer = ReplayBuffer(
+                cfg.buffer_size,
+                self.obs_dim,
+                self.torch_device,
+                self.generator,
+                cfg.prioritized,
+                cfg.priority_alpha,
+            )
+        return self.buffer
+
     def _update(self, count: int, step: int) -> None:
         """Runs ``count`` gradient steps, reports their losses to the guard, refreshes acting."""
         import torch
@@ -332,7 +345,19 @@ class DQN(Agent):
         arrays.update({f"target.{k}": v for k, v in self.learner.target.state_dict().items()})
         optim, _ = optimizer_state(self.learner.optimizer, "optimizer")
         arrays.update(optim)
+        arrays["generator"] = self.generator.get_state()
+        if self.save_replay and self.buffer is not None:
+            arrays.update(self.buffer.state())
         return arrays
+
+    def state_allowance(self) -> int:
+        """The replay buffer's rows, staged rows and priorities, when it is full."""
+        from agents.dqn_torch import STAGE_ROWS
+
+        cfg = self.config
+        row = (2 * self.obs_dim + 3) * FLOAT32
+        priorities = (cfg.buffer_size + 1) * FLOAT32 if cfg.prioritized else 0
+        return (cfg.buffer_size + STAGE_ROWS) * row + priorities + 8
 
     def extra_state(self) -> dict[str, Any]:
         from arena.torch_utils import optimizer_state
@@ -350,6 +375,12 @@ class DQN(Agent):
         if "optimizer" in extra:
             load_optimizer_state(self.learner.optimizer, "optimizer", arrays, extra["optimizer"])
         self.learner.updates = int(extra.get("updates", 0))
+        # Both are absent in checkpoints from before exact resume, the buffer also in those
+        # saved without it; such a run refills its buffer and draws new batches.
+        if "generator" in arrays:
+            self.generator.set_state(arrays["generator"].cpu())
+        if "replay.data" in arrays:
+            self._replay_buffer().load(arrays)
         self.policy.refresh()
 
 

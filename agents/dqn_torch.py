@@ -295,6 +295,49 @@ class ReplayBuffer:
         self.priority[index_B] = priority_B
         torch.maximum(self.max_priority, priority_B.max(), out=self.max_priority)
 
+    def state(self) -> dict[str, torch.Tensor]:
+        """The transitions kept and staged, and their priorities, for a checkpoint.
+
+        Only the filled rows are stored (the buffer fills from row 0 and wraps when full), so a
+        young buffer makes a small checkpoint.
+        """
+        tensors = {
+            "replay.data": self.data[: self.size],
+            "replay.staged": torch.from_numpy(self.stage[: self.staged].copy()),
+            "replay.pos": torch.tensor(self.pos, dtype=torch.int64),
+        }
+        if self.prioritized:
+            tensors["replay.priority"] = self.priority[: self.size]
+            tensors["replay.max_priority"] = self.max_priority
+        return tensors
+
+    def load(self, arrays: dict[str, torch.Tensor]) -> None:
+        """Restores what :meth:`state` returned.
+
+        Raises:
+            ValueError: The arrays do not fit this buffer's capacity, width or priorities.
+        """
+        data, staged = arrays["replay.data"], arrays["replay.staged"]
+        pos = int(arrays["replay.pos"])
+        size, width = len(data), self.data.shape[1]
+        if data.ndim != 2 or data.shape[1] != width or size > self.capacity:
+            raise ValueError(
+                f"its replay buffer has shape {tuple(data.shape)}; this agent keeps at most "
+                f"{self.capacity} rows of {width}"
+            )
+        if staged.ndim != 2 or staged.shape[1] != width or len(staged) >= STAGE_ROWS:
+            raise ValueError(f"its staged transitions have shape {tuple(staged.shape)}")
+        if not (0 <= pos < self.capacity and (size == self.capacity or pos == size)):
+            raise ValueError(f"its replay position {pos} does not fit {size} of {self.capacity}")
+        if self.prioritized != ("replay.priority" in arrays):
+            raise ValueError("its replay buffer's priorities do not match the config")
+        self.data[:size] = data.to(self.device)
+        self.stage[: len(staged)] = staged.cpu().numpy()
+        self.staged, self.pos, self.size = len(staged), pos, size
+        if self.prioritized:
+            self.priority[:size] = arrays["replay.priority"].to(self.device).reshape(size)
+            self.max_priority.copy_(arrays["replay.max_priority"].reshape(()))
+
     def split(self, rows_BW: torch.Tensor) -> tuple[torch.Tensor, ...]:
         """``(obs_BD, action_B, ret_B, next_obs_BD, discount_B)`` views of sampled rows."""
         d = self.obs_dim

@@ -6,6 +6,7 @@ import copy
 from typing import Any
 
 import gymnasium as gym
+import numpy as np
 from gymnasium import spaces
 
 from arena.agent import Agent
@@ -33,6 +34,23 @@ class RandomAgent(Agent):
         """Returns a uniformly random action, whatever the observation."""
         return self._sampler.sample()
 
+    def extra_state(self) -> dict[str, Any]:
+        """The sampler's generators (the action space's and its subspaces'), so that a loaded
+        agent draws on as the saved one would have."""
+        return {"sampler": [g.bit_generator.state for g in _generators(self._sampler)]}
+
+    def load_state(self, arrays: dict[str, Any], extra: dict[str, Any]) -> None:
+        states = extra.get("sampler")  # absent in checkpoints from before exact resume
+        if states is None:
+            return
+        generators = _generators(self._sampler)
+        if not isinstance(states, list) or len(states) != len(generators):
+            raise ValueError(
+                f"its sampler has {len(states)} generators, this one {len(generators)}"
+            )
+        for generator, state in zip(generators, states, strict=True):
+            generator.bit_generator.state = state
+
     def _learn(self, env: gym.Env, steps: int, callback: Callback) -> None:
         tracker = EpisodeTracker(callback)
         env.reset(seed=self.env_seed())
@@ -48,3 +66,23 @@ class RandomAgent(Agent):
                 if not callback.on_step(self.num_timesteps):
                     return
         callback.on_step(self.num_timesteps)
+
+
+def _generators(space: spaces.Space) -> list[np.random.Generator]:
+    """The generators ``space`` and its subspaces sample from, depth first."""
+    found = [space.np_random]
+    for child in _subspaces(space):
+        found.extend(_generators(child))
+    return found
+
+
+def _subspaces(space: spaces.Space) -> list[spaces.Space]:
+    if isinstance(space, spaces.Dict):
+        return list(space.spaces.values())
+    if isinstance(space, (spaces.Tuple, spaces.OneOf)):
+        return list(space.spaces)
+    if isinstance(space, spaces.Sequence):
+        return [space.feature_space]
+    if isinstance(space, spaces.Graph):
+        return [s for s in (space.node_space, space.edge_space) if s is not None]
+    return []

@@ -29,9 +29,13 @@ class SB3Agent(Agent):
     """Wraps one SB3 algorithm behind the Agent API.
 
     Note that SB3 seeds Python's, numpy's and torch's global generators from the seed when it
-    builds a model; that is SB3's own behaviour, kept as is.
+    builds a model; that is SB3's own behaviour, kept as is. ``learn`` seeds them from the
+    agent's own generator and gives the caller's back afterwards; the checkpoint keeps an
+    off-policy model's replay buffer (unless ``save_replay`` is off) and SB3's counters, so
+    that a resumed run continues exactly.
     """
 
+    uses_torch = True
     algorithm: ClassVar[str] = ""
     """The SB3 class name."""
     action_spaces: ClassVar[tuple[type[spaces.Space], ...]] = ()
@@ -108,12 +112,18 @@ class SB3Agent(Agent):
     def state(self) -> dict[str, Any]:
         from agents.sb3_bridge import model_state
 
-        return model_state(self.model)[0]
+        return model_state(self)[0]
 
     def extra_state(self) -> dict[str, Any]:
         from agents.sb3_bridge import model_state
 
-        return model_state(self.model)[1]
+        return model_state(self)[1]
+
+    def state_allowance(self) -> int:
+        """An off-policy model's replay buffer, when it is full."""
+        from agents.sb3_bridge import replay_bytes
+
+        return replay_bytes(self)
 
     def load_state(self, arrays: dict[str, Any], extra: dict[str, Any]) -> None:
         from agents.sb3_bridge import load_model_state

@@ -5,7 +5,10 @@ Imported only when an SB3 agent needs its model, so ``arena list`` never imports
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import random
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import gymnasium as gym
@@ -14,6 +17,7 @@ import stable_baselines3 as sb3
 import torch
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.noise import NormalActionNoise
+from stable_baselines3.common.utils import set_random_seed
 from stable_baselines3.common.vec_env import DummyVecEnv
 
 from arena.callbacks import Callback, EpisodeTracker
@@ -117,13 +121,32 @@ def learn(agent: SB3Agent, env: gym.Env, steps: int, callback: Callback) -> None
     model = agent.model
     model.set_env(vec_env)
     model.num_timesteps = agent.num_timesteps
-    model.learn(
-        steps,
-        callback=ArenaBridge(agent, callback, len(makers)),
-        reset_num_timesteps=False,
-        progress_bar=False,
-    )
+    seed = agent.env_seed()
+    with _caller_global_generators():
+        # SB3 draws from the global generators; seeding them from the agent's own generator
+        # makes a resumed run continue as an uninterrupted one would.
+        set_random_seed(seed, using_cuda=model.device.type == "cuda")
+        model.action_space.seed(seed)
+        model.learn(
+            steps,
+            callback=ArenaBridge(agent, callback, len(makers)),
+            reset_num_timesteps=False,
+            progress_bar=False,
+        )
     agent.num_timesteps = model.num_timesteps
+
+
+@contextlib.contextmanager
+def _caller_global_generators() -> Iterator[None]:
+    """Restores Python's, numpy's and torch's global generators as the caller had them."""
+    python_state, numpy_state = random.getstate(), np.random.get_state()
+    devices = list(range(torch.cuda.device_count())) if torch.cuda.is_initialized() else []
+    try:
+        with torch.random.fork_rng(devices=devices):
+            yield
+    finally:
+        random.setstate(python_state)
+        np.random.set_state(numpy_state)
 
 
 def _attr(model: Any, dotted: str) -> Any:
@@ -132,8 +155,10 @@ def _attr(model: Any, dotted: str) -> Any:
     return model
 
 
-def model_state(model: Any) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
-    """The networks, optimizers and variables SB3's save lists, as tensors plus JSON."""
+def model_state(agent: SB3Agent) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    """The networks, optimizers and variables SB3's save lists, and with ``save_replay`` an
+    off-policy model's replay buffer, as tensors plus JSON."""
+    model = agent.model
     modules, variables = model._get_torch_save_params()
     arrays: dict[str, torch.Tensor] = {}
     optimizers = {}
@@ -152,8 +177,55 @@ def model_state(model: Any) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
         "sb3_version": sb3.__version__,
         "optimizers": optimizers,
         "n_updates": int(getattr(model, "_n_updates", 0)),
+        "n_calls": int(getattr(model, "_n_calls", 0)),
+        "episode_num": int(getattr(model, "_episode_num", 0)),
     }
+    buffer = getattr(model, "replay_buffer", None)
+    if agent.save_replay and buffer is not None:
+        rows = buffer.buffer_size if buffer.full else buffer.pos
+        for name, array in _replay_arrays(buffer).items():
+            arrays[f"replay::{name}"] = torch.from_numpy(np.ascontiguousarray(array[:rows]))
+        extra["replay"] = {"pos": int(buffer.pos), "full": bool(buffer.full)}
     return arrays, extra
+
+
+def replay_bytes(agent: SB3Agent) -> int:
+    """The bytes of an off-policy model's full replay buffer (0 for an on-policy one)."""
+    buffer = getattr(agent.model, "replay_buffer", None)
+    return sum(a.nbytes for a in _replay_arrays(buffer).values()) if buffer is not None else 0
+
+
+def _replay_arrays(buffer: Any) -> dict[str, np.ndarray]:
+    """A replay buffer's arrays by name, a Dict observation's keys as ``observations::KEY``."""
+    found = {}
+    for name in ("observations", "next_observations", "actions", "rewards", "dones", "timeouts"):
+        value = getattr(buffer, name, None)
+        if isinstance(value, dict):
+            found.update({f"{name}::{k}": v for k, v in value.items()})
+        elif value is not None:
+            found[name] = value
+    return found
+
+
+def _load_replay(model: Any, arrays: dict[str, Any], extra: dict[str, Any]) -> None:
+    """Restores the replay buffer :func:`model_state` saved, if it saved one."""
+    buffer = getattr(model, "replay_buffer", None)
+    saved = {k.removeprefix("replay::"): v for k, v in arrays.items() if k.startswith("replay::")}
+    if buffer is None or not saved:
+        return
+    pos, full = int(extra["replay"]["pos"]), bool(extra["replay"]["full"])
+    rows = buffer.buffer_size if full else pos
+    if not 0 <= pos < buffer.buffer_size:
+        raise ValueError(f"its replay position {pos} is outside the buffer of {buffer.buffer_size}")
+    targets = _replay_arrays(buffer)
+    if set(saved) != set(targets):
+        raise ValueError(f"its replay buffer has {sorted(saved)}, this model {sorted(targets)}")
+    for name, target in targets.items():
+        value = saved[name].cpu().numpy()
+        if value.shape != (rows, *target.shape[1:]):
+            raise ValueError(f"its replay {name} has shape {value.shape}")
+        target[:rows] = value
+    buffer.pos, buffer.full = pos, full
 
 
 def load_model_state(agent: SB3Agent, arrays: dict[str, Any], extra: dict[str, Any]) -> None:
@@ -175,3 +247,8 @@ def load_model_state(agent: SB3Agent, arrays: dict[str, Any], extra: dict[str, A
         for name in variables:
             _attr(model, name).copy_(arrays[f"{name}::"])
     model._n_updates = extra.get("n_updates", 0)
+    # The counters and the buffer are absent in checkpoints from before exact resume.
+    if hasattr(model, "_n_calls"):
+        model._n_calls = int(extra.get("n_calls", 0))
+    model._episode_num = int(extra.get("episode_num", 0))
+    _load_replay(model, arrays, extra)

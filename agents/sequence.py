@@ -104,6 +104,7 @@ class SequenceAgent(Agent):
     the episode.
     """
 
+    uses_torch = True
     kind: ClassVar[str] = ""
 
     @classmethod

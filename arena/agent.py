@@ -60,6 +60,10 @@ class Agent(ABC):
         threads: Torch's CPU threads while :meth:`learn` and :func:`arena.evaluate` run (see
             :mod:`arena.runtime`); 0 or None leaves torch's own setting. A run option, like
             ``device``: it is not part of the config or the checkpoint.
+        save_replay: Whether :meth:`state` includes a replay buffer, for an agent that keeps
+            one (``arena train --no-save-replay`` turns it off): with it, a resumed run
+            continues exactly; without it, the checkpoint is smaller and a resumed run refills
+            the buffer. A run option, like ``threads``.
 
     Raises:
         ConfigError: ``config`` is not a ``Config``.
@@ -73,6 +77,10 @@ class Agent(ABC):
     """File name of a TOML preset table next to the agent's module, or None."""
     supports_vector_env: ClassVar[bool] = False
     """Whether ``learn`` accepts a Gymnasium vector env (``arena train --num-envs N``)."""
+    uses_torch: ClassVar[bool] = False
+    """Whether the agent computes with torch: the core then imports torch before it sets
+    torch's threads around ``learn`` and ``evaluate`` (:mod:`arena.runtime`), so that a model
+    built lazily runs with the same thread count in every call."""
 
     def __init__(
         self,
@@ -107,6 +115,7 @@ class Agent(ABC):
         self.env_id: str | None = None
         self.env_kwargs: dict[str, Any] = {}
         self.threads: int | None = DEFAULT_THREADS
+        self.save_replay = True
         self._loss_poison: Any = None
 
     @classmethod
@@ -187,7 +196,7 @@ class Agent(ABC):
         callbacks = CallbackList([callback, ProgressBar() if show else None])
         self._start_learning(env, steps, callbacks)
         try:
-            with torch_threads(self.threads):
+            with torch_threads(self.threads, import_torch=self.uses_torch):
                 self._learn(env, steps, callbacks)
         finally:
             callbacks.on_learn_end(self)
@@ -211,7 +220,7 @@ class Agent(ABC):
         for agent, callback in zip(agents, lists, strict=True):
             agent._start_learning(env, steps, callback)
         try:
-            with torch_threads(agents[0].threads if agents else None):
+            with torch_threads(agents[0].threads if agents else None, import_torch=cls.uses_torch):
                 cls._learn_seeds(agents, env, steps, lists)
         finally:
             for agent, callback in zip(agents, lists, strict=True):
@@ -267,6 +276,15 @@ class Agent(ABC):
     def state(self) -> dict[str, Any]:
         """The learned parameters as named numpy arrays or torch tensors, for safetensors."""
         return {}
+
+    def state_allowance(self) -> int:
+        """The bytes that :meth:`state` may hold beyond what a freshly built agent's holds.
+
+        The checkpoint reader refuses a state file larger than a fresh agent's :meth:`state`
+        plus this: an agent whose state grows as it learns (a replay buffer) returns the most it
+        can grow to, computed from its config and spaces. The default is 0.
+        """
+        return 0
 
     def extra_state(self) -> dict[str, Any]:
         """Small JSON-ready state that is not an array (schedules, counters)."""

@@ -3,7 +3,8 @@
 A checkpoint is a directory::
 
     manifest.json                 format version, gym-arena version, agent name and plugin,
-                                  config, spaces, env, steps trained, the state file's sha256
+                                  config, spaces, env, steps trained, the state file's sha256,
+                                  the agent's np_random state
     state-<sha256 prefix>.safetensors
 
 The manifest is the commit point. A save writes the new state file under a name no other state
@@ -117,6 +118,7 @@ def save_checkpoint(agent: Agent, path: str | Path) -> Path:
             "seed": agent.seed,
             "state": {"file": state_name, "sha256": digest, "tensors": tensor_format},
             "extra": agent.extra_state(),
+            "rng": rng_state(agent),
         }
         text = json.dumps(manifest, indent=2, sort_keys=True, allow_nan=False) + "\n"
         atomic_write(path / MANIFEST, text.encode())
@@ -220,6 +222,7 @@ def load_checkpoint(
     *,
     env_id: str | None = None,
     allow_other_distribution: bool = False,
+    agent_class: type[Agent] | None = None,
 ) -> Agent:
     """Rebuilds the agent saved at ``path``, through the registry and without pickle.
 
@@ -231,6 +234,9 @@ def load_checkpoint(
             imported on the checkpoint's word.
         allow_other_distribution: Load the agent even when the installed plugin of its name
             comes from another distribution than the one that saved it.
+        agent_class: Rebuild the agent as this class instead of the registry's class of its
+            name (:func:`arena.testing.check_agent` checks an agent that is not registered
+            yet); the checkpoint must name the class's ``name``.
 
     Raises:
         CheckpointError: The checkpoint is missing, corrupt, tampered with or from a newer
@@ -238,7 +244,8 @@ def load_checkpoint(
         UnknownNameError: The agent's plugin is not installed.
         ResourceLimitError: Its spaces or config would need more memory than the machine has.
     """
-    from arena.registry import agent_class, agent_plugins, distribution_key
+    from arena.registry import agent_class as registered_class
+    from arena.registry import agent_plugins, distribution_key
 
     path = Path(path)
     manifest = read_manifest(path)
@@ -251,9 +258,16 @@ def load_checkpoint(
             "checkpoint names. If you trust that module, name the env yourself: `arena "
             "evaluate --checkpoint DIR ENV`, or `arena train AGENT ENV --resume DIR`."
         )
-    cls = agent_class(name)
+    if agent_class is not None:
+        if name != agent_class.name:
+            raise CheckpointError(
+                f"The checkpoint at {str(path)!r} holds a {name!r} agent, not {agent_class.name!r}."
+            )
+        cls, allow_other_distribution = agent_class, True
+    else:
+        cls = registered_class(name)
     saved_by = manifest.get("agent_distribution", "unknown")
-    installed = agent_plugins()[name].distribution
+    installed = agent_plugins()[name].distribution if name in agent_plugins() else "unknown"
     if distribution_key(saved_by) != distribution_key(installed) and not allow_other_distribution:
         raise CheckpointError(
             f"The checkpoint at {str(path)!r} holds a {name!r} agent saved by the distribution "
@@ -272,7 +286,8 @@ def load_checkpoint(
         seed=manifest.get("seed"),
         device=device,
     )
-    arrays = _read_state(path, manifest["state"], device, _state_bytes(agent.state()))
+    expected = _state_bytes(agent.state()) + agent.state_allowance()
+    arrays = _read_state(path, manifest["state"], device, expected)
     bad = first_nonfinite(arrays)
     if bad is not None:
         raise CheckpointError(
@@ -286,6 +301,7 @@ def load_checkpoint(
             f"The checkpoint at {str(path)!r} does not fit a {cls.name} agent: "
             f"{type(e).__name__}: {shorten(str(e))}"
         ) from None
+    set_rng_state(agent, manifest.get("rng"))
     agent.num_timesteps = manifest["steps"]
     agent.env_id = (
         recorded if recorded is None or ":" not in recorded or recorded == env_id else None
@@ -293,6 +309,32 @@ def load_checkpoint(
     kwargs = (manifest.get("env") or {}).get("kwargs")
     agent.env_kwargs = dict(kwargs) if agent.env_id is not None and kwargs else {}
     return agent
+
+
+def rng_state(agent: Agent) -> dict[str, Any] | None:
+    """The state of ``agent.np_random`` for the manifest, or None if it is not a PCG64."""
+    import numpy as np
+
+    generator = agent.np_random.bit_generator
+    return generator.state if isinstance(generator, np.random.PCG64) else None
+
+
+def set_rng_state(agent: Agent, state: dict[str, Any] | None) -> None:
+    """Puts ``agent.np_random`` where :func:`rng_state` found it; None leaves it as seeded.
+
+    The state has passed the manifest's schema (:func:`arena.manifest.rng_state_ok`). A PCG64
+    generator is set in place, so whatever shares it (a space's sampler) follows.
+    """
+    import numpy as np
+
+    if state is None:
+        return
+    if isinstance(agent.np_random.bit_generator, np.random.PCG64):
+        agent.np_random.bit_generator.state = state
+    else:
+        bit_generator = np.random.PCG64()
+        bit_generator.state = state
+        agent.np_random = np.random.Generator(bit_generator)
 
 
 def clone_agent(agent: Agent) -> Agent:
@@ -308,10 +350,16 @@ def clone_agent(agent: Agent) -> Agent:
         seed=agent.seed,
         device=agent.device,
     )
-    data, tensor_format = _serialize(agent.state())
+    playing, agent.save_replay = agent.save_replay, False  # the copy plays: no replay buffer
+    try:
+        data, tensor_format = _serialize(agent.state())
+    finally:
+        agent.save_replay = playing
     copy.load_state(_deserialize(data, tensor_format, agent.device), agent.extra_state())
+    set_rng_state(copy, rng_state(agent))
     copy.num_timesteps = agent.num_timesteps
     copy.threads = agent.threads
+    copy.save_replay = agent.save_replay
     copy.env_id = agent.env_id
     copy.env_kwargs = dict(agent.env_kwargs)
     return copy

@@ -434,6 +434,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--resume", metavar="DIR", help="continue training a checkpoint")
     p.add_argument(
+        "--no-save-replay",
+        action="store_true",
+        help="leave the agent's replay buffer (dqn's) out of its checkpoints: smaller files, "
+        "but --resume then refills the buffer instead of continuing the run exactly",
+    )
+    p.add_argument(
         "--allow-other-distribution",
         action="store_true",
         help="load a checkpoint whose agent name is now provided by another distribution",

@@ -19,6 +19,7 @@ def _train_options(args: argparse.Namespace) -> dict[str, Any]:
         "seed": args.seed,
         "device": args.device,
         "threads": args.threads,
+        "save_replay": not args.no_save_replay,
         "overrides": parse_assignments(args.set or []),
         "config_file": args.config,
         "env_kwargs": env_kwargs_from(args.env_kwargs),

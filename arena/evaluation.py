@@ -163,7 +163,7 @@ def evaluate(
     lengths: list[int] = []
     sums: dict[str, float] = {}
     counts: dict[str, int] = {}
-    with torch_threads(agent.threads):
+    with torch_threads(agent.threads, import_torch=agent.uses_torch):
         for i in range(episodes):
             observation, info = env.reset(seed=seed if i == 0 else None)
             agent.reset()

@@ -27,6 +27,11 @@ seed                   null, or an integer from 0 to 2**63 - 1
 state                  ``{"file": "state-<16 hex>.safetensors", "sha256": <64 hex>,
                        "tensors": "torch" | "numpy"}``
 extra                  an object (the agent's small JSON state)
+rng                    optional: null, or the state of the agent's ``np_random`` (a PCG64
+                       ``bit_generator.state``: ``{"bit_generator": "PCG64", "state":
+                       {"state": int, "inc": int}, "has_uint32": 0 | 1, "uinteger": int}``, the
+                       two state integers below 2**128, ``uinteger`` below 2**32); absent in
+                       checkpoints from before exact resume, which then reseed from ``seed``
 =====================  =========================================================================
 
 The document as a whole may nest at most :data:`MAX_DEPTH` levels and the file may hold at most
@@ -206,7 +211,34 @@ def _field_errors(m: dict[str, Any]) -> list[str]:
     errors.extend(_env_errors(m.get("env", {})))
     extra = m.get("extra", {})
     need(extra is None or isinstance(extra, dict), f"'extra' must be an object, got {_show(extra)}")
+    need(
+        rng_state_ok(m.get("rng")),
+        '\'rng\' must be null or a PCG64 generator state ({"bit_generator": "PCG64", '
+        '"state": {"state": int, "inc": int}, "has_uint32": 0 or 1, "uinteger": int}), '
+        f"got {_show(m.get('rng'))}",
+    )
     return errors
+
+
+def rng_state_ok(rng: Any) -> bool:
+    """Whether ``rng`` is null or a PCG64 ``bit_generator.state`` that numpy can take."""
+    if rng is None:
+        return True
+    if not (
+        isinstance(rng, dict) and set(rng) == {"bit_generator", "state", "has_uint32", "uinteger"}
+    ):
+        return False
+    inner = rng["state"]
+    return (
+        rng["bit_generator"] == "PCG64"
+        and isinstance(inner, dict)
+        and set(inner) == {"state", "inc"}
+        and all(_is_int(v) and 0 <= v < 2**128 for v in inner.values())
+        and rng["has_uint32"] in (0, 1)
+        and _is_int(rng["has_uint32"])
+        and _is_int(rng["uinteger"])
+        and 0 <= rng["uinteger"] < 2**32
+    )
 
 
 def _state_errors(state: Any) -> list[str]:

@@ -13,6 +13,7 @@ leaves torch's own setting (one thread per core).
 
 from __future__ import annotations
 
+import importlib
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,12 +24,17 @@ MAX_THREADS = 1024
 
 
 @contextmanager
-def torch_threads(count: int | None) -> Iterator[None]:
+def torch_threads(count: int | None, *, import_torch: bool = False) -> Iterator[None]:
     """Runs the block with torch using ``count`` CPU threads, then restores torch's setting.
 
     Nothing happens when ``count`` is 0 or None, or when torch was never imported (an agent
-    without torch): this module never imports torch itself.
+    without torch) and ``import_torch`` is off. An agent that builds its torch model lazily,
+    inside the block, passes ``import_torch`` (its ``uses_torch``): otherwise its first
+    ``learn`` would run with torch's default threads and the next with ``count``, and their
+    results would differ in the last bits from a run resumed from a checkpoint.
     """
+    if count and import_torch:
+        importlib.import_module("torch")
     torch = sys.modules.get("torch")
     if not count or torch is None:
         yield

@@ -175,6 +175,7 @@ def train(
     seed: int = 0,
     device: str = "auto",
     threads: int | None = DEFAULT_THREADS,
+    save_replay: bool = True,
     overrides: Mapping[str, Any] | None = None,
     config_file: str | Path | None = None,
     env_kwargs: Mapping[str, Any] | None = None,
@@ -203,6 +204,8 @@ def train(
         device: Where torch agents run.
         threads: Torch's CPU threads while learning and evaluating (:mod:`arena.runtime`); 0
             or None leaves torch's own setting.
+        save_replay: Keep an agent's replay buffer in its checkpoints (``Agent.save_replay``),
+            so that a resumed run continues exactly.
         overrides: ``--set`` values.
         config_file: A TOML file of config values (top level, or a ``[config]`` table).
         env_kwargs: Arguments to ``gym.make``.
@@ -273,6 +276,7 @@ def train(
             evaluation = _evaluation(agent, env_id, run.path, eval_every, eval_episodes)
             callbacks, counter = _run_callbacks(run.path, budget, save_every, evaluation)
             agent.threads = threads
+            agent.save_replay = save_replay
             run.begin(agent.num_timesteps)
             started = time.perf_counter()
             agent.learn(env, budget, callback=callbacks, progress=progress)
@@ -294,6 +298,7 @@ def train_seeds(
     seed: int = 0,
     device: str = "auto",
     threads: int | None = DEFAULT_THREADS,
+    save_replay: bool = True,
     overrides: Mapping[str, Any] | None = None,
     config_file: str | Path | None = None,
     env_kwargs: Mapping[str, Any] | None = None,
@@ -359,6 +364,7 @@ def train_seeds(
             ]
             for agent in agents:
                 agent.threads = threads
+                agent.save_replay = save_replay
             for run in runs:
                 run.begin(0)
             started = time.perf_counter()

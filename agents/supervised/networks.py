@@ -235,6 +235,7 @@ class Trainer:
         tensors = {f"net.{k}": v for k, v in self.net.state_dict().items()}
         optimizer_tensors, _ = optimizer_state(self.optimizer, "optimizer")
         tensors.update(optimizer_tensors)
+        tensors["generator"] = self.generator.get_state()
         if self.held_out is not None:
             tensors["held_out"] = torch.from_numpy(self.held_out.astype(np.uint8))
         return tensors
@@ -253,6 +254,8 @@ class Trainer:
         weights = {k[4:]: v for k, v in arrays.items() if k.startswith("net.")}
         self.net.load_state_dict(weights)
         load_optimizer_state(self.optimizer, "optimizer", arrays, extra["optimizer"])
+        if "generator" in arrays:  # absent in checkpoints from before exact resume
+            self.generator.set_state(arrays["generator"].cpu())
         if "held_out" in arrays:
             self.held_out = arrays["held_out"].cpu().numpy().astype(bool)
         self.epochs = int(extra.get("epochs", 0))

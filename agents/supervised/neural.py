@@ -90,6 +90,8 @@ class CNNConfig(NeuralConfig):
 class NeuralAgent(SupervisedAgent):
     """A torch classifier trained with Adam on the labels the game reveals."""
 
+    uses_torch = True
+
     def __init__(self, observation_space: Any, action_space: Any, **kwargs: Any) -> None:
         super().__init__(observation_space, action_space, **kwargs)
         from agents.supervised.networks import Trainer

@@ -1,0 +1,170 @@
+"""Exact resume: learning N steps twice gives bitwise the same agent as learning N, saving,
+loading and learning N on a fresh env of the same id and arguments, for every built-in agent
+and the paths a family takes (compiled and generic tabular, prioritized n-step replay, ...).
+
+check_agent (tests/arena/test_testing.py) checks it for every registered agent with its
+defaults; these are the variants whose state is easy to forget.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+
+import gymnasium as gym
+import pytest
+
+import arena
+from arena.errors import CheckpointError
+from arena.testing import check_resume
+from tests.conftest import run_arena, run_json
+
+VARIANTS = {
+    "q-learning compiled": ("q-learning", "FrozenLake-v1", {}, {}, 300),
+    "q-learning generic": ("q-learning", "FrozenLake-v1", {}, {"fast_path": False}, 300),
+    "sarsa horizon": ("sarsa", "FrozenLake-v1", {}, {"horizon": 100}, 300),
+    "expected-sarsa compiled": ("expected-sarsa", "arena/Chain-v0", {}, {}, 300),
+    "dqn prioritized n-step": (
+        "dqn",
+        "CartPole-v1",
+        {},
+        {
+            "learning_starts": 40,
+            "batch_size": 16,
+            "buffer_size": 100,  # wraps around within the run
+            "n_step": 3,
+            "prioritized": True,
+            "target_update_interval": 30,
+            "learning_rate_decay_steps": 300,
+            "hidden": (16,),
+        },
+        150,
+    ),
+    "mlp early stopping": ("mlp", "arena/Iris-v0", {"batch_size": 8}, {"hidden_sizes": (8,)}, 30),
+    "gan rejection sampling": ("gan", "arena/Ring8-v0", {"batch_size": 50}, {"pack": 2}, 6),
+    "sb3-dqn wrapped buffer": (
+        "sb3-dqn",
+        "CartPole-v1",
+        {},
+        {"learning_starts": 10, "buffer_size": 50, "net_arch": (8,)},
+        40,
+    ),
+    "sb3-sac": ("sb3-sac", "Pendulum-v1", {}, {"learning_starts": 10, "net_arch": (8,)}, 30),
+}
+
+
+def _two_paths(name, env_id, env_kwargs, config, steps, **save):
+    env = arena.make_env(env_id, **env_kwargs)
+    first = arena.make_agent(name, env, seed=3, device="cpu", **config)
+    first.learn(env, steps, progress=False).learn(env, steps, progress=False)
+    env = arena.make_env(env_id, **env_kwargs)
+    saved = arena.make_agent(name, env, seed=3, device="cpu", **config)
+    saved.learn(env, steps, progress=False)
+    for key, value in save.items():
+        setattr(saved, key, value)
+    with tempfile.TemporaryDirectory() as tmp:
+        saved.save(tmp)
+        resumed = arena.load(tmp, device="cpu")
+    resumed.learn(arena.make_env(env_id, **env_kwargs), steps, progress=False)
+    return first, resumed
+
+
+@pytest.mark.parametrize("variant", sorted(VARIANTS))
+def test_learning_on_after_a_checkpoint_is_the_uninterrupted_run(variant):
+    name, env_id, env_kwargs, config, steps = VARIANTS[variant]
+    first, resumed = _two_paths(name, env_id, env_kwargs, config, steps)
+    check_resume(first, resumed, steps)
+
+
+def test_without_the_replay_buffer_a_checkpoint_resumes_but_not_exactly():
+    name, env_id, env_kwargs, config, steps = VARIANTS["dqn prioritized n-step"]
+    config = {**config, "buffer_size": 1000}
+    first, resumed = _two_paths(name, env_id, env_kwargs, config, steps, save_replay=False)
+    assert resumed.num_timesteps == first.num_timesteps == 2 * steps
+    assert resumed.buffer.size == first.buffer.size - steps  # refilled from the resume on
+
+
+def test_the_replay_buffer_is_in_the_state_file_unless_no_save_replay(tmp_path):
+    common = ["dqn", "CartPole-v1", "--steps", "300", "--quiet", "--set", "learning_starts=50"]
+    assert run_arena("train", *common, "--out", str(tmp_path / "with")).returncode == 0
+    done = run_arena("train", *common, "--out", str(tmp_path / "without"), "--no-save-replay")
+    assert done.returncode == 0, done.stderr
+    with_buffer = arena.load(tmp_path / "with", device="cpu")
+    without = arena.load(tmp_path / "without", device="cpu")
+    assert with_buffer.buffer.size == 300 and without.buffer is None
+    sizes = [
+        sum(f.stat().st_size for f in (tmp_path / d).glob("state-*")) for d in ("with", "without")
+    ]
+    assert sizes[0] > sizes[1] + 300 * 11 * 4  # 300 rows of 2 * 4 + 3 float32
+    summary = run_json("train", "--resume", str(tmp_path / "without"), "--steps", "50", "--json")
+    assert summary["steps"] == 350
+
+
+def _manifest(path):
+    return json.loads((path / "manifest.json").read_text())
+
+
+def test_a_checkpoint_from_before_exact_resume_loads_and_reseeds(tmp_path):
+    env = arena.make_env("FrozenLake-v1")
+    agent = arena.make_agent("q-learning", env, seed=5).learn(env, 200, progress=False)
+    agent.save(tmp_path)
+    manifest = _manifest(tmp_path)
+    assert manifest["rng"] == agent.np_random.bit_generator.state
+    del manifest["rng"]
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
+    loaded = arena.load(tmp_path)
+    fresh = arena.make_agent("q-learning", env, seed=5)
+    assert loaded.np_random.bit_generator.state == fresh.np_random.bit_generator.state
+
+
+@pytest.mark.parametrize(
+    "rng",
+    [
+        "PCG64",
+        {
+            "bit_generator": "MT19937",
+            "state": {"state": 1, "inc": 1},
+            "has_uint32": 0,
+            "uinteger": 0,
+        },
+        {
+            "bit_generator": "PCG64",
+            "state": {"state": 2**128, "inc": 1},
+            "has_uint32": 0,
+            "uinteger": 0,
+        },
+        {"bit_generator": "PCG64", "state": {"state": 1, "inc": 1}, "has_uint32": 2, "uinteger": 0},
+        {"bit_generator": "PCG64", "state": {"state": 1}, "has_uint32": 0, "uinteger": 0},
+        {
+            "bit_generator": "PCG64",
+            "state": {"state": 1, "inc": 1.5},
+            "has_uint32": 0,
+            "uinteger": 0,
+        },
+    ],
+)
+def test_a_bad_rng_state_is_refused_naming_the_field(tmp_path, rng):
+    env = arena.make_env("FrozenLake-v1")
+    arena.make_agent("random", env, seed=5).save(tmp_path)
+    manifest = _manifest(tmp_path)
+    manifest["rng"] = rng
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(CheckpointError, match="'rng' must be null or a PCG64 generator state"):
+        arena.load(tmp_path)
+
+
+def test_dqn_on_a_vector_env_resumes_exactly():
+    def make():
+        return gym.make_vec("CartPole-v1", num_envs=3, vectorization_mode="sync")
+
+    config = {"learning_starts": 40, "batch_size": 16, "n_step": 3, "hidden": (16,)}
+    env = make()
+    first = arena.make_agent("dqn", env, seed=1, device="cpu", **config)
+    first.learn(env, 150, progress=False).learn(env, 150, progress=False)
+    saved = arena.make_agent("dqn", make(), seed=1, device="cpu", **config)
+    saved.learn(make(), 150, progress=False)
+    with tempfile.TemporaryDirectory() as tmp:
+        saved.save(tmp)
+        resumed = arena.load(tmp, device="cpu")
+    resumed.learn(make(), 150, progress=False)
+    check_resume(first, resumed, 150)
