@@ -24,8 +24,10 @@ import envs  # noqa: F401  (registers the ids)
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "sequence_streams.json"
 STEPS = 300
 SEEDS = (0, 1)
-CORPUS_TEXT = "The quick brown fox jumps over the lazy dog; pack my box with five dozen jugs.\n" * 30
-"""The user corpus of the ``text`` cases; ``DEFAULT`` cases play the stdlib corpus instead."""
+CORPUS_TEXT = (
+    "The quick brown fox jumps over the lazy dog; pack my box with five dozen jugs.\n"
+) * 30
+"""The user corpus of most ``text`` cases; ``DEFAULT_CORPUS_CASES`` play the stdlib one."""
 USER_CORPUS = "<user corpus>"
 CASES: list[tuple[str, dict[str, Any]]] = [
     *[
@@ -144,9 +146,10 @@ def corpus(tmp_path_factory) -> str:
 @pytest.mark.parametrize("seed", SEEDS)
 @pytest.mark.parametrize(("env_id", "kwargs"), CASES)
 def test_same_streams_as_recorded(env_id, kwargs, seed, corpus, expected) -> None:
-    assert stream_digests(env_id, kwargs, seed, corpus) == expected["streams"][
-        _key(env_id, kwargs, seed)
-    ]
+    assert (
+        stream_digests(env_id, kwargs, seed, corpus)
+        == expected["streams"][_key(env_id, kwargs, seed)]
+    )
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -154,9 +157,10 @@ def test_same_streams_as_recorded(env_id, kwargs, seed, corpus, expected) -> Non
 def test_same_streams_on_the_default_corpus(env_id, kwargs, seed, corpus, expected) -> None:
     if corpus_digest() != expected["default_corpus"]:
         pytest.skip("this Python's standard library gives another default corpus")
-    assert stream_digests(env_id, kwargs, seed, corpus) == expected["streams"][
-        _key(env_id, kwargs, seed)
-    ]
+    assert (
+        stream_digests(env_id, kwargs, seed, corpus)
+        == expected["streams"][_key(env_id, kwargs, seed)]
+    )
 
 
 if __name__ == "__main__":
