@@ -167,7 +167,7 @@ class SequenceAgent(Agent):
             return int(symbol_B[0]) if isinstance(self.action_space, spaces.Discrete) else symbol_B
         if layout.out == "value":
             return np.clip(output_BO[:, 0], -1.0, 1.0).astype(np.float32)
-        from envs.sequence_sources import SCORE_SCALE
+        from envs.sequence.text import SCORE_SCALE
 
         scores_BV = (output_BO - output_BO.max(axis=1, keepdims=True)) / SCORE_SCALE
         return np.clip(scores_BV, -1.0, 1.0).astype(np.float32).reshape(-1)

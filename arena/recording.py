@@ -4,6 +4,7 @@ Frames are ``rgb_array`` images (height x width x 3, uint8). A recording is writ
 it ends, to a temporary file that is then renamed into place, so an interrupted run never leaves a
 half-written file. GIF needs only Pillow; MP4 needs an ``ffmpeg`` program (on the PATH, or from
 the ``imageio-ffmpeg`` package: ``pip install "gym-arena[video]"``).
+The window is :class:`arena.window.Window`, the one the envs' ``human`` mode opens too.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import numpy as np
 
 from arena.errors import ArenaError
 from arena.rundir import check_parent
+from arena.window import Window
 
 FORMATS = (".gif", ".mp4")
 
@@ -136,63 +138,6 @@ def render_off_screen() -> None:
     (its environment, not the user's shell), and only when the user has not chosen one.
     """
     os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
-
-
-class Window:
-    """Shows frames in a pygame window; closing it or pressing Esc or q asks to stop.
-
-    Args:
-        title: The window's caption.
-        fps: The most frames shown per second.
-        headless: Use SDL's dummy video driver: nothing is shown, frames are still made.
-    """
-
-    def __init__(self, title: str, fps: float = 30, headless: bool = False) -> None:
-        if headless:
-            os.environ["SDL_VIDEODRIVER"] = "dummy"
-        os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
-        import pygame
-
-        self._pygame = pygame
-        pygame.display.init()
-        pygame.display.set_caption(title)
-        self.fps = fps
-        self.closed = False
-        self._screen = None
-        self._clock = pygame.time.Clock()
-
-    def show(self, frame: np.ndarray) -> bool:
-        """Draws a frame; returns False once the user has closed the window."""
-        pygame = self._pygame
-        if pygame is None:
-            return False
-        for event in pygame.event.get():
-            if event.type == pygame.QUIT or (
-                event.type == pygame.KEYDOWN and event.key in (pygame.K_ESCAPE, pygame.K_q)
-            ):
-                self.closed = True
-        if self.closed:
-            return False
-        height, width = frame.shape[:2]
-        if self._screen is None or self._screen.get_size() != (width, height):
-            self._screen = pygame.display.set_mode((width, height))
-        surface = pygame.surfarray.make_surface(np.asarray(frame[:, :, :3]).swapaxes(0, 1))
-        self._screen.blit(surface, (0, 0))
-        pygame.display.flip()
-        self._clock.tick(self.fps)
-        return True
-
-    def close(self) -> None:
-        """Closes the window; safe to call twice."""
-        if self._pygame is not None:
-            self._pygame.display.quit()
-            self._pygame = None
-
-    def __enter__(self) -> Window:
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
 
 
 class WindowClosed(Exception):

@@ -84,7 +84,6 @@ class ChainEnv(gym.Env):
         self.P = {s: {a: self._transitions(s, a) for a in (LEFT, RIGHT)} for s in range(length)}
         self.s = 0
         self._window = None
-        self._clock = None
 
     def _transitions(self, s: int, a: int) -> list[tuple[float, int, float, bool]]:
         goal = self.length - 1
@@ -142,24 +141,14 @@ class ChainEnv(gym.Env):
         frame[12:-12, x + 12 : x + CELL - 12] = (50, 90, 200)
         if self.render_mode == "rgb_array":
             return frame
-        import pygame
-
         if self._window is None:
-            pygame.init()
-            pygame.display.set_caption("arena/Chain-v0")
-            self._window = pygame.display.set_mode((frame.shape[1], frame.shape[0]))
-            self._clock = pygame.time.Clock()
-        surface = pygame.surfarray.make_surface(frame.transpose(1, 0, 2))
-        self._window.blit(surface, (0, 0))
-        pygame.event.pump()
-        pygame.display.flip()
-        self._clock.tick(self.metadata["render_fps"])
+            from arena.window import Window
+
+            self._window = Window("arena/Chain-v0", self.metadata["render_fps"])
+        self._window.show(frame)
         return None
 
     def close(self) -> None:
         if self._window is not None:
-            import pygame
-
-            pygame.display.quit()
-            pygame.quit()
+            self._window.close()
             self._window = None

@@ -160,6 +160,7 @@ class ClassificationEnv(gym.Env):
         self.answered: tuple[np.ndarray, np.ndarray] = (np.zeros(0, int), np.zeros(0, int))
         """Split rows answered this episode and the answers given, for rendering."""
         self._renderer = None
+        self._window = None
 
     def _deal(self, order: np.ndarray) -> None:
         """Lays out an episode: the split's rows in ``order``, filled up to whole batches with
@@ -233,9 +234,18 @@ class ClassificationEnv(gym.Env):
 
         if self._renderer is None:
             self._renderer = ClassificationRenderer(self)
-        return self._renderer.render()
+        frame = self._renderer.frame()
+        if self.render_mode == "rgb_array":
+            return frame
+        if self._window is None:
+            from arena.window import Window
+
+            caption = f"arena/Classification-v0: {self.dataset}"
+            self._window = Window(caption, self.metadata["render_fps"])
+        self._window.show(frame)
+        return None
 
     def close(self) -> None:
-        if self._renderer is not None:
-            self._renderer.close()
-            self._renderer = None
+        if self._window is not None:
+            self._window.close()
+            self._window = None

@@ -34,7 +34,7 @@ MAX_REGION_POINTS = 600
 
 
 class ClassificationRenderer:
-    """Renders a :class:`ClassificationEnv` frame; opens a window in ``human`` mode."""
+    """Draws :class:`ClassificationEnv` frames as RGB arrays."""
 
     def __init__(self, env: ClassificationEnv) -> None:
         import pygame
@@ -42,27 +42,14 @@ class ClassificationRenderer:
         pygame.font.init()
         self.env = env
         self.font = pygame.font.Font(None, 20)
-        self.window = None
-        self.clock = None
         self.project = None if env.is_image else _projection(env.train_X)
 
-    def render(self) -> np.ndarray | None:
-        """Returns the frame (``rgb_array``) or shows it in a window (``human``)."""
+    def frame(self) -> np.ndarray:
+        """The current frame, an (H, W, 3) uint8 array."""
         import pygame
 
         surface = self._image_grid() if self.env.is_image else self._map()
-        if self.env.render_mode == "rgb_array":
-            return pygame.surfarray.array3d(surface).transpose(1, 0, 2).copy()
-        if self.window is None:
-            pygame.display.init()
-            pygame.display.set_caption(f"arena/Classification-v0: {self.env.dataset}")
-            self.window = pygame.display.set_mode(surface.get_size())
-            self.clock = pygame.time.Clock()
-        self.window.blit(surface, (0, 0))
-        pygame.event.pump()
-        pygame.display.flip()
-        self.clock.tick(self.env.metadata["render_fps"])
-        return None
+        return pygame.surfarray.array3d(surface).transpose(1, 0, 2).copy()
 
     def _image_grid(self):
         """The batch on screen as images, each captioned ``predicted / true``."""
@@ -134,14 +121,6 @@ class ClassificationRenderer:
         caption = f"{env.dataset} {env.split}: {right}/{done} right, {env.size} samples"
         surface.blit(self.font.render(caption, True, (20, 20, 20)), (8, 8))
         return surface
-
-    def close(self) -> None:
-        """Closes the window, if one was opened."""
-        if self.window is not None:
-            import pygame
-
-            pygame.display.quit()
-            self.window = None
 
 
 def _projection(train_X: np.ndarray):

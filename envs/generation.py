@@ -124,7 +124,7 @@ class GenerationEnv(gym.Env):
         self._tally = Tally(self.target)
         self._real_BD = np.zeros((batch_size, dim), np.float32)
         self._fake_BD: np.ndarray | None = None
-        self._renderer = None
+        self._window = None
 
     def _observe(self) -> dict[str, np.ndarray]:
         real = self.target.sample(self.np_random, self.batch_size) / self.target.scale
@@ -146,7 +146,10 @@ class GenerationEnv(gym.Env):
         super().reset(seed=seed)
         self._tally = Tally(self.target)
         self._fake_BD = None
-        return self._observe(), self._info()
+        observation = self._observe()
+        if self.render_mode == "human":
+            self.render()
+        return observation, self._info()
 
     def step(
         self, action: np.ndarray
@@ -160,9 +163,10 @@ class GenerationEnv(gym.Env):
         keep = min(self.batch_size, self.episode_samples - self._tally.count)
         reward = self._tally.add(self._fake_BD[:keep].astype(np.float64) * self.target.scale)
         terminated = self._tally.count >= self.episode_samples
+        observation = self._observe()
         if self.render_mode == "human":
             self.render()
-        return self._observe(), reward, terminated, False, self._info()
+        return observation, reward, terminated, False, self._info()
 
     def render(self) -> np.ndarray | None:
         if self.render_mode is None:
@@ -179,12 +183,14 @@ class GenerationEnv(gym.Env):
             frame = generation_render.image_grid(fake)
         if self.render_mode == "rgb_array":
             return frame
-        if self._renderer is None:
-            self._renderer = generation_render.Window("arena/Generation-v0")
-        self._renderer.show(frame, self.metadata["render_fps"])
+        if self._window is None:
+            from arena.window import Window
+
+            self._window = Window("arena/Generation-v0", self.metadata["render_fps"])
+        self._window.show(frame)
         return None
 
     def close(self) -> None:
-        if self._renderer is not None:
-            self._renderer.close()
-            self._renderer = None
+        if self._window is not None:
+            self._window.close()
+            self._window = None

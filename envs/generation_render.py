@@ -1,7 +1,7 @@
 """Frames for ``arena/Generation-v0``: point clouds over mode centres, or a grid of images.
 
-The frames are numpy RGB arrays, so ``rgb_array`` needs no pygame; :class:`Window` imports
-pygame only when a human asks to watch.
+The frames are numpy RGB arrays, so ``rgb_array`` needs no pygame; ``human`` mode shows them in
+:class:`arena.window.Window`, which imports pygame only when a human asks to watch.
 """
 
 from __future__ import annotations
@@ -69,31 +69,3 @@ def image_grid(samples_ND: np.ndarray, max_images: int = 64) -> np.ndarray:
         top, left = 2 + (i // columns) * cell_h, 2 + (i % columns) * cell_w
         frame[top : top + grey.shape[0], left : left + grey.shape[1]] = grey[..., None]
     return frame
-
-
-class Window:
-    """A pygame window that shows frames at a steady rate."""
-
-    def __init__(self, caption: str) -> None:
-        import pygame
-
-        pygame.init()
-        pygame.display.set_caption(caption)
-        self._pygame = pygame
-        self._screen = None
-        self._clock = pygame.time.Clock()
-
-    def show(self, frame: np.ndarray, fps: int) -> None:
-        """Draws one (H, W, 3) frame and waits to keep ``fps``."""
-        pygame = self._pygame
-        if self._screen is None:
-            self._screen = pygame.display.set_mode((frame.shape[1], frame.shape[0]))
-        self._screen.blit(pygame.surfarray.make_surface(frame.transpose(1, 0, 2)), (0, 0))
-        pygame.event.pump()
-        pygame.display.flip()
-        self._clock.tick(fps)
-
-    def close(self) -> None:
-        """Closes the window."""
-        self._pygame.display.quit()
-        self._pygame.quit()

@@ -1,7 +1,9 @@
-"""arena/SequencePrediction-v0: the checkers, the documented info keys, the baselines, bad args."""
+"""The sequence envs: the checkers, each source's manual and info keys, the generic id, the
+baselines, bad arguments."""
 
 from __future__ import annotations
 
+import inspect
 import re
 import warnings
 
@@ -12,8 +14,15 @@ from gymnasium.utils.env_checker import check_env
 from stable_baselines3.common.env_checker import check_env as sb3_check_env
 
 import envs  # noqa: F401  (registers the ids)
-from envs.sequence import SequencePredictionEnv
-from envs.sequence_sources import SYMBOLS
+from envs.sequence import (
+    SOURCES,
+    AddingEnv,
+    ReberEnv,
+    SequencePredictionEnv,
+    SineEnv,
+    TextEnv,
+)
+from envs.sequence.reber import SYMBOLS
 
 IDS = ["arena/SequencePrediction-v0", "arena/Sine-v0", "arena/Reber-v0", "arena/Adding-v0"]
 TEXT = "arena/Text-v0"
@@ -73,33 +82,88 @@ def test_checkers_pass_for_every_shipped_preset() -> None:
     assert len(seen) >= 4
 
 
-def _documented_info_keys() -> set[str]:
-    doc = SequencePredictionEnv.__doc__
+SECTIONS = (
+    "## Action Space",
+    "## Observation Space",
+    "## Rewards",
+    "## Episode End",
+    "## Arguments",
+    "## Info",
+    "## Version History",
+)
+METRICS = {
+    "arena/SequencePrediction-v0": {"mse", "persistence_mse"},
+    "arena/Sine-v0": {"mse", "persistence_mse"},
+    "arena/Reber-v0": {"valid_rate", "long_lag_accuracy"},
+    "arena/Adding-v0": {"mse"},
+    TEXT: {"accuracy", "bits_per_char", "bigram_accuracy"},
+}
+
+
+def _documented_info_keys(doc: str) -> set[str]:
     section = doc.split("## Info")[1].split("## Version History")[0]
     return set(re.findall(r"^\s*- ``(\w+)``", section, re.MULTILINE))
+
+
+@pytest.mark.parametrize("env_class", SOURCES.values(), ids=SOURCES.keys())
+def test_each_source_is_one_class_with_a_manual(env_class) -> None:
+    doc = env_class.__doc__
+    positions = [doc.index(section) for section in SECTIONS]
+    assert positions == sorted(positions)
+    for name in inspect.signature(env_class).parameters:
+        assert f"``{name}``" in doc.split("## Arguments")[1].split("## Info")[0]
 
 
 @pytest.mark.parametrize("env_id", [*IDS, TEXT])
 def test_documented_info_keys_are_returned(env_id: str, corpus: str) -> None:
     kwargs = {"corpus": corpus, "length": 30} if env_id == TEXT else {}
-    infos = play(gym.make(env_id, batch_size=2, **kwargs))
-    documented = _documented_info_keys()
-    assert documented == {"truth", "scored", "allowed", "metrics"}
-    per_step = {"truth", "scored"} | ({"allowed"} if env_id == "arena/Reber-v0" else set())
+    env = gym.make(env_id, batch_size=2, **kwargs)
+    infos = play(env)
+    doc = type(env.unwrapped).__doc__
+    documented = _documented_info_keys(doc)
+    assert documented == {"truth", "scored", "metrics"} | (
+        {"allowed"} if env_id == "arena/Reber-v0" else set()
+    )
     for info in infos:
-        assert per_step <= set(info)
+        assert documented - {"metrics"} == set(info) - {"metrics"}
         assert info["truth"].shape == (2,) and info["scored"].dtype == bool
     assert "metrics" in infos[-1] and all("metrics" not in i for i in infos[:-1])
-    documented_metrics = {
-        "arena/SequencePrediction-v0": {"mse", "persistence_mse"},
-        "arena/Sine-v0": {"mse", "persistence_mse"},
-        "arena/Reber-v0": {"valid_rate", "long_lag_accuracy"},
-        "arena/Adding-v0": {"mse"},
-        TEXT: {"accuracy", "bits_per_char", "bigram_accuracy"},
-    }[env_id]
-    assert set(infos[-1]["metrics"]) == documented_metrics
-    for name in documented_metrics:
-        assert f"``{name}``" in SequencePredictionEnv.__doc__
+    assert set(infos[-1]["metrics"]) == METRICS[env_id]
+    for name in METRICS[env_id]:
+        assert f"``{name}``" in doc
+
+
+@pytest.mark.parametrize(
+    ("env_id", "env_class"),
+    [
+        ("arena/Sine-v0", SineEnv),
+        ("arena/Reber-v0", ReberEnv),
+        ("arena/Adding-v0", AddingEnv),
+        (TEXT, TextEnv),
+        ("arena/SequencePrediction-v0", SineEnv),
+    ],
+)
+def test_each_id_makes_its_source_class(env_id: str, env_class: type) -> None:
+    assert type(gym.make(env_id).unwrapped) is env_class
+
+
+@pytest.mark.parametrize("source", SOURCES)
+def test_the_generic_id_passes_each_source_the_arguments_it_uses(source: str, corpus) -> None:
+    every = {"batch_size": 2, "length": 30, "noise": 0.0, "embedded": False, "T": 6}
+    every |= {"corpus": corpus, "split": "test"}
+    env = gym.make("arena/SequencePrediction-v0", source=source, **every).unwrapped
+    assert type(env) is SOURCES[source] and env.batch_size == 2
+    for name in set(inspect.signature(SOURCES[source]).parameters) - {"render_mode", "corpus"}:
+        assert getattr(env, name) == every[name]
+
+
+def test_evaluation_plays_the_held_out_text_only_where_there_is_text() -> None:
+    from arena.registry import evaluation_kwargs
+
+    assert evaluation_kwargs(TEXT) == {"split": "test"}
+    assert evaluation_kwargs("arena/SequencePrediction-v0") == {"split": "test"}
+    for env_id in ("arena/Sine-v0", "arena/Reber-v0", "arena/Adding-v0"):
+        assert evaluation_kwargs(env_id) == {}
 
 
 def test_adding_constant_one_scores_about_a_sixth() -> None:
@@ -187,12 +251,26 @@ def test_episode_observations_are_what_the_steps_show() -> None:
         ({"source": "text", "corpus": "/no/such/file.txt"}, "does not exist"),
         ({"source": "music"}, "source must be one of"),
         ({"batch_size": 0}, "batch_size must be"),
-        ({"split": "valid"}, "split must be"),
+        ({"source": "text", "split": "valid"}, "split must be"),
+        ({"length": 0}, "length must be an integer >= 1"),
+        ({"noise": -0.1}, "noise must be >= 0"),
+        ({"source": "reber", "render_mode": "ascii"}, "render_mode must be one of"),
     ],
 )
 def test_bad_arguments(kwargs: dict, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         SequencePredictionEnv(**kwargs)
+
+
+def test_an_argument_no_source_takes_or_the_source_does_not_take() -> None:
+    with pytest.raises(TypeError, match="unexpected keyword argument 'colour'"):
+        SequencePredictionEnv(source="sine", colour=1)
+    with pytest.raises(TypeError, match="unexpected keyword argument 'T'"):
+        SineEnv(T=5)
+    with pytest.raises(ValueError, match="T must be an integer >= 2"):
+        AddingEnv(T=1)
+    with pytest.raises(ValueError, match="split must be"):
+        TextEnv(split="valid")
 
 
 def test_empty_or_short_corpus(tmp_path) -> None:
