@@ -129,24 +129,11 @@ def save_checkpoint(agent: Agent, path: str | Path) -> Path:
 
 def _refuse_non_finite(agent: Agent, arrays: dict[str, Any], path: Path) -> None:
     """The last line of defence: a checkpoint on disk never holds NaN or infinite values."""
-    import numpy as np
-
-    bad = []
-    for name, value in arrays.items():
-        if type(value).__module__.startswith("torch"):
-            import torch
-
-            finite = not value.is_floating_point() or bool(torch.isfinite(value).all())
-        else:
-            value = np.asarray(value)
-            finite = not np.issubdtype(value.dtype, np.inexact) or bool(np.isfinite(value).all())
-        if not finite:
-            bad.append(name)
-    if bad:
-        shown = ", ".join(bad[:5]) + (f" and {len(bad) - 5} more" if len(bad) > 5 else "")
+    bad = first_nonfinite(arrays)
+    if bad is not None:
         raise TrainingError(
             f"{agent.name} at step {agent.num_timesteps} has non-finite values (NaN or inf) in "
-            f"{shown}; not saving it over {str(path)!r}, whose last checkpoint is kept."
+            f"{bad!r}; not saving it over {str(path)!r}, whose last checkpoint is kept."
         )
 
 
