@@ -180,11 +180,17 @@ def test_cli_train_and_evaluate(tmp_path) -> None:
     )
     assert '"valid_rate"' in result.stdout
     bad = subprocess.run(
+        [*train, str(tmp_path / "bad"), "--steps", "10", "--env-kwargs", "batch_size=0"],
+        capture_output=True,
+        text=True,
+    )
+    assert bad.returncode == 2 and "batch_size must be an integer >= 1" in bad.stderr
+    foreign = subprocess.run(  # T is the adding game's; the Reber game takes no T
         [*train, str(tmp_path / "bad"), "--steps", "10", "--env-kwargs", "T=1"],
         capture_output=True,
         text=True,
     )
-    assert bad.returncode == 2 and "T must be an integer >= 2" in bad.stderr
+    assert foreign.returncode == 2 and "does not accept these arguments" in foreign.stderr
 
 
 @pytest.mark.cuda
