@@ -69,7 +69,8 @@ def load_optimizer_state(
 
     The saved part comes from a checkpoint, so it is checked against the optimizer the agent
     built from its config: the same groups and parameters, each hyperparameter of the same type
-    as the built one, numbers finite and not negative, and flags such
+    as the built one, numbers finite and within float32's range (SB3's linear schedule ends a
+    hair below 0, so a learning rate may be negative), and flags such
     as ``capturable`` or ``maximize`` as built; a checkpoint can restore where a schedule had
     taken the learning rate, not change how the optimizer works.
 
@@ -106,7 +107,7 @@ def _check_group(prefix: str, saved: Any, mine: dict[str, Any]) -> None:
             if value != built:
                 raise ValueError(f"{prefix}: the saved {key}={value!r} differs from {built!r}")
         elif isinstance(built, (int, float)):
-            if not _is_number(value) or value < 0:
+            if not _is_number(value):
                 raise ValueError(f"{prefix}: the saved {key}={value!r} is not a valid value")
         elif isinstance(built, (list, tuple)):
             if (

@@ -322,7 +322,6 @@ OPTIMIZER_TAMPERING = [
     {"differentiable": True},
     {"maximize": True},
     {"lr": "abc"},
-    {"lr": -1.0},
     {"lr": 1e300},
     {"betas": [5, "x"]},
     {"eps": None},
