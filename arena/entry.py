@@ -1,10 +1,11 @@
 """The ``arena`` command's entry point: signals first, then everything else.
 
 ``python -m arena`` and the ``arena`` console script both start here. This module imports
-nothing heavy, so the handlers below are in place before the first slow import: Ctrl-C at any
-moment prints ``arena: interrupted.`` and exits 130, SIGTERM unwinds the same way (``finally``
-blocks run, envs close, locks are released, the last checkpoint is kept) and exits 143. Neither
-ever prints a traceback.
+nothing heavy, so the handlers below are in place before the first slow import: from then on,
+Ctrl-C prints ``arena: interrupted.`` and exits 130, SIGTERM unwinds the same way (``finally``
+blocks run, envs close, locks are released, the last checkpoint is kept) and exits 143, and
+neither prints a traceback. A signal in Python's own start-up, before this module runs (the
+first tenth of a second or so), meets Python's defaults: no handler can be there yet.
 """
 
 from __future__ import annotations

@@ -382,6 +382,7 @@ def make_env(env_id: str, **kwargs: Any) -> gym.Env:
     import gymnasium as gym
 
     _check_env_id(env_id)
+    _check_time_limit(env_id, kwargs)
     with _user_arguments(env_id, kwargs):
         return gym.make(env_id, **kwargs)
 
@@ -391,10 +392,20 @@ def make_vec_env(env_id: str, num_envs: int, **kwargs: Any) -> gym.vector.Vector
     import gymnasium as gym
 
     _check_env_id(env_id)
+    _check_time_limit(env_id, kwargs)
     if num_envs < 1:
         raise ArenaError(f"--num-envs must be at least 1, got {num_envs}.")
     with _user_arguments(env_id, kwargs):
         return gym.make_vec(env_id, num_envs=num_envs, vectorization_mode="sync", **kwargs)
+
+
+def _check_time_limit(env_id: str, kwargs: dict[str, Any]) -> None:
+    """``max_episode_steps`` is ``gym.make``'s own argument: a whole number of at least 1."""
+    limit = kwargs.get("max_episode_steps")
+    if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 1):
+        raise ArenaError(
+            f"max_episode_steps for {env_id} must be a whole number of at least 1, got {limit!r}."
+        )
 
 
 @contextlib.contextmanager

@@ -14,16 +14,13 @@ the state file that manifest names, ``progress.csv``, ``evaluations.csv`` and th
 
 from __future__ import annotations
 
-import csv
 import fcntl
 import json
-import math
 import os
 import shlex
 import shutil
 import stat
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -36,14 +33,19 @@ from arena.errors import ArenaError, RunDirBusyError
 from arena.manifest import FORMAT as CHECKPOINT_FORMAT
 from arena.manifest import MANIFEST
 from arena.manifest import MAX_BYTES as _MAX_MANIFEST_BYTES
+from arena.runlogs import (
+    EVALUATIONS_FILE,
+    EVALUATIONS_HEADER,
+    PROGRESS_FILE,
+    PROGRESS_HEADER,
+    check_header,
+    truncate_logs,
+)
 
 LOCK_FILE = ".arena.lock"
-PROGRESS_FILE = "progress.csv"
-PROGRESS_HEADER = ("step", "return", "length", "time")
-EVALUATIONS_FILE = "evaluations.csv"
-EVALUATIONS_HEADER = ("step", "mean_return", "std_return", "mean_length", "best")
 BEST_DIR = "best"
 STAGING_PREFIX = ".staging-"
+KEPT_PREFIX = ".replaced-"
 
 
 @dataclass
@@ -179,6 +181,8 @@ class RunDir:
     path: Path
     continues: bool = False
     replaces: list[Path] = field(default_factory=list)
+    kept: Path | None = None
+    """Where :meth:`begin` put the replaced run's files until the new run's first checkpoint."""
 
     def begin(self, step: int) -> None:
         """Call right before the first write: replaces the old run, or, for a run that
@@ -189,13 +193,32 @@ class RunDir:
         self._replace_old()
 
     def _replace_old(self) -> None:
+        """Moves the replaced run's files aside, into a hidden folder of this run: they are
+        deleted once the new run has saved its first checkpoint (:meth:`close`) and put back if
+        it stops before that, so an interrupted ``--overwrite`` keeps the old checkpoint."""
+        files = []
         for item in self.replaces:
             if item.is_dir() and not item.is_symlink():
-                _remove_checkpoint(item)
-                _remove_if_empty(item)
-            else:
-                item.unlink(missing_ok=True)
+                manifest = checkpoint_manifest(item)
+                if manifest is not None:
+                    files += [item / MANIFEST, *_state_files(item, manifest)]
+            elif item.exists():
+                files.append(item)
         self.replaces = []
+        if not files:
+            return
+        self.kept = self.path / f"{KEPT_PREFIX}{os.getpid()}.tmp"
+        for file in files:
+            aside = self.kept / file.relative_to(self.path)
+            aside.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(file, aside)
+
+    def close(self) -> None:
+        """Ends the run: drops the replaced run's files if a new checkpoint now stands in their
+        place, or else puts them back over what the stopped run wrote."""
+        if self.kept is not None:
+            settle_kept(self.path, self.kept)
+            self.kept = None
 
     @contextmanager
     def staging(self) -> Iterator[Path]:
@@ -264,10 +287,31 @@ def open_run(
             run = RunDir(path, continues=continues)
             if not continues:
                 run.replaces = _old_run(path, overwrite, flag)
-            yield run
+            try:
+                yield run
+            finally:
+                run.close()
     finally:
         for folder in reversed(created):
             _remove_if_empty(folder)
+
+
+def check_seeds_folder(path: Path, flag: str = "--out") -> None:
+    """Refuses a ``--seeds`` folder holding anything but ``seed-K`` folders: each of those is
+    then a run directory of its own, checked by :func:`open_run`."""
+    try:
+        others = sorted(p.name for p in path.iterdir() if not p.name.startswith("seed-"))
+    except FileNotFoundError:
+        return
+    except OSError as e:
+        raise ArenaError(f"{flag} {str(path)!r} cannot be listed: {e.strerror}.") from None
+    if others:
+        more = f" and {len(others) - 5} more" if len(others) > 5 else ""
+        raise ArenaError(
+            f"{flag} {str(path)!r} holds other files than seed-K runs ({', '.join(others[:5])}"
+            f"{more}). arena train --seeds writes into a new or empty folder, or one with only "
+            "its own seed-K runs; pick another folder."
+        )
 
 
 def check_folder_target(path: Path, flag: str = "--out") -> None:
@@ -345,11 +389,31 @@ def _make_dirs(path: Path, flag: str) -> list[Path]:
 
 
 def _remove_stale_staging(path: Path) -> None:
-    """Removes staging folders that writers killed half-way left behind: whoever made them
-    no longer holds the lock this process now holds."""
+    """Removes staging folders that writers killed half-way left behind, and settles the files
+    a killed ``--overwrite`` run had put aside: whoever made them no longer holds the lock this
+    process now holds."""
     for stage in path.glob(f"{STAGING_PREFIX}*.tmp"):
         if stage.is_dir() and not stage.is_symlink():
             shutil.rmtree(stage, ignore_errors=True)
+    for kept in path.glob(f"{KEPT_PREFIX}*.tmp"):
+        if kept.is_dir() and not kept.is_symlink():
+            settle_kept(path, kept)
+
+
+def settle_kept(path: Path, kept: Path) -> None:
+    """Deletes the files a run that replaced another put aside in ``kept``, if ``path`` now holds
+    a checkpoint, else moves them back, replacing the logs the stopped run began."""
+    if checkpoint_manifest(path) is None:
+        for log in (PROGRESS_FILE, EVALUATIONS_FILE):
+            if not (kept / log).exists():
+                (path / log).unlink(missing_ok=True)
+        for file in sorted(kept.rglob("*"), key=lambda f: f.name == MANIFEST):
+            if file.is_file() and not file.is_symlink():
+                target = path / file.relative_to(kept)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(file, target)
+    shutil.rmtree(kept, ignore_errors=True)
+    _remove_if_empty(path / BEST_DIR)
 
 
 def _remove_if_empty(folder: Path) -> None:
@@ -397,7 +461,7 @@ def _old_run(path: Path, overwrite: bool, flag: str) -> list[Path]:
     replaces = [path / MANIFEST, *_state_files(path, manifest)]
     for name, header in ((PROGRESS_FILE, PROGRESS_HEADER), (EVALUATIONS_FILE, EVALUATIONS_HEADER)):
         if (path / name).exists() or (path / name).is_symlink():
-            _check_header(path / name, header)
+            check_header(path / name, header)
             replaces.append(path / name)
     best = path / BEST_DIR
     if best.exists() or best.is_symlink():
@@ -418,89 +482,3 @@ def _state_files(path: Path, manifest: dict[str, Any]) -> list[Path]:
         return []
     file = path / name
     return [file] if file.is_file() and not file.is_symlink() else []
-
-
-def _remove_checkpoint(path: Path) -> None:
-    manifest = checkpoint_manifest(path)
-    if manifest is None:
-        return
-    (path / MANIFEST).unlink(missing_ok=True)
-    for file in _state_files(path, manifest):
-        file.unlink(missing_ok=True)
-
-
-def _check_header(file: Path, header: tuple[str, ...]) -> None:
-    """Refuses a log that arena did not write: a link, or a file without arena's header."""
-    try:
-        with file.open("rb") as f:
-            first = f.readline(4096)
-    except OSError as e:
-        raise ArenaError(f"Cannot read {str(file)!r}: {e.strerror}.") from None
-    if file.is_symlink() or not first.decode("utf-8", "replace").startswith(",".join(header)):
-        raise ArenaError(
-            f"{str(file)!r} was not written by arena (it does not start with the header "
-            f"{','.join(header)}); arena will not replace or change it. Move it away first."
-        )
-
-
-def truncate_logs(files: list[Path], step: int) -> None:
-    """Drops the rows of arena's CSV logs whose step is after ``step``, atomically.
-
-    A last line without its line end (a run killed while writing it) is dropped too. Every
-    file is read and checked before any is replaced, and a file is left byte for byte as it
-    is when nothing is dropped from it.
-
-    Raises:
-        ArenaError: A log arena did not write, or a row whose step is not a number; the
-            message names the file and line.
-    """
-    cut: list[tuple[Path, Path]] = []
-    try:
-        for file in files:
-            kept = _cut_log(file, step)
-            if kept is not None:
-                cut.append((kept, file))
-        for kept, file in cut:
-            os.replace(kept, file)
-    finally:
-        for kept, _ in cut:
-            kept.unlink(missing_ok=True)
-
-
-def _cut_log(file: Path, step: int) -> Path | None:
-    """Writes the rows of ``file`` up to ``step`` to a temporary file beside it, and returns
-    that file; None when no row is to be dropped."""
-    if not file.exists() and not file.is_symlink():
-        return None
-    _check_header(file, (PROGRESS_HEADER if file.name == PROGRESS_FILE else EVALUATIONS_HEADER))
-    fd, name = tempfile.mkstemp(dir=file.parent, prefix=f".{file.name}.", suffix=".tmp")
-    kept = Path(name)
-    dropped = False
-    try:
-        os.fchmod(fd, stat.S_IMODE(file.stat().st_mode))
-        with os.fdopen(fd, "wb") as out, file.open("rb") as log:
-            out.write(log.readline())
-            for number, line in enumerate(log, start=2):
-                if not line.endswith(b"\n"):
-                    dropped = True
-                    break
-                cells = next(csv.reader([line.decode("utf-8", "replace")]), [])
-                try:
-                    row_step = float(cells[0]) if cells else math.inf
-                except ValueError:
-                    raise ArenaError(
-                        f"{str(file)!r}, line {number}: the step {cells[0]!r} is not a number."
-                    ) from None
-                if row_step <= step:
-                    out.write(line)
-                else:
-                    dropped = True
-            out.flush()
-            os.fsync(out.fileno())
-    except BaseException:
-        kept.unlink(missing_ok=True)
-        raise
-    if not dropped:
-        kept.unlink()
-        return None
-    return kept

@@ -23,7 +23,7 @@ from arena.guard import NonFiniteGuard
 from arena.periodic_eval import PeriodicEval
 from arena.presets import find_preset
 from arena.registry import agent_class, make_env, make_vec_env
-from arena.rundir import PROGRESS_FILE, check_folder_target, open_run
+from arena.rundir import PROGRESS_FILE, check_folder_target, check_seeds_folder, open_run
 from arena.runtime import DEFAULT_THREADS
 
 if TYPE_CHECKING:
@@ -325,6 +325,7 @@ def train_seeds(
         raise ArenaError("--out is empty; name the folder to write the runs into.")
     out = Path(out)
     check_folder_target(out)
+    check_seeds_folder(out)
     with ExitStack() as stack:
         runs = [
             stack.enter_context(open_run(out / f"seed-{seed + i}", overwrite=overwrite))

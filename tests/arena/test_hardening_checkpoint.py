@@ -428,7 +428,7 @@ def test_cli_refusals_the_second_attack_found(tmp_path, args, message):
     assert not (tmp_path / "x").exists()
 
 
-HIJACKER = '''
+HIJACKER = """
 import gymnasium as gym
 
 from envs.classification import ClassificationEnv
@@ -441,7 +441,7 @@ class Hijacked(ClassificationEnv):
 def register():
     gym.register("arena/Iris-v0", entry_point="arena_hijack_plugin:Hijacked")
     gym.registry["CartPole-v1"].max_episode_steps = 3
-'''
+"""
 
 
 def test_a_plugin_that_hijacks_or_edits_an_env_id_is_named(tmp_path):
@@ -462,3 +462,45 @@ def test_a_plugin_that_hijacks_or_edits_an_env_id_is_named(tmp_path):
         assert done.returncode == 2, done.stderr
         assert f"The env id {env_id!r} is registered twice" in done.stderr
         assert "arena-hijack-plugin" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_an_overwrite_that_stops_before_its_first_checkpoint_keeps_the_old_one(tmp_path):
+    out = tmp_path / "run"
+    first = run_arena(
+        "train", "mlp", "arena/Iris-v0", "--steps", "100", "--out", str(out), "--quiet"
+    )
+    assert first.returncode == 0, first.stderr
+    before = _snapshot(out)
+    diverging = run_arena(
+        "train", "mlp", "arena/Iris-v0", "--steps", "300", "--save-every", "100000",
+        "--set", "learning_rate=1e30", "--out", str(out), "--overwrite", "--quiet",
+    )  # fmt: skip
+    assert diverging.returncode == 1, diverging.stderr
+    assert _snapshot(out) == before  # the old run, byte for byte, and nothing of the new one
+    assert load_checkpoint(out, device="cpu").num_timesteps == 100
+    replaced = run_arena(
+        "train", "mlp", "arena/Iris-v0", "--steps", "50", "--out", str(out), "--overwrite",
+        "--quiet",
+    )  # fmt: skip
+    assert replaced.returncode == 0, replaced.stderr
+    assert load_checkpoint(out, device="cpu").num_timesteps == 50
+    assert not [p for p in out.iterdir() if p.name.startswith(".replaced-")]
+
+
+def test_seeds_write_only_into_a_folder_of_seed_runs(tmp_path):
+    out = tmp_path / "runs"
+    out.mkdir()
+    (out / "data.txt").write_text("mine")
+    args = ("train", "q-learning", "FrozenLake-v1", "--seeds", "2", "--steps", "100")
+    done = run_arena(*args, "--out", str(out))
+    assert done.returncode == 2 and "holds other files than seed-K runs (data.txt)" in done.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["data.txt"]
+
+
+def test_a_time_limit_below_one_is_refused(tmp_path):
+    done = run_arena(
+        "train", "q-learning", "FrozenLake-v1", "--env-kwargs", "max_episode_steps=-1",
+        "--out", str(tmp_path / "x"),
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert "max_episode_steps for FrozenLake-v1 must be a whole number of at least 1" in done.stderr
