@@ -125,8 +125,8 @@ def validate_manifest(manifest: Any, where: str) -> dict[str, Any]:
     version = manifest.get("format_version")
     if not _is_int(version) or not 1 <= version <= FORMAT_VERSION:
         raise CheckpointError(
-            f"{where} has format_version {version!r}; this gym-arena reads the integer versions "
-            f"1 to {FORMAT_VERSION}."
+            f"{where} has format_version {_show(version)}; this gym-arena reads the integer "
+            f"versions 1 to {FORMAT_VERSION}."
         )
     missing = [k for k in _FIELDS if k not in manifest]
     if missing:
