@@ -96,7 +96,8 @@ def _space(data: Any, depth: int, leaves: list[int]) -> spaces.Space:
         if kind == "MultiBinary":
             n = data["n"]
             n = _int(n, 1) if not isinstance(n, list) else _ints(n, 1)
-            check_memory(f"a MultiBinary space of shape {n}", int(np.prod(n, dtype=float)))
+            size = int(np.prod(n, dtype=float))
+            check_memory(f"a MultiBinary space of shape {_brief(n)}", size)
             return spaces.MultiBinary(n)
         if kind == "Tuple":
             items = data["spaces"]
@@ -121,7 +122,8 @@ def _box(data: dict[str, Any]) -> spaces.Box:
     if len(shape) > MAX_DIMS:
         raise ValueError(f"a Box has at most {MAX_DIMS} dimensions, got {len(shape)}")
     size = int(np.prod(shape, dtype=float))
-    check_memory(f"a Box space of shape {shape} and dtype {dtype}", 2 * size * dtype.itemsize)
+    what = f"a Box space of shape {_brief(shape)} and dtype {dtype}"
+    check_memory(what, 2 * size * dtype.itemsize)
     bounds = []
     with np.errstate(over="ignore"):  # a float bound beyond the dtype's range is infinite
         for key in ("low", "high"):
