@@ -60,10 +60,11 @@ TIME_LIMIT = 180.0
 """Seconds: each target's training must finish within 3 minutes on CPU."""
 
 
-def run(agent_name: str, source: str, seed: int, episodes: int) -> dict[str, float]:
+def run(agent_name: str, source: str, seed: int, episodes: int, threads: int) -> dict[str, float]:
     """Trains one agent on one source with its preset; returns test metrics and seconds."""
     env_id, _ = SOURCES[source]
     agent, env, steps = build_agent(agent_name, env_id, seed=seed, device="cpu")
+    agent.threads = threads  # the core sets torch's threads around learn and evaluate
     started = time.perf_counter()
     agent.learn(env, steps, progress=False)
     seconds = time.perf_counter() - started
@@ -123,7 +124,8 @@ def main() -> None:
     results = {}
     for source in args.sources:
         for agent in args.agents:
-            results[(agent, source)] = r = run(agent, source, args.seed, args.episodes)
+            r = run(agent, source, args.seed, args.episodes, args.threads)
+            results[(agent, source)] = r
             shown = "  ".join(f"{k}={r[k]:.4f}" for k in SOURCES[source][1])
             print(f"{source:7s} {agent:12s} {shown}  ({r['steps']} steps, {r['seconds']:.0f} s)")
     print()

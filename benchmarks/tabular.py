@@ -48,11 +48,13 @@ import subprocess
 import sys
 import tempfile
 import time
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
 
 import arena
+from arena import Agent
 
 TAXI_TARGET = 7.85
 EVAL_EPISODES = 10_000
@@ -92,23 +94,20 @@ def textbook_q_learning(env: gym.Env, steps: int, seed: int = 0) -> np.ndarray:
     return q
 
 
-class TableAgent:
+class TableAgent(Agent):
     """Just enough of an agent to evaluate the textbook table through ``arena.evaluate``."""
 
     name = "textbook"
 
     def __init__(self, q: np.ndarray, env: gym.Env) -> None:
+        super().__init__(env.observation_space, env.action_space)
         self.q = q
-        self.observation_space, self.action_space = env.observation_space, env.action_space
-
-    def check_env(self, env: gym.Env) -> None:
-        pass
-
-    def reset(self) -> None:
-        pass
 
     def act(self, observation: int, explore: bool = False) -> int:
         return int(np.argmax(self.q[observation]))
+
+    def _learn(self, env: gym.Env, steps: int, callback: Any) -> None:
+        raise NotImplementedError("the textbook table is learned by textbook_q_learning")
 
 
 def timed(fn, *args, **kwargs):
