@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import csv
 import math
-import statistics
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -94,7 +93,8 @@ class PeriodicEval(Callback):
         if self.env is None:
             self.env = self.make_env()
         report = evaluate(clone_agent(self.agent), self.env, self.episodes, seed=self.seed)
-        mean_return = round(report.mean_return, 6)  # as the file keeps it, for --resume
+        numbers = report.summary()  # NaN-aware: a NaN return is a NaN row, not a crash
+        mean_return = round(numbers["mean_return"], 6)  # as the file keeps it, for --resume
         is_best = mean_return > self.best
         if is_best:
             save_checkpoint(self.agent, self.out / BEST_DIR)
@@ -103,8 +103,8 @@ class PeriodicEval(Callback):
             {
                 "step": step,
                 "mean_return": mean_return,
-                "std_return": round(statistics.pstdev(report.returns), 6),
-                "mean_length": round(statistics.fmean(report.lengths), 6),
+                "std_return": round(numbers["std_return"], 6),
+                "mean_length": round(numbers["mean_length"], 6),
                 "best": int(is_best),
             }
         )

@@ -100,3 +100,34 @@ def test_bad_evaluation_options_exit_2_and_leave_nothing(option, message, tmp_pa
     )
     assert done.returncode == 2 and message in done.stderr and "Traceback" not in done.stderr
     assert not out.exists()
+
+
+def test_an_evaluation_with_nan_returns_is_a_row_not_a_crash(tmp_path):
+    import math
+
+    import gymnasium as gym
+
+    from arena import make_agent
+    from arena.periodic_eval import PeriodicEval
+
+    class NanReward(gym.Env):
+        """One step, whose reward is NaN: what a diverged regression-style game pays."""
+
+        observation_space = gym.spaces.Discrete(1)
+        action_space = gym.spaces.Discrete(2)
+
+        def reset(self, *, seed=None, options=None):
+            super().reset(seed=seed)
+            return 0, {}
+
+        def step(self, action):
+            return 0, math.nan, True, False, {}
+
+    agent = make_agent("random", NanReward(), seed=0)
+    evaluation = PeriodicEval(NanReward, tmp_path, every=1, episodes=2, seed=0)
+    evaluation.on_learn_start(agent, 1)
+    evaluation.evaluate(1)
+    evaluation.close()
+    (row,) = rows(tmp_path)
+    assert math.isnan(row["mean_return"]) and math.isnan(row["std_return"])
+    assert row["best"] == 0 and not (tmp_path / "best").exists()
