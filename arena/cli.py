@@ -243,8 +243,6 @@ def cmd_sample(args: argparse.Namespace) -> int:
     from arena.checkpoint import atomic_write
     from arena.rundir import check_file_target
 
-    if args.n < 1:
-        raise ArenaError(f"--n must be at least 1, got {args.n}.")
     out = check_file_target(Path(args.out), ".npy", args.overwrite)
     agent = load(
         args.checkpoint,
@@ -286,8 +284,8 @@ def _sample_in_chunks(sample: Any, n: int, rng: Any) -> Any:
     chunks = [np.asarray(sample(min(n, SAMPLE_CHUNK), rng))]
     per_sample = chunks[0].nbytes / max(len(chunks[0]), 1)
     check_memory(f"--n {n} samples of {per_sample:.0f} bytes", 2 * n * per_sample)
-    while sum(len(c) for c in chunks) < n:
-        chunks.append(np.asarray(sample(min(n - sum(len(c) for c in chunks), SAMPLE_CHUNK), rng)))
+    for start in range(SAMPLE_CHUNK, n, SAMPLE_CHUNK):
+        chunks.append(np.asarray(sample(min(n - start, SAMPLE_CHUNK), rng)))
     return chunks[0] if len(chunks) == 1 else np.concatenate(chunks)
 
 
@@ -350,6 +348,15 @@ def add_threads_option(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help="torch CPU threads while learning or playing (default 1, fastest for small "
         "models; 0 leaves torch's default of one per core)",
+    )
+
+
+def add_allow_other_distribution_option(parser: argparse.ArgumentParser) -> None:
+    """``--allow-other-distribution``: load a checkpoint whose agent another package provides."""
+    parser.add_argument(
+        "--allow-other-distribution",
+        action="store_true",
+        help="load a checkpoint whose agent name is now provided by another distribution",
     )
 
 
@@ -439,11 +446,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="leave the agent's replay buffer (dqn's) out of its checkpoints: smaller files, "
         "but --resume then refills the buffer instead of continuing the run exactly",
     )
-    p.add_argument(
-        "--allow-other-distribution",
-        action="store_true",
-        help="load a checkpoint whose agent name is now provided by another distribution",
-    )
+    add_allow_other_distribution_option(p)
     p.add_argument(
         "--seeds",
         type=whole_number("--seeds", 1, MAX_ENVS),
@@ -463,11 +466,7 @@ def build_parser() -> argparse.ArgumentParser:
         "targets", nargs="*", metavar="AGENT ENV", help="AGENT ENV, or ENV with --checkpoint"
     )
     p.add_argument("--checkpoint", metavar="DIR", help="evaluate a saved agent")
-    p.add_argument(
-        "--allow-other-distribution",
-        action="store_true",
-        help="load a checkpoint whose agent name is now provided by another distribution",
-    )
+    add_allow_other_distribution_option(p)
     p.add_argument("--episodes", type=whole_number("--episodes", 1, MAX_EPISODES), default=10)
     p.add_argument(
         "--max-episode-steps",
@@ -488,11 +487,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("sample", help="write a generative agent's samples to a .npy file")
     p.add_argument("--checkpoint", metavar="DIR", required=True, help="a saved generative agent")
-    p.add_argument(
-        "--allow-other-distribution",
-        action="store_true",
-        help="load a checkpoint whose agent name is now provided by another distribution",
-    )
+    add_allow_other_distribution_option(p)
     p.add_argument(
         "--n", type=whole_number("--n", 1, MAX_SAMPLES), default=2500, help="how many samples"
     )
