@@ -36,7 +36,6 @@ import json
 import os
 import re
 import stat
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -55,6 +54,7 @@ from arena.manifest import (
 )
 from arena.rundir import hold
 from arena.spaces import shorten, space_from_json, space_to_json
+from arena.tempfiles import temporary_beside
 
 if TYPE_CHECKING:
     from arena.agent import Agent
@@ -443,25 +443,14 @@ def _deserialize(data: bytes, tensor_format: str | None, device: str) -> dict[st
 
 def atomic_write(target: Path, data: bytes) -> None:
     """Writes ``data`` to a temporary file beside ``target``, syncs it, renames it into place."""
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        os.fchmod(fd, 0o666 & ~_umask())
-        with os.fdopen(fd, "wb") as f:
+    with temporary_beside(target) as temporary:
+        with temporary.open("r+b") as f:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        os.replace(temporary, target)
     dir_fd = os.open(target.parent, os.O_RDONLY)
     try:
         os.fsync(dir_fd)
     finally:
         os.close(dir_fd)
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask

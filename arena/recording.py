@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,7 @@ import numpy as np
 
 from arena.errors import ArenaError
 from arena.rundir import check_parent
+from arena.tempfiles import temporary_beside
 from arena.window import Window
 
 FORMATS = (".gif", ".mp4")
@@ -82,20 +82,12 @@ def write_frames(frames: Sequence[np.ndarray], path: str | Path, fps: float = 30
     path = check_record_path(path)
     if not frames:
         raise ArenaError("There are no frames to record.")
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix)
-    os.close(fd)
-    mask = os.umask(0)
-    os.umask(mask)
-    os.chmod(tmp, 0o666 & ~mask)
-    try:
+    with temporary_beside(path, suffix=path.suffix) as temporary:
         if path.suffix.lower() == ".gif":
-            _write_gif(frames, tmp, fps)
+            _write_gif(frames, str(temporary), fps)
         else:
-            _write_mp4(frames, tmp, fps)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+            _write_mp4(frames, str(temporary), fps)
+        os.replace(temporary, path)
     return path
 
 

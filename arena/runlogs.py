@@ -12,10 +12,10 @@ import csv
 import math
 import os
 import stat
-import tempfile
 from pathlib import Path
 
 from arena.errors import ArenaError
+from arena.tempfiles import temporary_beside
 
 PROGRESS_FILE = "progress.csv"
 PROGRESS_HEADER = ("step", "return", "length", "time")
@@ -51,9 +51,7 @@ def truncate_logs(files: list[Path], step: int) -> None:
     cut: list[tuple[Path, Path]] = []
     try:
         for file in files:
-            kept = _cut_log(file, step)
-            if kept is not None:
-                cut.append((kept, file))
+            _cut_log(file, step, cut)
         for kept, file in cut:
             os.replace(kept, file)
     finally:
@@ -61,18 +59,16 @@ def truncate_logs(files: list[Path], step: int) -> None:
             kept.unlink(missing_ok=True)
 
 
-def _cut_log(file: Path, step: int) -> Path | None:
-    """Writes the rows of ``file`` up to ``step`` to a temporary file beside it, and returns
-    that file; None when no row is to be dropped."""
+def _cut_log(file: Path, step: int, cut: list[tuple[Path, Path]]) -> None:
+    """Writes the rows of ``file`` up to ``step`` to a temporary file beside it, and appends
+    that file and ``file`` to ``cut`` (before an interrupt can lose its name); nothing when no
+    row is to be dropped."""
     if not file.exists() and not file.is_symlink():
-        return None
+        return
     check_header(file, (PROGRESS_HEADER if file.name == PROGRESS_FILE else EVALUATIONS_HEADER))
-    fd, name = tempfile.mkstemp(dir=file.parent, prefix=f".{file.name}.", suffix=".tmp")
-    kept = Path(name)
     dropped = False
-    try:
-        os.fchmod(fd, stat.S_IMODE(file.stat().st_mode))
-        with os.fdopen(fd, "wb") as out, file.open("rb") as log:
+    with temporary_beside(file, mode=stat.S_IMODE(file.stat().st_mode)) as kept:
+        with kept.open("r+b") as out, file.open("rb") as log:
             out.write(log.readline())
             for number, line in enumerate(log, start=2):
                 if not line.endswith(b"\n"):
@@ -91,10 +87,7 @@ def _cut_log(file: Path, step: int) -> Path | None:
                     dropped = True
             out.flush()
             os.fsync(out.fileno())
-    except BaseException:
-        kept.unlink(missing_ok=True)
-        raise
-    if not dropped:
-        kept.unlink()
-        return None
-    return kept
+        if dropped:
+            cut.append((kept, file))
+        else:
+            kept.unlink()
