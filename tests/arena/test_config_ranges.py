@@ -5,14 +5,24 @@ from __future__ import annotations
 import subprocess
 import sys
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 import pytest
 
 from arena.config import build_config, describe, require
 from arena.config_blocks import ConfigBase
 from arena.errors import ConfigError
-from arena.ranges import Above, AtLeast, Between, Each, Length, check_ranges, range_text
+from arena.ranges import (
+    Above,
+    AtLeast,
+    Between,
+    Each,
+    Length,
+    check_ranges,
+    field_ranges,
+    range_text,
+)
+from arena.registry import agent_class, agent_plugins
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -180,3 +190,36 @@ def test_arena_list_does_not_import_the_config_modules_heavily():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def _outside(marker: Any) -> Any:
+    """A value that ``marker`` refuses."""
+    if isinstance(marker, Above):
+        return marker.bound
+    if isinstance(marker, AtLeast):
+        return marker.bound - 1
+    if isinstance(marker, Between):
+        return marker.low - 1
+    if isinstance(marker, Each):
+        return (_outside(marker.bound),)
+    return ()  # Length: checked with a low of 1 or more
+
+
+def test_outside_values_are_refused_by_the_toy_config():
+    for name, declared in field_ranges(Ranged).items():
+        for marker in declared.markers:
+            if isinstance(marker, Length) and marker.low == 0:
+                continue
+            with pytest.raises(ConfigError, match=f"^{name} must "):
+                Ranged(**{name: _outside(marker)})
+
+
+@pytest.mark.parametrize("name", sorted(agent_plugins()))
+def test_every_registered_config_refuses_values_outside_its_declared_ranges(name):
+    config_cls = agent_class(name).Config
+    for field, declared in field_ranges(config_cls).items():
+        for marker in declared.markers:
+            if isinstance(marker, Length) and marker.low == 0:
+                continue
+            with pytest.raises(ConfigError, match=f"^{field} must "):
+                config_cls(**{field: _outside(marker)})
