@@ -39,7 +39,7 @@ import stat
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from arena.config import build_config, config_to_dict
+from arena.config import build_config, config_to_dict, upgrade_config
 from arena.errors import ArenaError, CheckpointError, TrainingError
 from arena.guard import first_nonfinite
 from arena.manifest import (
@@ -263,7 +263,8 @@ def load_checkpoint(
             "trust it."
         )
     try:
-        config = build_config(cls.Config, manifest["config"], source="checkpoint config")
+        values = upgrade_config(cls.Config, manifest["config"], source="checkpoint config")
+        config = build_config(cls.Config, values, source="checkpoint config")
     except ArenaError as e:
         raise CheckpointError(f"The checkpoint at {str(path)!r} has a bad config: {e}") from None
     agent = cls(

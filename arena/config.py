@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from arena.errors import ConfigError, UnknownNameError
+from arena.ranges import range_text
 
 try:
     import tomllib
@@ -36,7 +37,8 @@ MAX_ITEMS = 256
 def require(condition: bool, message: str) -> None:
     """Raises :class:`ConfigError` with ``message`` unless ``condition`` holds.
 
-    Config dataclasses call this from ``__post_init__`` to check ranges.
+    Config dataclasses call this from ``__post_init__`` for rules that relate fields; a single
+    field's range is declared with the field instead (:mod:`arena.ranges`).
     """
     if not condition:
         raise ConfigError(message)
@@ -68,13 +70,20 @@ def field_help(config_cls: type) -> dict[str, str]:
 
 
 def describe(config_cls: type) -> list[tuple[str, str, str, str]]:
-    """Returns (name, type, default, help) for each field, for ``--help`` style listings."""
+    """Returns (name, type, default, help) for each field, for ``--help`` style listings.
+
+    The type is the plain one, followed by the field's declared range, if any: ``float (> 0)``.
+    """
     hints = typing.get_type_hints(config_cls)
     helps = field_help(config_cls)
     rows = []
     for f in dataclasses.fields(config_cls):
         default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
-        rows.append((f.name, _type_name(hints[f.name]), repr(default), helps.get(f.name, "")))
+        shown = _type_name(hints[f.name])
+        declared = range_text(config_cls, f.name)
+        if declared:
+            shown = f"{shown} ({declared})"
+        rows.append((f.name, shown, repr(default), helps.get(f.name, "")))
     return rows
 
 
@@ -156,10 +165,13 @@ def build_config(config_cls: type, values: Mapping[str, Any], source: str = "con
         ConfigError: An unknown key (with the valid keys listed), a bad type, or a bad range.
     """
     hints = typing.get_type_hints(config_cls)
+    known = [f.name for f in dataclasses.fields(config_cls)]
+    renamed = renamed_fields(config_cls)
     kwargs = {}
     for key, value in values.items():
-        if key not in hints:
-            known = [f.name for f in dataclasses.fields(config_cls)]
+        if key in renamed and key not in known:
+            raise ConfigError(f"{source} key {key!r} was renamed to {renamed[key]!r}.")
+        if key not in known:
             raise ConfigError(str(UnknownNameError(f"{source} key", key, known)))
         try:
             kwargs[key] = convert(value, hints[key])
@@ -174,6 +186,52 @@ def build_config(config_cls: type, values: Mapping[str, Any], source: str = "con
         raise ConfigError(f"{source}: {e}") from None
     except (TypeError, ValueError, OverflowError) as e:
         raise ConfigError(f"{source}: {e}") from None
+
+
+def renamed_fields(config_cls: type) -> dict[str, str]:
+    """Old field names mapped to today's: the ``renamed`` tables of the class and its bases.
+
+    A chain of renames (``a`` to ``b``, later ``b`` to ``c``) maps each old name to the last.
+    """
+    table: dict[str, str] = {}
+    for klass in reversed(config_cls.__mro__):
+        own = vars(klass).get("renamed")
+        if isinstance(own, Mapping):
+            table.update(own)
+    for old in table:
+        seen = {old}
+        while table[old] in table and table[old] not in seen:
+            seen.add(table[old])
+            table[old] = table[table[old]]
+    return table
+
+
+def upgrade_config(config_cls: type, values: Mapping[str, Any], source: str) -> dict[str, Any]:
+    """Reads a saved config with today's names: renamed fields, then the class's ``upgrade``.
+
+    :func:`arena.checkpoint.load_checkpoint` calls it once the agent's class is known, on the
+    manifest's config, before :func:`build_config`.
+
+    Args:
+        config_cls: The agent's config dataclass.
+        values: The saved field values, not checked yet.
+        source: Where they came from, for messages.
+
+    Raises:
+        ConfigError: The values hold both a field's old name and its new one.
+    """
+    renamed = renamed_fields(config_cls)
+    out = dict(values)
+    for old, new in renamed.items():
+        if old not in out:
+            continue
+        if new in out:
+            raise ConfigError(
+                f"{source} holds both {old!r} and {new!r}, its new name; keep one of them."
+            )
+        out[new] = out.pop(old)
+    upgrade = getattr(config_cls, "upgrade", None)
+    return upgrade(out) if callable(upgrade) else out
 
 
 def config_to_dict(config: Any) -> dict[str, Any]:

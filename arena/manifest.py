@@ -50,8 +50,9 @@ from arena.errors import CheckpointError
 MANIFEST = "manifest.json"
 """The manifest's file name in a checkpoint folder."""
 FORMAT = "gym-arena-checkpoint"
-FORMAT_VERSION = 2
-"""Version 2 moved torch's thread count from the agents' configs to the core (``--threads``)."""
+FORMAT_VERSION = 3
+"""Version 2 moved torch's thread count from the agents' configs to the core (``--threads``);
+version 3 lets an agent's config rename its fields (:func:`upgrade_2_to_3`)."""
 MAX_BYTES = 16 * 2**20
 """The largest manifest read: a manifest holds names and small numbers, never arrays of data."""
 MAX_DEPTH = 48
@@ -99,7 +100,24 @@ def upgrade_1_to_2(manifest: dict[str, Any]) -> dict[str, Any]:
     return {**manifest, "format_version": 2}
 
 
-UPGRADES: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: upgrade_1_to_2}
+def upgrade_2_to_3(manifest: dict[str, Any]) -> dict[str, Any]:
+    """Marks a format-2 manifest as format 3, whose configs may use the agents' new field names.
+
+    The renames belong to each agent's config class (its ``renamed`` table and ``upgrade``
+    method, :class:`arena.config_blocks.ConfigBase`), which the manifest alone does not give:
+    :func:`arena.checkpoint.load_checkpoint` applies them, with
+    :func:`arena.config.upgrade_config`, once it has found the class. They apply to a config of
+    any format version, since a plugin may rename a field in any of its own releases. The new
+    version makes an older gym-arena, which knows only the old names, refuse the checkpoint by
+    its version instead of by an unknown config key.
+    """
+    return {**manifest, "format_version": 3}
+
+
+UPGRADES: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {
+    1: upgrade_1_to_2,
+    2: upgrade_2_to_3,
+}
 """The step from each older format version to the next, keyed on the older version. A format
 change bumps :data:`FORMAT_VERSION` and adds its step here; a step takes a manifest that has
 not been validated yet, so it checks the types of what it touches."""

@@ -65,7 +65,7 @@ def test_an_upgraded_checkpoint_is_saved_in_the_new_format(tmp_path):
     agent = arena.load(_fixture("mlp", tmp_path), device="cpu")
     agent.save(tmp_path / "again")
     manifest = json.loads((tmp_path / "again" / "manifest.json").read_text())
-    assert manifest["format_version"] == FORMAT_VERSION == 2
+    assert manifest["format_version"] == FORMAT_VERSION == 3
     assert "cpu_threads" not in manifest["config"]
 
 
