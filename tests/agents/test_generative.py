@@ -17,7 +17,7 @@ AGENTS = ["gan", "wgan-gp", "vae"]
 
 
 def test_entry_point_module_does_not_import_torch():
-    code = "import sys, agents.adversarial; print('torch' in sys.modules)"
+    code = "import sys, agents.generative.agent; print('torch' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.stdout.strip() == "False", result.stderr
 
