@@ -11,7 +11,7 @@ import pytest
 
 import arena
 from arena.errors import ConfigError, IncompatibleEnvError
-from envs.generation_metrics import score_samples
+from envs.generation.metrics import score_samples
 
 AGENTS = ["gan", "wgan-gp", "vae"]
 
