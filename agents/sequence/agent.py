@@ -100,7 +100,10 @@ class SequenceAgent(Agent):
 
     @classmethod
     def memory_needed(
-        cls, config: Any, observation_space: spaces.Space, action_space: spaces.Space
+        cls,
+        config: RecurrentConfig | TransformerConfig,
+        observation_space: spaces.Space,
+        action_space: spaces.Space,
     ) -> dict[str, int]:
         """The network with Adam's copies, and what a learning window keeps for backprop."""
         found = stream_layout(observation_space, action_space)
