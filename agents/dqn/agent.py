@@ -1,8 +1,9 @@
 """DQN: deep Q-learning in PyTorch for Box observations and Discrete actions.
 
-This module stays light (no torch at import, so ``arena list`` starts fast): it holds the config,
-the agent and its env loop on the host. The network, the on-device replay buffer and the update
-step live in :mod:`.networks`, :mod:`.replay` and :mod:`.learner`, imported when an agent is built.
+This module stays light (no torch at import, so ``arena list`` starts fast): it holds the agent
+and its env loop on the host; the hyperparameters are in :mod:`.config`. The network, the
+on-device replay buffer and the update step live in :mod:`.networks`, :mod:`.replay` and
+:mod:`.learner`, imported when an agent is built.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The MLP and CNN agents of the classification game.
 
 This module stays light (no torch import) because ``arena list`` imports it; the networks and
-the training step live in :mod:`agents.supervised.networks`, imported when an agent is built.
+the training step live in :mod:`.networks`, imported when an agent is built.
 """
 
 from __future__ import annotations
