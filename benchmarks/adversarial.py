@@ -161,8 +161,8 @@ def draw(agent, label: str, target, path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from envs.generation_metrics import Mixture, score_samples
-    from envs.generation_render import image_grid
+    from envs.generation.metrics import Mixture, score_samples
+    from envs.generation.render import image_grid
 
     samples = agent.sample(2500, np.random.default_rng(0))
     scores = score_samples(target, samples)

@@ -7,7 +7,7 @@ Acrobot ~9 and MountainCar ~5 CPU-minutes a seed; wall time depends on what else
     .venv/bin/python benchmarks/dqn.py --envs CartPole-v1 --seeds 0 1 2   # the SB3 race only
     .venv/bin/python benchmarks/dqn.py --envs Acrobot-v1 --seeds 0 --no-sb3
 
-For each env and seed our agent trains with its shipped preset (``agents/dqn_presets.toml``) for
+For each env and seed our agent trains with its shipped preset (``agents/dqn/dqn_presets.toml``) for
 the issue's budget, as ``arena train`` does, and plays 20 greedy episodes; the mean return is
 the score. On Acrobot-v1 and MountainCar-v0 it trains as ``arena train --eval-every 5000
 --eval-episodes 10`` does, and the agent that run keeps in ``OUT/best`` is scored (the final

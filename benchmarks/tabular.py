@@ -58,7 +58,7 @@ from arena import Agent
 
 TAXI_TARGET = 7.85
 EVAL_EPISODES = 10_000
-# The q-learning preset for Taxi-v4 (agents/q_learning_presets.toml).
+# The q-learning preset for Taxi-v4 (agents/tabular/q_learning_presets.toml).
 TAXI = {"alpha": 1.0, "gamma": 0.99, "eps_start": 1.0, "eps_end": 0.1, "eps_steps": 200_000}
 TAXI_STEPS = 500_000
 
@@ -242,7 +242,7 @@ def optimum(env: gym.Env) -> tuple[float, float]:
     The first is exact backward induction; the second is the best over the stationary policies
     that value iteration gives for a range of discounts (local search finds no better one).
     """
-    from agents.tabular_model import find_model, greedy_return
+    from agents.tabular.model import find_model, greedy_return
 
     model, _ = find_model(env)
     n_states = model.next_SAK.shape[0]

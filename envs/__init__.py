@@ -14,32 +14,32 @@ NAMESPACE = "arena"
 # id: (entry point, max_episode_steps, kwargs)
 ENVS: dict[str, tuple[str, int | None, dict]] = {
     "arena/Chain-v0": ("envs.chain:ChainEnv", 100, {}),
-    "arena/Classification-v0": ("envs.classification:ClassificationEnv", None, {}),
+    "arena/Classification-v0": ("envs.classification.env:ClassificationEnv", None, {}),
     # Digits is flat here so that SB3's checker (1-D or large uint8 images only) accepts the
     # id; image agents ask for flatten=False in their presets.
     "arena/Digits-v0": (
-        "envs.classification:ClassificationEnv",
+        "envs.classification.env:ClassificationEnv",
         None,
         {"dataset": "digits", "flatten": True},
     ),
-    "arena/Iris-v0": ("envs.classification:ClassificationEnv", None, {"dataset": "iris"}),
-    "arena/Wine-v0": ("envs.classification:ClassificationEnv", None, {"dataset": "wine"}),
+    "arena/Iris-v0": ("envs.classification.env:ClassificationEnv", None, {"dataset": "iris"}),
+    "arena/Wine-v0": ("envs.classification.env:ClassificationEnv", None, {"dataset": "wine"}),
     "arena/BreastCancer-v0": (
-        "envs.classification:ClassificationEnv",
+        "envs.classification.env:ClassificationEnv",
         None,
         {"dataset": "breast_cancer"},
     ),
-    "arena/XOR-v0": ("envs.classification:ClassificationEnv", None, {"dataset": "xor"}),
+    "arena/XOR-v0": ("envs.classification.env:ClassificationEnv", None, {"dataset": "xor"}),
     "arena/SequencePrediction-v0": ("envs.sequence:SequencePredictionEnv", None, {}),
     "arena/Sine-v0": ("envs.sequence.sine:SineEnv", None, {}),
     "arena/Reber-v0": ("envs.sequence.reber:ReberEnv", None, {}),
     "arena/Adding-v0": ("envs.sequence.adding:AddingEnv", None, {}),
     "arena/Text-v0": ("envs.sequence.text:TextEnv", None, {}),
-    "arena/Generation-v0": ("envs.generation:GenerationEnv", None, {}),
-    "arena/Ring8-v0": ("envs.generation:GenerationEnv", None, {"target": "ring8"}),
-    "arena/Grid25-v0": ("envs.generation:GenerationEnv", None, {"target": "grid25"}),
+    "arena/Generation-v0": ("envs.generation.env:GenerationEnv", None, {}),
+    "arena/Ring8-v0": ("envs.generation.env:GenerationEnv", None, {"target": "ring8"}),
+    "arena/Grid25-v0": ("envs.generation.env:GenerationEnv", None, {"target": "grid25"}),
     "arena/DigitsGen-v0": (
-        "envs.generation:GenerationEnv",
+        "envs.generation.env:GenerationEnv",
         None,
         {"target": "digits", "latent_dim": 32},
     ),

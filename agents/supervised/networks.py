@@ -14,10 +14,11 @@ import torch.nn.functional as F
 from torch import nn
 
 from agents.supervised.common import Layout, info_arrays
+from agents.supervised.config import CNNConfig, MLPConfig
 from arena.torch_utils import load_optimizer_state, optimizer_state, resolve_device
 
 if TYPE_CHECKING:
-    from agents.supervised.neural import NeuralAgent
+    from arena.agent import Agent
 
 ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "gelu": nn.GELU}
 
@@ -82,20 +83,24 @@ class Trainer:
     Early stopping holds out a random ``validation_fraction`` of the split's samples, by their
     ``info["indices"]``: the trainer never learns from them, scores them after each epoch, and
     keeps the weights of the best epoch.
+
+    Args:
+        agent: The agent it learns for: its device, generator and loss record.
+        config: The agent's hyperparameters; a :class:`CNNConfig` builds a CNN, else an MLP.
+        layout: How the env's spaces lay out samples.
     """
 
-    def __init__(self, agent: NeuralAgent) -> None:
-        from agents.supervised.neural import CNNConfig
-
+    def __init__(self, agent: Agent, config: MLPConfig | CNNConfig, layout: Layout) -> None:
         self.agent = agent
-        self.config = config = agent.config
+        self.config = config
+        self.layout = layout
         self.device = resolve_device(agent.device)
         self.generator = torch.Generator().manual_seed(int(agent.np_random.integers(2**62)))
         if isinstance(config, CNNConfig):
-            self.net = build_cnn(agent.layout, config.channels, config.hidden_size)
+            self.net = build_cnn(layout, config.channels, config.hidden_size)
             self.augment = config.augment
         else:
-            self.net = build_mlp(agent.layout, config.hidden_sizes, config.activation)
+            self.net = build_mlp(layout, config.hidden_sizes, config.activation)
             self.augment = False
         init_weights(self.net, self.generator)
         self.net.to(self.device)
@@ -145,7 +150,7 @@ class Trainer:
         if self.slot is None or len(self.slot) != size:
             self.slot = np.cumsum(self.held_out) - 1
             count = int(self.held_out.sum())
-            self.val_x = torch.zeros((count, *self.agent.layout.feature_shape), device=self.device)
+            self.val_x = torch.zeros((count, *self.layout.feature_shape), device=self.device)
             self.val_y = torch.zeros(count, dtype=torch.long, device=self.device)
             self.val_seen = np.zeros(count, bool)
 

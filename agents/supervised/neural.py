@@ -1,90 +1,21 @@
 """The MLP and CNN agents of the classification game.
 
 This module stays light (no torch import) because ``arena list`` imports it; the networks and
-the training step live in :mod:`agents.supervised.networks`, imported when an agent is built.
+the training step live in :mod:`.networks`, imported when an agent is built.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
 
 from agents.supervised.common import SupervisedAgent, layout
+from agents.supervised.config import CNNConfig, MLPConfig
 from arena.callbacks import Callback
-from arena.config import require
 from arena.sizes import FLOAT32, adam_bytes, dense_parameters
-
-
-@dataclass(frozen=True)
-class NeuralConfig:
-    """Hyperparameters that the MLP and the CNN share."""
-
-    learning_rate: float = 1e-3
-    """Adam's step size."""
-    weight_decay: float = 0.0
-    """AdamW's decoupled weight decay."""
-    label_smoothing: float = 0.1
-    """Share of each target's probability spread over the other classes (curbs overconfidence)."""
-    early_stopping: bool = True
-    """Stop when a held-out slice of the train split stops improving; keep the best weights."""
-    validation_fraction: float = 0.1
-    """The share of the train split held out for early stopping."""
-    patience: int = 10
-    """Epochs without a better validation score before learning stops."""
-
-    def __post_init__(self) -> None:
-        require(self.learning_rate > 0, f"learning_rate must be > 0, got {self.learning_rate}")
-        require(self.weight_decay >= 0, f"weight_decay must be >= 0, got {self.weight_decay}")
-        require(
-            0 <= self.label_smoothing < 1,
-            f"label_smoothing must be in [0, 1), got {self.label_smoothing}",
-        )
-        require(
-            0 < self.validation_fraction < 1,
-            f"validation_fraction must be in (0, 1), got {self.validation_fraction}",
-        )
-        require(self.patience >= 1, f"patience must be >= 1, got {self.patience}")
-
-
-@dataclass(frozen=True)
-class MLPConfig(NeuralConfig):
-    """Hyperparameters of the MLP."""
-
-    hidden_sizes: tuple[int, ...] = (256,)
-    """Units in each hidden layer."""
-    activation: Literal["relu", "tanh", "gelu"] = "relu"
-    """The hidden layers' activation."""
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        require(
-            all(h >= 1 for h in self.hidden_sizes),
-            f"hidden_sizes must be positive, got {self.hidden_sizes}",
-        )
-
-
-@dataclass(frozen=True)
-class CNNConfig(NeuralConfig):
-    """Hyperparameters of the CNN."""
-
-    channels: tuple[int, ...] = (32, 64)
-    """Channels of the two conv blocks (3x3 conv, ReLU, 2x2 max-pool each)."""
-    hidden_size: int = 128
-    """Units of the dense layer after the conv blocks."""
-    augment: bool = False
-    """Also learn from copies of each batch shifted by up to one pixel (twice the compute)."""
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        require(
-            len(self.channels) == 2 and all(c >= 1 for c in self.channels),
-            f"channels must be two positive counts, got {self.channels}",
-        )
-        require(self.hidden_size >= 1, f"hidden_size must be >= 1, got {self.hidden_size}")
 
 
 class NeuralAgent(SupervisedAgent):
@@ -96,7 +27,7 @@ class NeuralAgent(SupervisedAgent):
         super().__init__(observation_space, action_space, **kwargs)
         from agents.supervised.networks import Trainer
 
-        self.trainer = Trainer(self)
+        self.trainer = Trainer(self, self.config, self.layout)
 
     def predict(self, x_B: np.ndarray) -> np.ndarray:
         return self.trainer.predict(x_B)

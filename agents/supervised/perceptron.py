@@ -3,28 +3,14 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Any
 
 import gymnasium as gym
 import numpy as np
 
 from agents.supervised.common import SupervisedAgent, info_arrays, layout
+from agents.supervised.config import PerceptronConfig
 from arena.callbacks import Callback
-from arena.config import require
-
-
-@dataclass(frozen=True)
-class PerceptronConfig:
-    """Hyperparameters of the perceptron."""
-
-    learning_rate: float = 1.0
-    """How far a mistake moves the weights (Rosenblatt's rule converges for any value > 0)."""
-    stop_when_converged: bool = True
-    """Stop learning after the first epoch without a mistake, as Rosenblatt's algorithm does."""
-
-    def __post_init__(self) -> None:
-        require(self.learning_rate > 0, f"learning_rate must be > 0, got {self.learning_rate}")
 
 
 class Perceptron(SupervisedAgent):

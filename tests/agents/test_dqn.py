@@ -14,7 +14,8 @@ import torch
 
 import arena
 import envs  # noqa: F401  (registers arena/Chain-v0)
-from agents.dqn_torch import NStepAccumulator, td_targets
+from agents.dqn.learner import td_targets
+from agents.dqn.replay import NStepAccumulator
 from arena.checkpoint import read_manifest
 from arena.errors import ConfigError, IncompatibleEnvError, TrainingError
 from arena.training import train
@@ -36,7 +37,7 @@ def chain(**kwargs):
 
 
 def test_module_does_not_import_torch():
-    code = "import sys, agents.dqn; print('torch' in sys.modules)"
+    code = "import sys, agents.dqn.agent; print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 

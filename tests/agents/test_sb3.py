@@ -152,7 +152,7 @@ def test_a_malicious_pth_is_refused_without_running_it(tmp_path):
 
 
 def test_a_pickled_space_is_never_decoded(tmp_path):
-    from agents.sb3_import import import_sb3
+    from agents.sb3.importer import import_sb3
 
     _, path = _sb3_zip(tmp_path)
     marker = tmp_path / "pwned"

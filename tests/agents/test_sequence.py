@@ -37,7 +37,7 @@ class HideFastPath(gym.Wrapper):
 
 
 def test_entry_point_module_does_not_import_torch() -> None:
-    code = "import sys, agents.sequence; assert 'torch' not in sys.modules, 'torch imported'"
+    code = "import sys, agents.sequence.agent; assert 'torch' not in sys.modules, 'torch imported'"
     subprocess.run([sys.executable, "-c", code], check=True)
 
 

@@ -92,7 +92,7 @@ def test_entry_point_module_imports_no_numba():
         "from arena.registry import list_agents\n"
         "rows = {a.name: a for a in list_agents()}\n"
         "assert not rows['q-learning'].error, rows['q-learning'].error\n"
-        "assert 'numba' not in sys.modules and 'agents.tabular_kernels' not in sys.modules\n"
+        "assert 'numba' not in sys.modules and 'agents.tabular.kernels' not in sys.modules\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
 
@@ -153,7 +153,7 @@ def test_bad_config_values(values):
 
 
 def test_td_targets_terminal_and_truncation():
-    from agents import tabular_kernels as k
+    from agents.tabular import kernels as k
 
     rng = np.array([7], np.uint64)
     q = np.array([[0.0, 0.0], [2.0, 4.0]])
@@ -223,7 +223,7 @@ def test_horizon_table_round_trips(tmp_path):
 
 
 def test_every_block_updates_each_step_from_one_transition():
-    from agents import tabular_kernels as k
+    from agents.tabular import kernels as k
 
     q = np.zeros((3, 2))
     q[1] = [0.5, 0.7]
@@ -337,7 +337,7 @@ def test_taxi_threshold():
 
 
 def test_chunks_report_episodes_and_stop_early():
-    from agents.tabular import CHUNK
+    from agents.tabular.agent import CHUNK
 
     env = arena.make_env("FrozenLake-v1")
     agent = arena.make_agent("q-learning", env, seed=0)

@@ -431,7 +431,7 @@ def test_cli_refusals_the_second_attack_found(tmp_path, args, message):
 HIJACKER = """
 import gymnasium as gym
 
-from envs.classification import ClassificationEnv
+from envs.classification.env import ClassificationEnv
 
 
 class Hijacked(ClassificationEnv):

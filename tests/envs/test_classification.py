@@ -13,7 +13,7 @@ from stable_baselines3.common.env_checker import check_env as sb3_check_env
 
 import envs
 from arena.registry import evaluation_kwargs
-from envs.classification import ClassificationEnv
+from envs.classification.env import ClassificationEnv
 
 PRESET_IDS = [i for i, (entry, _, _) in envs.ENVS.items() if entry.startswith("envs.classif")]
 

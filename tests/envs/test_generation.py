@@ -13,8 +13,8 @@ from gymnasium.utils.env_checker import check_env
 from stable_baselines3.common.env_checker import check_env as sb3_check_env
 
 import envs  # noqa: F401  (registers the arena/ ids)
-from envs.generation import GenerationEnv
-from envs.generation_metrics import (
+from envs.generation.env import GenerationEnv
+from envs.generation.metrics import (
     CONFIDENT,
     EVAL_SAMPLES,
     digits,

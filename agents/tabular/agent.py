@@ -10,93 +10,24 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
+from agents.tabular.config import TabularConfig
 from arena.agent import Agent
 from arena.callbacks import Callback, CallbackList, Episode, episode_metrics
-from arena.config import require
 from arena.errors import ConfigError
 
 if TYPE_CHECKING:
-    from agents.tabular_model import TabularModel
+    from agents.tabular.model import TabularModel
 
 MAX_TABLE = 2**27
 """The most Q-table entries (states x actions) an agent builds: one GiB of float64."""
 CHUNK = 100_000
 """Steps per call of the compiled loop; the callbacks run between calls."""
-
-
-@dataclass(frozen=True)
-class TabularConfig:
-    """Hyperparameters of the tabular TD agents."""
-
-    alpha: float = 0.1
-    """The learning rate (step size) at the start."""
-    alpha_end: float | None = None
-    """The learning rate after alpha_decay_steps steps, reached linearly; None keeps alpha."""
-    alpha_decay_steps: int = 100_000
-    """Steps over which the learning rate goes from alpha to alpha_end."""
-    gamma: float = 0.99
-    """The discount factor."""
-    epsilon_start: float = 1.0
-    """The exploration rate of the epsilon-greedy behaviour at the start."""
-    epsilon_end: float = 0.05
-    """The exploration rate after epsilon_decay_steps steps, reached linearly."""
-    epsilon_decay_steps: int = 100_000
-    """Steps over which epsilon goes from epsilon_start to epsilon_end."""
-    initial_q: float = 0.0
-    """The initial value of every Q-table entry (optimistic values drive exploration)."""
-    fast_path: bool = True
-    """Learn in one compiled loop on the env's tabular model if it has one; False: step the env."""
-    horizon: int = 0
-    """0: one Q-table for every step. H > 0: a Q-table per step of an H-step episode (set it to
-    the env's time limit), so the policy can use the steps left, as the best policy under a time
-    limit must (Pardo et al., 2018); the last step bootstraps nothing."""
-    every_block: bool = False
-    """With a horizon, update every step's block from each transition, as fixed-horizon TD
-    does (De Asis et al., 2020): H times the updates per step, far fewer steps to learn.
-    q-learning and expected-sarsa only (SARSA's target is the action really taken next)."""
-
-    def __post_init__(self) -> None:
-        require(0.0 < self.alpha <= 1.0, f"alpha must be in (0, 1], got {self.alpha}")
-        require(
-            self.alpha_end is None or 0.0 < self.alpha_end <= 1.0,
-            f"alpha_end must be in (0, 1] or None, got {self.alpha_end}",
-        )
-        require(0.0 <= self.gamma <= 1.0, f"gamma must be in [0, 1], got {self.gamma}")
-        for name in ("epsilon_start", "epsilon_end"):
-            value = getattr(self, name)
-            require(0.0 <= value <= 1.0, f"{name} must be in [0, 1], got {value}")
-        for name in ("alpha_decay_steps", "epsilon_decay_steps"):
-            value = getattr(self, name)
-            require(value >= 0, f"{name} must be >= 0, got {value}")
-        require(self.horizon >= 0, f"horizon must be >= 0 (0: no time index), got {self.horizon}")
-        require(
-            self.horizon > 0 or not self.every_block,
-            "every_block updates a time-indexed table: it needs horizon > 0",
-        )
-        require(math.isfinite(self.initial_q), f"initial_q must be finite, got {self.initial_q}")
-
-    def hyperparameters(self) -> np.ndarray:
-        """The schedules and gamma as the kernels' float64 array (see ``tabular_kernels``)."""
-        alpha_end = self.alpha if self.alpha_end is None else self.alpha_end
-        return np.array(
-            [
-                self.alpha,
-                alpha_end,
-                self.alpha_decay_steps,
-                self.gamma,
-                self.epsilon_start,
-                self.epsilon_end,
-                self.epsilon_decay_steps,
-            ],
-            dtype=np.float64,
-        )
 
 
 class TabularAgent(Agent):
@@ -114,7 +45,7 @@ class TabularAgent(Agent):
 
     Config: ClassVar[type] = TabularConfig
     kind: ClassVar[int] = 0
-    """Which TD target, as numbered in ``tabular_kernels``."""
+    """Which TD target, as numbered in ``agents.tabular.kernels``."""
     every_block_target: ClassVar[bool] = True
     """Whether the target can be computed in every step's block (``every_block``)."""
 
@@ -198,7 +129,7 @@ class TabularAgent(Agent):
     def _check_horizon(self, env: gym.Env) -> None:
         """Learning needs a time-indexed table's horizon to be the env's time limit (playing
         does not: past the horizon, :meth:`act` keeps to the last block)."""
-        from agents.tabular_model import time_limit
+        from agents.tabular.model import time_limit
 
         horizon = self.config.horizon
         limit = time_limit(env)
@@ -242,12 +173,12 @@ class TabularAgent(Agent):
     def _model(self, env: gym.Env) -> tuple[TabularModel | None, str]:
         if not self.config.fast_path:
             return None, "fast_path is off"
-        from agents.tabular_model import find_model
+        from agents.tabular.model import find_model
 
         return find_model(env)
 
     def _greedy_return(self, model: TabularModel) -> dict[str, float]:
-        from agents.tabular_model import greedy_return
+        from agents.tabular.model import greedy_return
 
         value = greedy_return(model, self.q_SA, horizon=self.config.horizon)
         return {"greedy_return": round(value, 6)}
@@ -257,7 +188,7 @@ class TabularAgent(Agent):
 
     def _learn_model(self, model: TabularModel, steps: int, callback: Callback) -> None:
         """The fast path: the compiled loop on the model, in chunks with callbacks between."""
-        from agents import tabular_kernels as k
+        from agents.tabular import kernels as k
 
         hp = self.config.hyperparameters()
         carry, ret, rng = np.zeros(4, np.int64), np.zeros(1), self._rng()
@@ -282,7 +213,7 @@ class TabularAgent(Agent):
         The loop is written flat (schedules and episode sums inline): it must cost little next
         to ``env.step`` itself.
         """
-        from agents.tabular_kernels import choose, td_update, td_update_blocks
+        from agents.tabular.kernels import choose, td_update, td_update_blocks
 
         c = self.config
         q_SA, kind, gamma, rng = self.q_SA, self.kind, c.gamma, self._rng()
@@ -345,7 +276,7 @@ class TabularAgent(Agent):
         if model is None or len(agents) == 1:
             super()._learn_seeds(agents, env, steps, callbacks)
             return
-        from agents import tabular_kernels as k
+        from agents.tabular import kernels as k
 
         n = len(agents)
         q_NSA = np.stack([agent.q_SA for agent in agents])

@@ -8,7 +8,7 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from envs.generation_metrics import EVAL_SAMPLES, Mixture, Tally, make_target
+from envs.generation.metrics import EVAL_SAMPLES, Mixture, Tally, make_target
 
 NOISE_BOUND = 4.0
 """Latent noise is standard normal clipped to [-4, 4], so that its Box is finite."""
@@ -172,15 +172,13 @@ class GenerationEnv(gym.Env):
         if self.render_mode is None:
             gym.logger.warn("render() needs a render_mode: make the env with render_mode set.")
             return None
-        from envs import generation_render
+        from envs.generation.render import image_grid, mixture_frame
 
         fake = self._fake_BD if self._fake_BD is not None else np.zeros((0, self.target.dim))
         if isinstance(self.target, Mixture):
-            frame = generation_render.mixture_frame(
-                self._real_BD, fake, self.target.centres / self.target.scale
-            )
+            frame = mixture_frame(self._real_BD, fake, self.target.centres / self.target.scale)
         else:
-            frame = generation_render.image_grid(fake)
+            frame = image_grid(fake)
         if self.render_mode == "rgb_array":
             return frame
         if self._window is None:

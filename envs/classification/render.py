@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    from envs.classification import ClassificationEnv
+    from envs.classification.env import ClassificationEnv
 
 PALETTE = np.array(
     [

@@ -8,7 +8,7 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from envs.datasets import SCALES, load_dataset, scaler, stratified_split
+from envs.classification.datasets import SCALES, load_dataset, scaler, stratified_split
 
 SPLITS = ("train", "test")
 
@@ -230,7 +230,7 @@ class ClassificationEnv(gym.Env):
         if self.render_mode is None:
             gym.logger.warn("render() needs a render_mode: make the env with render_mode set.")
             return None
-        from envs.classification_render import ClassificationRenderer
+        from envs.classification.render import ClassificationRenderer
 
         if self._renderer is None:
             self._renderer = ClassificationRenderer(self)

@@ -25,7 +25,7 @@ from arena.errors import ArenaError
 from arena.torch_utils import load_optimizer_state, optimizer_state, resolve_device
 
 if TYPE_CHECKING:
-    from agents.sb3 import SB3Agent
+    from agents.sb3.agent import SB3Agent
 
 # Config fields that are ours, not arguments of the SB3 constructor.
 _OURS = {"net_arch", "activation", "policy", "n_envs", "linear_schedule", "action_noise_std"}

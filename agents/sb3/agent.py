@@ -13,7 +13,15 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from gymnasium import spaces
 
-from agents.sb3_configs import A2CConfig, DQNConfig, PPOConfig, SACConfig, TD3Config
+from agents.sb3.config import (
+    A2CConfig,
+    DQNConfig,
+    OffPolicyConfig,
+    OnPolicyConfig,
+    PPOConfig,
+    SACConfig,
+    TD3Config,
+)
 from arena.agent import Agent
 from arena.sizes import FLOAT32, adam_bytes, dense_parameters, space_elements, stored_bytes
 
@@ -64,7 +72,10 @@ class SB3Agent(Agent):
 
     @classmethod
     def memory_needed(
-        cls, config: Any, observation_space: spaces.Space, action_space: spaces.Space
+        cls,
+        config: OnPolicyConfig | OffPolicyConfig,
+        observation_space: spaces.Space,
+        action_space: spaces.Space,
     ) -> dict[str, int]:
         """SB3's networks (each counted as an MLP from the flattened observation and action to
         the action and a value; Adam's copies for the trained ones); the replay buffer (the
@@ -77,7 +88,7 @@ class SB3Agent(Agent):
         needed = {
             f"networks (net_arch={arch})": trained * adam_bytes(net) + targets * net * FLOAT32
         }
-        if hasattr(config, "buffer_size"):
+        if isinstance(config, OffPolicyConfig):
             row = 2 * stored_bytes(observation_space) + stored_bytes(action_space) + 3 * FLOAT32
             needed[f"replay buffer (buffer_size={config.buffer_size})"] = config.buffer_size * row
             activations = 2 * (trained + targets) * sum(arch) * FLOAT32
@@ -94,7 +105,7 @@ class SB3Agent(Agent):
     def model(self) -> Any:
         """The SB3 model, built on first use."""
         if self._model is None:
-            from agents.sb3_bridge import build_model
+            from agents.sb3.bridge import build_model
 
             self._model = build_model(self)
         return self._model
@@ -105,28 +116,28 @@ class SB3Agent(Agent):
         return int(action) if isinstance(self.action_space, spaces.Discrete) else action
 
     def _learn(self, env: gym.Env, steps: int, callback: Callback) -> None:
-        from agents.sb3_bridge import learn
+        from agents.sb3.bridge import learn
 
         learn(self, env, steps, callback)
 
     def state(self) -> dict[str, Any]:
-        from agents.sb3_bridge import model_state
+        from agents.sb3.bridge import model_state
 
         return model_state(self)[0]
 
     def extra_state(self) -> dict[str, Any]:
-        from agents.sb3_bridge import model_state
+        from agents.sb3.bridge import model_state
 
         return model_state(self)[1]
 
     def state_allowance(self) -> int:
         """An off-policy model's replay buffer, when it is full."""
-        from agents.sb3_bridge import replay_bytes
+        from agents.sb3.bridge import replay_bytes
 
         return replay_bytes(self)
 
     def load_state(self, arrays: dict[str, Any], extra: dict[str, Any]) -> None:
-        from agents.sb3_bridge import load_model_state
+        from agents.sb3.bridge import load_model_state
 
         load_model_state(self, arrays, extra)
 

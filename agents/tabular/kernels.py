@@ -5,7 +5,7 @@ Every kernel takes its generator state as an argument (a ``uint64`` array of len
 advances in place), so the same seed gives a bit-identical Q-table and parallel seeds never share
 a generator. The helpers are inlined into the loop (``inline="always"``, in numba's IR): as
 calls, each array argument's reference counting cost more than the step itself (1.5x the
-speed on Taxi-v4). The agents in :mod:`agents.tabular` import this module lazily: importing numba is
+speed on Taxi-v4). The agents in :mod:`.agent` import this module lazily: importing numba is
 slow, and ``arena list`` must start fast.
 """
 

@@ -11,13 +11,13 @@ import pytest
 
 import arena
 from arena.errors import ConfigError, IncompatibleEnvError
-from envs.generation_metrics import score_samples
+from envs.generation.metrics import score_samples
 
 AGENTS = ["gan", "wgan-gp", "vae"]
 
 
 def test_entry_point_module_does_not_import_torch():
-    code = "import sys, agents.adversarial; print('torch' in sys.modules)"
+    code = "import sys, agents.generative.agent; print('torch' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.stdout.strip() == "False", result.stderr
 

@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from agents.sequence import Layout
+from agents.sequence.config import Layout, RecurrentConfig, TransformerConfig
 from arena.torch_utils import load_optimizer_state, optimizer_state, resolve_device
 
 _CELLS = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
@@ -20,7 +20,7 @@ _CELLS = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
 class RecurrentNet(nn.Module):
     """Embedding (symbol inputs), a stacked RNN, LSTM or GRU, and a linear head."""
 
-    def __init__(self, kind: str, layout: Layout, config: Any) -> None:
+    def __init__(self, kind: str, layout: Layout, config: RecurrentConfig) -> None:
         super().__init__()
         if layout.vocab is not None:
             self.embed = nn.Embedding(layout.vocab, config.embedding_dim)
@@ -91,7 +91,7 @@ class CausalTransformer(nn.Module):
     runs time-major chunks from a state and returns the new one.
     """
 
-    def __init__(self, layout: Layout, config: Any) -> None:
+    def __init__(self, layout: Layout, config: TransformerConfig) -> None:
         super().__init__()
         d = config.d_model
         if layout.vocab is not None:
@@ -129,7 +129,14 @@ class SequenceModel:
         seed: Seeds the weights' initialization (inside ``fork_rng``: the global RNG is untouched).
     """
 
-    def __init__(self, kind: str, layout: Layout, config: Any, device: str, seed: int) -> None:
+    def __init__(
+        self,
+        kind: str,
+        layout: Layout,
+        config: RecurrentConfig | TransformerConfig,
+        device: str,
+        seed: int,
+    ) -> None:
         self.kind = kind
         self.layout = layout
         self.config = config

@@ -1,6 +1,6 @@
 """The torch side of the generative agents: networks and one training step per env step.
 
-``agents.adversarial`` imports this module only inside methods, so ``arena list`` stays torch-free.
+:mod:`.agent` imports this module only inside methods, so ``arena list`` stays torch-free.
 Each model takes numpy batches in the env's coordinates and returns numpy batches, so the agent
 classes never touch torch.
 """
@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from agents.adversarial import NOISE_BOUND
+from agents.generative.config import GANConfig, NetConfig, VAEConfig, WGANGPConfig
 from arena.torch_utils import load_optimizer_state, optimizer_state, resolve_device
 
 GENERATE_CHUNK = 10_000
@@ -64,6 +64,8 @@ class Model:
         config: The agent's config.
         dim: The size of one sample.
         latent_dim: The size of one noise vector.
+        noise_bound: The env clips its noise to [-noise_bound, noise_bound] (its noise space's
+            bounds); the model clips the noise it draws itself the same way.
         device: A torch device string or "auto".
         seed: Seeds the weights (on a forked global generator, left as it was) and the
             generator of the training noise.
@@ -72,10 +74,19 @@ class Model:
     networks: tuple[str, ...] = ()
     optimizers: tuple[str, ...] = ()
 
-    def __init__(self, config: Any, dim: int, latent_dim: int, device: str, seed: int) -> None:
+    def __init__(
+        self,
+        config: NetConfig,
+        dim: int,
+        latent_dim: int,
+        noise_bound: float,
+        device: str,
+        seed: int,
+    ) -> None:
         self.config = config
         self.dim = dim
         self.latent_dim = latent_dim
+        self.noise_bound = noise_bound
         self.device = resolve_device(device)
         self.updates = 0
         self.loss: torch.Tensor | None = None
@@ -172,8 +183,18 @@ class GANModel(Model):
     networks = ("generator", "discriminator")
     optimizers = ("g_optim", "d_optim")
 
-    def __init__(self, config: Any, dim: int, latent_dim: int, device: str, seed: int) -> None:
-        super().__init__(config, dim, latent_dim, device, seed)
+    config: GANConfig
+
+    def __init__(
+        self,
+        config: GANConfig,
+        dim: int,
+        latent_dim: int,
+        noise_bound: float,
+        device: str,
+        seed: int,
+    ) -> None:
+        super().__init__(config, dim, latent_dim, noise_bound, device, seed)
         self.seed = seed
         self.rejection_sampling = bool(config.rejection_sampling)
         self.refine_steps = int(config.refine_steps)
@@ -227,7 +248,7 @@ class GANModel(Model):
     def clipped_noise(self, n: int, rng: torch.Generator) -> torch.Tensor:
         """Standard normal noise clipped to the env's bounds."""
         noise = torch.randn(n, self.latent_dim, device=self.device, generator=rng)
-        return noise.clamp(-NOISE_BOUND, NOISE_BOUND)
+        return noise.clamp(-self.noise_bound, self.noise_bound)
 
     def rejection_sample(self, samples: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
         """Discriminator Rejection Sampling (Azadi et al., 2019) of a batch of samples.
@@ -283,6 +304,7 @@ class GANModel(Model):
 class WGANGPModel(Model):
     """WGAN-GP (Gulrajani et al., 2017): a critic step per batch, a G step every few."""
 
+    config: WGANGPConfig
     networks = ("generator", "critic")
     optimizers = ("g_optim", "c_optim")
 
@@ -322,6 +344,7 @@ class WGANGPModel(Model):
 class VAEModel(Model):
     """A Gaussian VAE (Kingma and Welling, 2014) whose decoder maps the env's noise to samples."""
 
+    config: VAEConfig
     networks = ("encoder", "generator")
     optimizers = ("optim",)
 

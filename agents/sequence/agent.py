@@ -12,44 +12,26 @@ counted). The streams' layout is read from the spaces alone:
   observations, a score per symbol (a ``Box`` of ``B * n`` values in [-1, 1], where
   ``softmax(10 * score)`` is the predicted distribution, learned with cross-entropy).
 
-This module stays light (``arena list`` imports it); the torch code is in
-``agents/sequence_nets.py``.
+This module stays light (``arena list`` imports it); the torch code is in :mod:`.networks`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
+from agents.sequence.config import Layout, RecurrentConfig, TransformerConfig
 from arena.agent import Agent
 from arena.callbacks import Callback, EpisodeTracker
-from arena.config import require
 from arena.errors import IncompatibleEnvError
 from arena.sizes import FLOAT32, adam_bytes, dense_parameters
 
-
-@dataclass(frozen=True)
-class Layout:
-    """How B streams sit in an env's spaces.
-
-    Attributes:
-        streams: The number of streams ``B``.
-        vocab: The number of input symbol ids, or None for numeric inputs.
-        in_dim: Numbers per stream per step (numeric inputs), else 1.
-        out: ``"class"`` (a symbol action), ``"value"`` (a number) or ``"scores"`` (a score
-            per symbol).
-        out_dim: The network's outputs per stream: the symbol count, or 1 for a value.
-    """
-
-    streams: int
-    vocab: int | None
-    in_dim: int
-    out: str
-    out_dim: int
+SCORE_SCALE = 10.0
+"""The score actions' protocol, stated in this module's docstring: a game reads an action of
+scores in [-1, 1] as the distribution softmax(10 * score), so the agent divides its logits by 10."""
 
 
 def _symbols(space: spaces.Space) -> tuple[int, int] | None:
@@ -100,7 +82,7 @@ def stream_layout(observation_space: spaces.Space, action_space: spaces.Space) -
 class SequenceAgent(Agent):
     """The shared loop of the sequence agents: predict each step, learn from ``info["truth"]``.
 
-    The model behind it lives in ``agents/sequence_nets.py``; ``reset()`` clears its memory of
+    The model behind it lives in :mod:`.networks`; ``reset()`` clears its memory of
     the episode.
     """
 
@@ -118,7 +100,10 @@ class SequenceAgent(Agent):
 
     @classmethod
     def memory_needed(
-        cls, config: Any, observation_space: spaces.Space, action_space: spaces.Space
+        cls,
+        config: RecurrentConfig | TransformerConfig,
+        observation_space: spaces.Space,
+        action_space: spaces.Space,
     ) -> dict[str, int]:
         """The network with Adam's copies, and what a learning window keeps for backprop."""
         found = stream_layout(observation_space, action_space)
@@ -141,7 +126,7 @@ class SequenceAgent(Agent):
 
     def __init__(self, observation_space: spaces.Space, action_space: spaces.Space, **kw) -> None:
         super().__init__(observation_space, action_space, **kw)
-        from agents.sequence_nets import SequenceModel
+        from agents.sequence.networks import SequenceModel
 
         self.layout = stream_layout(observation_space, action_space)
         init_seed = int(self.np_random.integers(2**31 - 1))
@@ -167,8 +152,6 @@ class SequenceAgent(Agent):
             return int(symbol_B[0]) if isinstance(self.action_space, spaces.Discrete) else symbol_B
         if layout.out == "value":
             return np.clip(output_BO[:, 0], -1.0, 1.0).astype(np.float32)
-        from envs.sequence.text import SCORE_SCALE
-
         scores_BV = (output_BO - output_BO.max(axis=1, keepdims=True)) / SCORE_SCALE
         return np.clip(scores_BV, -1.0, 1.0).astype(np.float32).reshape(-1)
 
@@ -252,31 +235,6 @@ class SequenceAgent(Agent):
         self.model.load_state(arrays, extra)
 
 
-@dataclass(frozen=True)
-class RecurrentConfig:
-    """Hyperparameters of the recurrent agents (rnn, lstm, gru)."""
-
-    hidden_size: int = 64
-    """Units in each recurrent layer."""
-    num_layers: int = 1
-    """Stacked recurrent layers."""
-    embedding_dim: int = 16
-    """Size of the learned embedding of each input symbol (symbol streams only)."""
-    window: int = 50
-    """Truncated BPTT: learn every this many steps (and at episode ends), back through them."""
-    learning_rate: float = 3e-3
-    """Adam's step size."""
-    grad_clip: float = 1.0
-    """Clip the gradient's global norm to this."""
-
-    def __post_init__(self) -> None:
-        for name in ("hidden_size", "num_layers", "embedding_dim", "window"):
-            value = getattr(self, name)
-            require(value >= 1, f"{name} must be >= 1, got {value}")
-        require(self.learning_rate > 0, f"learning_rate must be > 0, got {self.learning_rate}")
-        require(self.grad_clip > 0, f"grad_clip must be > 0, got {self.grad_clip}")
-
-
 class RNN(SequenceAgent):
     """An Elman RNN (tanh) predicting the next element; truncated BPTT, Adam, gradient clipping.
 
@@ -309,39 +267,6 @@ class GRU(SequenceAgent):
     Config = RecurrentConfig
     kind = "gru"
     presets = "sequence_gru.toml"
-
-
-@dataclass(frozen=True)
-class TransformerConfig:
-    """Hyperparameters of the causal Transformer agent."""
-
-    context: int = 64
-    """K: each attention layer sees the last K positions (its own included)."""
-    window: int = 32
-    """Learn every this many steps (and at episode ends), attending back to the cached context."""
-    d_model: int = 64
-    """Width of the token embeddings and of the residual stream."""
-    num_heads: int = 4
-    """Attention heads per layer; must divide d_model."""
-    num_layers: int = 2
-    """Transformer blocks."""
-    learning_rate: float = 1e-3
-    """Adam's step size."""
-    grad_clip: float = 1.0
-    """Clip the gradient's global norm to this."""
-
-    def __post_init__(self) -> None:
-        require(self.context >= 2, f"context must be >= 2, got {self.context}")
-        for name in ("d_model", "num_heads", "num_layers", "window"):
-            value = getattr(self, name)
-            require(value >= 1, f"{name} must be >= 1, got {value}")
-        require(
-            self.d_model % self.num_heads == 0,
-            f"num_heads must divide d_model, got d_model={self.d_model}, "
-            f"num_heads={self.num_heads}",
-        )
-        require(self.learning_rate > 0, f"learning_rate must be > 0, got {self.learning_rate}")
-        require(self.grad_clip > 0, f"grad_clip must be > 0, got {self.grad_clip}")
 
 
 class Transformer(SequenceAgent):

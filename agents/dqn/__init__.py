@@ -1,0 +1,1 @@
+"""Deep Q-network: config, agent, network, replay buffer and learner."""

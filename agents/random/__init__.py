@@ -1,0 +1,1 @@
+"""The random agent: the baseline every agent must beat."""

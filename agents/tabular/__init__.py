@@ -1,0 +1,1 @@
+"""Tabular TD agents: Q-learning, SARSA and Expected SARSA, with numba-compiled loops."""

@@ -1,0 +1,1 @@
+"""The classification game: labelled datasets served as batches, and its renderer."""

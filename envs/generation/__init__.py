@@ -1,0 +1,1 @@
+"""The generation game: target distributions, their metrics, the env and its renderer."""
