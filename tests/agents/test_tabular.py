@@ -15,6 +15,7 @@ from gymnasium import spaces
 from gymnasium.wrappers import TimeLimit
 
 import arena
+import arena.registry
 from arena.callbacks import Callback, Episode
 from arena.errors import ConfigError, IncompatibleEnvError
 
