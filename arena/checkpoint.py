@@ -4,7 +4,7 @@ A checkpoint is a directory::
 
     manifest.json                 format version, gym-arena version, agent name and plugin,
                                   config, spaces, env, steps trained, the state file's sha256,
-                                  the agent's np_random state
+                                  the agent's np_random state, the training episode it is in
     state-<sha256 prefix>.safetensors
 
 The manifest is the commit point. A save writes the new state file under a name no other state
@@ -52,6 +52,7 @@ from arena.manifest import (
     check_version,
     validate_manifest,
 )
+from arena.rollout import episode_from_json, episode_to_json
 from arena.rundir import hold
 from arena.spaces import shorten, space_from_json, space_to_json
 from arena.tempfiles import temporary_beside
@@ -119,6 +120,7 @@ def save_checkpoint(agent: Agent, path: str | Path) -> Path:
             "state": {"file": state_name, "sha256": digest, "tensors": tensor_format},
             "extra": agent.extra_state(),
             "rng": rng_state(agent),
+            "rollout": episode_to_json(agent.open_episode, agent.action_space),
         }
         text = json.dumps(manifest, indent=2, sort_keys=True, allow_nan=False) + "\n"
         atomic_write(path / MANIFEST, text.encode())
@@ -289,6 +291,13 @@ def load_checkpoint(
             f"{type(e).__name__}: {shorten(str(e))}"
         ) from None
     set_rng_state(agent, manifest.get("rng"))
+    try:
+        agent.open_episode = episode_from_json(manifest.get("rollout"), agent.action_space)
+    except ValueError as e:
+        raise CheckpointError(
+            f"The checkpoint at {str(path)!r} has a bad 'rollout' (the training episode in "
+            f"progress): {shorten(str(e))}"
+        ) from None
     agent.num_timesteps = manifest["steps"]
     agent.env_id = (
         recorded if recorded is None or ":" not in recorded or recorded == env_id else None

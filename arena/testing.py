@@ -196,6 +196,7 @@ def _check_incompatible(
 
 def _check_resume(name: str, first: Agent, resumed: Agent, steps: int) -> None:
     from arena.checkpoint import rng_state
+    from arena.rollout import episode_to_json
 
     property_ = f"resumes exactly (learn {steps}, then {steps} more, as after a save and load)"
     if first.num_timesteps != resumed.num_timesteps:
@@ -212,6 +213,14 @@ def _check_resume(name: str, first: Agent, resumed: Agent, steps: int) -> None:
     extra = [json.dumps(a.extra_state(), sort_keys=True, default=str) for a in (first, resumed)]
     if extra[0] != extra[1]:
         _fail(name, property_, f"extra_state differs: {extra[0][:200]} vs {extra[1][:200]}")
+    episodes = [
+        json.dumps(episode_to_json(a.open_episode, a.action_space), sort_keys=True)
+        for a in (first, resumed)
+    ]
+    if episodes[0] != episodes[1]:
+        _fail(
+            name, property_, f"the open episodes differ: {episodes[0][:200]} vs {episodes[1][:200]}"
+        )
 
 
 def _check_acts(name: str, agent: Agent, env: gym.Env, seed: int) -> None:
