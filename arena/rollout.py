@@ -42,7 +42,7 @@ from __future__ import annotations
 import copy
 import math
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 from gymnasium import spaces
@@ -59,9 +59,8 @@ MAX_REPLAY_NUMBERS = 100_000
 MAX_SEED = 2**31 - 1
 
 
-@dataclass(frozen=True)
-class Transition:
-    """One env step, as :meth:`~arena.agent.Agent.observe` sees it.
+class Transition(NamedTuple):
+    """One env step, as :meth:`~arena.agent.Agent.observe` sees it (a tuple: cheap to build).
 
     Attributes:
         observation: The observation the agent acted on.
