@@ -203,7 +203,10 @@ class Agent(ABC):
         callback: Callback | None = None,
         progress: bool | None = None,
     ) -> Self:
-        """Learns for ``steps`` env steps in the agent's own loop.
+        """Learns for ``steps`` env steps, in the core's loop (:mod:`arena.rollout`) or its own.
+
+        The core's loop continues the episode the agent is in (``open_episode``), also after a
+        save and a load, so learning ``2N`` steps at once or ``N`` and ``N`` gives the same agent.
 
         Args:
             env: The env to learn on; a vector env only where ``supports_vector_env`` is set.
