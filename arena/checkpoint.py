@@ -52,7 +52,12 @@ from arena.manifest import (
     check_version,
     validate_manifest,
 )
-from arena.rollout import episode_from_json, episode_to_json
+from arena.rollout import (
+    ACTIONS_KEY,
+    episode_from_checkpoint,
+    episode_to_checkpoint,
+    recorded_bytes,
+)
 from arena.rundir import hold
 from arena.spaces import shorten, space_from_json, space_to_json
 from arena.tempfiles import temporary_beside
@@ -97,7 +102,8 @@ def save_checkpoint(agent: Agent, path: str | Path) -> Path:
     with hold(path):
         arrays = agent.state()
         _refuse_non_finite(agent, arrays, path)
-        data, tensor_format = _serialize(arrays)
+        rollout, actions = episode_to_checkpoint(agent.open_episode, agent.action_space)
+        data, tensor_format = _serialize({**arrays, **actions})
         digest = hashlib.sha256(data).hexdigest()
         state_name = f"state-{digest[:16]}.safetensors"
         previous = _owned_state(path)
@@ -120,7 +126,7 @@ def save_checkpoint(agent: Agent, path: str | Path) -> Path:
             "state": {"file": state_name, "sha256": digest, "tensors": tensor_format},
             "extra": agent.extra_state(),
             "rng": rng_state(agent),
-            "rollout": episode_to_json(agent.open_episode, agent.action_space),
+            "rollout": rollout,
         }
         text = json.dumps(manifest, indent=2, sort_keys=True, allow_nan=False) + "\n"
         atomic_write(path / MANIFEST, text.encode())
@@ -275,7 +281,9 @@ def load_checkpoint(
         seed=manifest.get("seed"),
         device=device,
     )
+    rollout = manifest.get("rollout")
     expected = _state_bytes(agent.state()) + agent.state_allowance()
+    expected += recorded_bytes(rollout, agent.action_space)
     arrays = _read_state(path, manifest["state"], device, expected)
     bad = first_nonfinite(arrays)
     if bad is not None:
@@ -283,6 +291,7 @@ def load_checkpoint(
             f"The checkpoint at {str(path)!r} holds NaN or infinite values in {bad!r}; arena "
             "never saves such a checkpoint, so this one was written or changed by hand."
         )
+    actions = arrays.pop(ACTIONS_KEY, None)
     try:
         agent.load_state(arrays, manifest.get("extra") or {})
     except (KeyError, ValueError, RuntimeError, TypeError, IndexError, AttributeError) as e:
@@ -291,8 +300,10 @@ def load_checkpoint(
             f"{type(e).__name__}: {shorten(str(e))}"
         ) from None
     set_rng_state(agent, manifest.get("rng"))
+    if type(actions).__module__.startswith("torch"):
+        actions = actions.cpu().numpy()
     try:
-        agent.open_episode = episode_from_json(manifest.get("rollout"), agent.action_space)
+        agent.open_episode = episode_from_checkpoint(rollout, actions, agent.action_space)
     except ValueError as e:
         raise CheckpointError(
             f"The checkpoint at {str(path)!r} has a bad 'rollout' (the training episode in "
@@ -363,9 +374,15 @@ def clone_agent(agent: Agent) -> Agent:
 
 def _serialize(arrays: dict[str, Any]) -> tuple[bytes, str]:
     if any(type(v).__module__.startswith("torch") for v in arrays.values()):
+        import numpy as np
+        import torch
         from safetensors.torch import save
 
-        return save({k: v.detach().cpu().contiguous() for k, v in arrays.items()}), "torch"
+        tensors = {
+            k: torch.from_numpy(np.ascontiguousarray(v)) if isinstance(v, np.ndarray) else v
+            for k, v in arrays.items()
+        }
+        return save({k: v.detach().cpu().contiguous() for k, v in tensors.items()}), "torch"
     import numpy as np
     from safetensors.numpy import save
 

@@ -33,8 +33,8 @@ rng                    optional: null, or the state of the agent's ``np_random``
                        two state integers below 2**128, ``uinteger`` below 2**32); absent in
                        checkpoints from before exact resume, which then reseed from ``seed``
 rollout                optional: null, or the training episode in progress
-                       (:func:`arena.rollout.episode_from_json` checks its fields against the
-                       agent's action space)
+                       (:func:`arena.rollout.episode_from_checkpoint` checks its fields, and its
+                       actions in the state file, against the agent's action space)
 =====================  =========================================================================
 
 The document as a whole may nest at most :data:`MAX_DEPTH` levels and the file may hold at most

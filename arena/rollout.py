@@ -22,14 +22,16 @@ drawn from the agent's generator at the same point whether or not a run was spli
 
 Each episode's reset seed comes from the agent's own generator, so an episode is reproducible
 from its seed and its actions. The agent keeps the episode it is in, :class:`OpenEpisode` (its
-seed and the actions taken so far), across ``learn`` calls and in its checkpoint; the next
+seed and the actions taken so far), across ``learn`` calls and in its checkpoint (the actions
+in the state file, beside the agent's arrays, the rest in the manifest's ``rollout``); the next
 ``learn`` resets the env with that seed and replays the actions, without learning from them or
 telling the callbacks, to put the env back where it was. So ``learn(2N)`` gives the same agent
 as ``learn(N)``, save, load, ``learn(N)`` when the env is deterministic given its seed and
 actions (Gymnasium's classic-control and toy-text envs, arena's envs). Two limits:
 
-- an episode keeps at most :data:`MAX_REPLAY_NUMBERS` numbers of actions (100,000 Discrete
-  actions, fewer for a Box); past that it is not recorded, and the next ``learn`` starts a new
+- an episode keeps at most :data:`MAX_REPLAY_BYTES` of actions (two million Discrete actions,
+  8,000 of a ``Box(250, 2)`` float32 batch), and only for a Discrete, Box, MultiDiscrete or
+  MultiBinary action space; past that it is not recorded, and the next ``learn`` starts a new
   episode and says so in ``agent.learn_info["resume"]``;
 - if the replay does not give back the return recorded (the env is not deterministic), the
   next ``learn`` also starts a new episode and says so.
@@ -54,8 +56,10 @@ if TYPE_CHECKING:
 
     from arena.agent import Agent
 
-MAX_REPLAY_NUMBERS = 100_000
-"""The most numbers of actions an open episode records for its replay (JSON in the manifest)."""
+MAX_REPLAY_BYTES = 16 * 2**20
+"""The most bytes of actions an open episode records for its replay (in the state file)."""
+ACTIONS_KEY = "arena.rollout.actions"
+"""The name of the open episode's actions among the state file's arrays."""
 MAX_SEED = 2**31 - 1
 
 
@@ -90,16 +94,19 @@ class OpenEpisode:
         seed: The seed its reset took.
         actions: The actions taken so far; None once there were too many to record.
         ret: The sum of its rewards so far, which the replay must give back.
+        length: The steps taken so far.
     """
 
     env_id: str | None
     seed: int
     actions: list[Any] | None = field(default_factory=list)
     ret: float = 0.0
+    length: int = 0
 
     def record(self, action: Any, reward: float, cap: int) -> None:
         """Adds one step; forgets the actions once there are more than ``cap``."""
         self.ret += float(reward)
+        self.length += 1
         if self.actions is None:
             return
         if len(self.actions) >= cap:
@@ -147,52 +154,82 @@ def rollout(agent: Agent, env: gym.Env, steps: int, callback: Callback) -> None:
 
 def replay_cap(action_space: spaces.Space) -> int:
     """How many actions of ``action_space`` an open episode records (0: it cannot record)."""
-    numbers = _numbers(action_space)
-    return MAX_REPLAY_NUMBERS // numbers if numbers else 0
+    size = _action_bytes(action_space)
+    return MAX_REPLAY_BYTES // size if size else 0
 
 
-def episode_to_json(episode: OpenEpisode | None, action_space: spaces.Space) -> Any:
-    """The open episode for the checkpoint's manifest, or None."""
+def episode_to_checkpoint(
+    episode: OpenEpisode | None, action_space: spaces.Space
+) -> tuple[dict[str, Any] | None, dict[str, np.ndarray]]:
+    """The open episode for a checkpoint: its manifest entry, and its actions as arrays.
+
+    Returns:
+        ``(entry, arrays)``: the entry is None between episodes; the arrays (for the state file)
+        hold the actions under :data:`ACTIONS_KEY` when there are any to replay.
+    """
     if episode is None:
-        return None
-    actions = episode.actions
-    return {
+        return None, {}
+    entry = {
         "env": episode.env_id,
         "seed": episode.seed,
         "return": episode.ret if math.isfinite(episode.ret) else None,
-        "actions": None if actions is None else action_space.to_jsonable(actions),
+        "length": episode.length,
+        "recorded": episode.actions is not None,
     }
+    if not episode.actions:
+        return entry, {}
+    dtype = _action_dtype(action_space)
+    return entry, {ACTIONS_KEY: np.stack([np.asarray(a, dtype) for a in episode.actions])}
 
 
-def episode_from_json(data: Any, action_space: spaces.Space) -> OpenEpisode | None:
-    """Reads what :func:`episode_to_json` wrote, checking every field.
+def recorded_bytes(entry: Any, action_space: spaces.Space) -> int:
+    """The bytes of actions that a manifest's ``rollout`` entry says the state file holds."""
+    if not isinstance(entry, dict) or entry.get("recorded") is not True:
+        return 0
+    length = entry.get("length")
+    return _action_bytes(action_space) * length if _is_count(length) else 0
+
+
+def episode_from_checkpoint(
+    entry: Any, actions: Any, action_space: spaces.Space
+) -> OpenEpisode | None:
+    """Reads what :func:`episode_to_checkpoint` wrote, checking every field.
+
+    Args:
+        entry: The manifest's ``rollout`` entry.
+        actions: The state file's :data:`ACTIONS_KEY` array, as numpy, or None.
+        action_space: The agent's action space.
 
     Raises:
-        ValueError: ``data`` is not an open episode of this action space; the message says why.
+        ValueError: They are not an open episode of this action space; the message says why.
     """
-    if data is None:
+    if entry is None:
+        if actions is not None:
+            raise ValueError("the state file holds actions, but no episode is open")
         return None
-    keys = {"env", "seed", "return", "actions"}
-    if not isinstance(data, dict) or set(data) != keys:
+    keys = {"env", "seed", "return", "length", "recorded"}
+    if not isinstance(entry, dict) or set(entry) != keys:
         raise ValueError(f"an open episode is an object with the keys {sorted(keys)}")
-    env_id, seed, ret, actions = data["env"], data["seed"], data["return"], data["actions"]
+    env_id, seed, ret, length = entry["env"], entry["seed"], entry["return"], entry["length"]
     if not (env_id is None or (isinstance(env_id, str) and len(env_id) <= 200)):
         raise ValueError("its env must be null or an env id")
-    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
+    if not _is_count(seed) or seed > MAX_SEED:
         raise ValueError(f"its seed must be an integer from 0 to {MAX_SEED}")
     if ret is not None and (isinstance(ret, bool) or not isinstance(ret, (int, float))):
         raise ValueError("its return must be null or a number")
-    if actions is not None:
-        cap = replay_cap(action_space)
-        if not isinstance(actions, list) or len(actions) > cap:
-            raise ValueError(f"its actions must be null or a list of at most {cap}")
-        try:
-            actions = action_space.from_jsonable(actions)
-        except (TypeError, ValueError, KeyError, IndexError, AttributeError) as e:
-            raise ValueError(f"its actions do not fit the action space ({e})") from None
-        if not all(action_space.contains(a) for a in actions):
-            raise ValueError("its actions are not all in the action space")
-    return OpenEpisode(env_id, seed, actions, math.nan if ret is None else float(ret))
+    if not _is_count(length):
+        raise ValueError("its length must be a whole number")
+    if not isinstance(entry["recorded"], bool):
+        raise ValueError("its 'recorded' must be true or false")
+    recorded = None
+    if entry["recorded"]:
+        if length > replay_cap(action_space):
+            raise ValueError(f"it records {length} actions, more than {replay_cap(action_space)}")
+        recorded = _actions(actions, length, action_space)
+    elif actions is not None:
+        raise ValueError("the state file holds actions that the episode does not record")
+    ret = math.nan if ret is None else float(ret)
+    return OpenEpisode(env_id, seed, recorded, ret, length)
 
 
 def _begin(agent: Agent, env: gym.Env) -> Any:
@@ -243,15 +280,37 @@ def _replay(agent: Agent, env: gym.Env, tracker: EpisodeTracker) -> Any:
     return None
 
 
-def _numbers(space: spaces.Space) -> int:
-    """How many numbers one action of ``space`` holds; 0 for spaces the replay cannot record."""
+def _action_dtype(space: spaces.Space) -> np.dtype:
+    return np.dtype(np.int64) if isinstance(space, spaces.Discrete) else np.dtype(space.dtype)
+
+
+def _action_bytes(space: spaces.Space) -> int:
+    """The bytes one recorded action of ``space`` takes; 0 for spaces the replay cannot record."""
     if isinstance(space, spaces.Discrete):
-        return 1
+        return 8
     if isinstance(space, (spaces.Box, spaces.MultiDiscrete, spaces.MultiBinary)):
-        return max(int(np.prod(space.shape)), 1)
-    if isinstance(space, (spaces.Dict, spaces.Tuple)):
-        children = [
-            _numbers(s) for s in (space.values() if isinstance(space, spaces.Dict) else space)
-        ]
-        return sum(children) if children and all(children) else 0
+        return max(int(np.prod(space.shape)), 1) * np.dtype(space.dtype).itemsize
     return 0
+
+
+def _actions(array: Any, length: int, space: spaces.Space) -> list[Any]:
+    """The recorded actions, checked to be ``length`` actions of ``space``."""
+    if length == 0 and array is None:
+        return []
+    shape = (length, *(() if isinstance(space, spaces.Discrete) else space.shape))
+    if not isinstance(array, np.ndarray) or array.shape != shape:
+        raise ValueError(f"its actions must be an array of shape {shape}")
+    if array.dtype != _action_dtype(space):
+        raise ValueError(f"its actions must be {_action_dtype(space)}, not {array.dtype}")
+    if isinstance(space, spaces.Discrete):
+        if not ((array >= space.start) & (array < space.start + space.n)).all():
+            raise ValueError("its actions are not all in the action space")
+        return [int(a) for a in array]
+    actions = list(array)
+    if not all(space.contains(a) for a in actions):
+        raise ValueError("its actions are not all in the action space")
+    return actions
+
+
+def _is_count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0

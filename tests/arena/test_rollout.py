@@ -13,12 +13,13 @@ import pytest
 from gymnasium import spaces
 
 import arena
+import envs  # noqa: F401 (registers arena's envs)
 from arena import rollout as rollout_module
 from arena.agent import Agent
 from arena.callbacks import Callback, Episode
 from arena.checkpoint import load_checkpoint
 from arena.errors import CheckpointError
-from arena.rollout import Transition
+from arena.rollout import ACTIONS_KEY, OpenEpisode, Transition
 from arena.testing import check_resume
 from tests.conftest import run_arena
 
@@ -195,11 +196,12 @@ def test_another_env_starts_a_new_episode():
 
 
 def test_an_episode_too_long_to_record_resumes_as_a_new_episode(tmp_path, monkeypatch):
-    monkeypatch.setattr(rollout_module, "MAX_REPLAY_NUMBERS", 3)
+    monkeypatch.setattr(rollout_module, "MAX_REPLAY_BYTES", 3 * 8)
     agent = _half_episode()
     assert agent.open_episode.actions is None
     agent.save(tmp_path)
-    assert json.loads((tmp_path / "manifest.json").read_text())["rollout"]["actions"] is None
+    entry = json.loads((tmp_path / "manifest.json").read_text())["rollout"]
+    assert entry["recorded"] is False and entry["length"] == 5
     loaded = arena.load(tmp_path)
     loaded.learn(gym.make("CartPole-v1"), 2, progress=False)
     assert "longer than the 3 actions" in loaded.learn_info["resume"]
@@ -225,27 +227,80 @@ class _StopAtEpisodeEnd(Callback):
         return not self.ended
 
 
+GOOD = {"env": "FrozenLake-v1", "seed": 1, "return": 0.0, "length": 3, "recorded": True}
+
+
 @pytest.mark.parametrize(
     ("rollout", "message"),
     [
         ("open", "'rollout' must be null or an object"),
         ({"seed": 1}, "an open episode is an object with the keys"),
-        ({"env": None, "seed": -1, "return": 0, "actions": []}, "its seed must be"),
-        ({"env": None, "seed": 1, "return": "x", "actions": []}, "its return must be"),
-        ({"env": 3, "seed": 1, "return": 0, "actions": []}, "its env must be"),
-        ({"env": None, "seed": 1, "return": 0, "actions": [5]}, "not all in the action space"),
-        ({"env": None, "seed": 1, "return": 0, "actions": ["a"]}, "do not fit the action space"),
-        ({"env": None, "seed": 1, "return": 0, "actions": [0] * 100_001}, "at most 100000"),
+        ({**GOOD, "seed": -1}, "its seed must be"),
+        ({**GOOD, "seed": 2**31}, "its seed must be"),
+        ({**GOOD, "return": "x"}, "its return must be"),
+        ({**GOOD, "env": 3}, "its env must be"),
+        ({**GOOD, "length": 2.5}, "its length must be a whole number"),
+        ({**GOOD, "recorded": 1}, "its 'recorded' must be true or false"),
+        ({**GOOD, "length": 2}, r"its actions must be an array of shape \(2,\)"),
+        ({**GOOD, "length": 2_100_000}, "more than 2097152"),
+        ({**GOOD, "recorded": False}, "holds actions that the episode does not record"),
+        (None, "holds actions, but no episode is open"),
     ],
 )
 def test_a_bad_rollout_in_the_manifest_is_refused(tmp_path, rollout, message):
     env = gym.make("FrozenLake-v1")
-    arena.make_agent("random", env, seed=0).learn(env, 3, progress=False).save(tmp_path)
+    agent = arena.make_agent("random", env, seed=0)
+    agent.learn(env, 1000, callback=Log(stop_at=3), progress=False).save(tmp_path)
     manifest = json.loads((tmp_path / "manifest.json").read_text())
+    assert manifest["rollout"] == GOOD | {"seed": manifest["rollout"]["seed"]}
     manifest["rollout"] = rollout
     (tmp_path / "manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(CheckpointError, match=message):
         arena.load(tmp_path)
+
+
+def _rewrite_actions(path: Path, actions: np.ndarray) -> None:
+    """Replaces the recorded actions in the state file, and its name and hash in the manifest."""
+    import hashlib
+
+    from safetensors.numpy import save
+
+    manifest = json.loads((path / "manifest.json").read_text())
+    data = save({ACTIONS_KEY: actions})
+    digest = hashlib.sha256(data).hexdigest()
+    name = f"state-{digest[:16]}.safetensors"
+    (path / name).write_bytes(data)
+    manifest["state"] = {"file": name, "sha256": digest, "tensors": "numpy"}
+    (path / "manifest.json").write_text(json.dumps(manifest))
+
+
+@pytest.mark.parametrize(
+    ("actions", "message"),
+    [
+        (np.array([0, 1, 4]), "not all in the action space"),
+        (np.array([0, 1, 2], np.int32), "must be int64, not int32"),
+        (np.array([[0, 1, 2]]), r"must be an array of shape \(3,\)"),
+    ],
+)
+def test_bad_recorded_actions_are_refused(tmp_path, actions, message):
+    env = gym.make("FrozenLake-v1")
+    agent = arena.make_agent("random", env, seed=0)
+    agent.learn(env, 1000, callback=Log(stop_at=3), progress=False).save(tmp_path)
+    _rewrite_actions(tmp_path, actions)
+    with pytest.raises(CheckpointError, match=message):
+        arena.load(tmp_path)
+
+
+def test_the_actions_are_in_the_state_file_and_a_torch_agent_saves_them_too(tmp_path):
+    env = gym.make("arena/Ring8-v0")
+    agent = arena.make_agent("gan", env, seed=0, device="cpu")
+    agent.open_episode = OpenEpisode("arena/Ring8-v0", 5, [env.action_space.sample()], 0.5, 1)
+    agent.save(tmp_path)
+    loaded = arena.load(tmp_path, device="cpu")
+    assert loaded.open_episode == OpenEpisode(
+        "arena/Ring8-v0", 5, loaded.open_episode.actions, 0.5, 1
+    )
+    assert np.array_equal(loaded.open_episode.actions[0], agent.open_episode.actions[0])
 
 
 def _rows(path: Path) -> list[tuple[str, str, str]]:
@@ -260,7 +315,7 @@ def test_arena_train_resume_continues_the_run_exactly(tmp_path):
     half = run_arena("train", *common, "--steps", "50", "--out", str(tmp_path / "split"))
     assert half.returncode == 0, half.stderr
     manifest = json.loads((tmp_path / "split" / "manifest.json").read_text())
-    assert manifest["rollout"]["actions"]  # step 50 is inside an episode
+    assert manifest["rollout"]["length"] > 0  # step 50 is inside an episode
     rest = run_arena("train", "--resume", str(tmp_path / "split"), "--steps", "50", "--quiet")
     assert rest.returncode == 0, rest.stderr
     assert _rows(tmp_path / "split") == _rows(tmp_path / "whole")
