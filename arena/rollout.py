@@ -187,7 +187,9 @@ def recorded_bytes(entry: Any, action_space: spaces.Space) -> int:
     if not isinstance(entry, dict) or entry.get("recorded") is not True:
         return 0
     length = entry.get("length")
-    return _action_bytes(action_space) * length if _is_count(length) else 0
+    if not _is_count(length):
+        return 0
+    return _action_bytes(action_space) * min(length, replay_cap(action_space))
 
 
 def episode_from_checkpoint(

@@ -19,7 +19,7 @@ from arena.agent import Agent
 from arena.callbacks import Callback, Episode
 from arena.checkpoint import load_checkpoint
 from arena.errors import CheckpointError
-from arena.rollout import ACTIONS_KEY, OpenEpisode, Transition
+from arena.rollout import ACTIONS_KEY, OpenEpisode, Transition, replay_cap
 from arena.testing import check_resume
 from tests.conftest import run_arena
 
@@ -205,6 +205,14 @@ def test_an_episode_too_long_to_record_resumes_as_a_new_episode(tmp_path, monkey
     loaded = arena.load(tmp_path)
     loaded.learn(gym.make("CartPole-v1"), 2, progress=False)
     assert "longer than the 3 actions" in loaded.learn_info["resume"]
+
+
+def test_what_the_replay_can_record():
+    assert replay_cap(spaces.Discrete(4)) == 2 * 2**20
+    assert replay_cap(spaces.Box(-1, 1, (250, 2), np.float32)) == 8388
+    assert replay_cap(spaces.MultiBinary(8)) == 2 * 2**20
+    assert replay_cap(spaces.Dict({"a": spaces.Discrete(2)})) == 0
+    assert replay_cap(spaces.Text(8)) == 0
 
 
 def test_a_checkpoint_between_episodes_records_none(tmp_path):
