@@ -18,6 +18,7 @@ from arena.config import build_config
 from arena.errors import ConfigError, IncompatibleEnvError
 from arena.limits import check_memory
 from arena.manifest import RUN_KWARGS
+from arena.rollout import OpenEpisode, Transition, rollout
 from arena.runtime import DEFAULT_THREADS, torch_threads
 from arena.spaces import describe_space, spaces_equal
 
@@ -36,12 +37,14 @@ class NoConfig:
 
 
 class Agent(ABC):
-    """A model that plays Gymnasium envs: it acts, learns in its own loop, and saves itself.
+    """A model that plays Gymnasium envs: it acts, learns from what it sees, and saves itself.
 
     Subclasses set ``Config`` to a frozen dataclass of hyperparameters, override
     :meth:`check_spaces` to refuse spaces they cannot handle, and implement :meth:`act` and
-    :meth:`_learn`. Agents with learned parameters also implement :meth:`state` and
-    :meth:`load_state`, which the checkpoint stores as safetensors.
+    :meth:`observe`, which learns from one transition of the core's env loop
+    (:mod:`arena.rollout`). A family with a fast path of its own (a compiled loop, a vector env)
+    overrides :meth:`_learn` instead. Agents with learned parameters also implement
+    :meth:`state` and :meth:`load_state`, which the checkpoint stores as safetensors.
 
     Args:
         observation_space: The env's observation space.
@@ -57,6 +60,8 @@ class Agent(ABC):
         num_timesteps: Env steps learned so far, across ``learn`` calls and checkpoints.
         learn_info: What the last ``learn`` call wants the user to know (for example, whether
             a perceptron converged); the CLI prints it after training.
+        open_episode: The training episode the core loop is in (:mod:`arena.rollout`): the
+            next ``learn``, also after a save and a load, continues it; None between episodes.
         threads: Torch's CPU threads while :meth:`learn` and :func:`arena.evaluate` run (see
             :mod:`arena.runtime`); 0 or None leaves torch's own setting. A run option, like
             ``device``: it is not part of the config or the checkpoint.
@@ -116,6 +121,7 @@ class Agent(ABC):
         self.env_kwargs: dict[str, Any] = {}
         self.threads: int | None = DEFAULT_THREADS
         self.save_replay = True
+        self.open_episode: OpenEpisode | None = None
         self._loss_poison: Any = None
 
     @classmethod
@@ -172,6 +178,24 @@ class Agent(ABC):
     def reset(self) -> None:
         """The episode-start hook: a recurrent agent clears its state here."""
 
+    def observe_reset(self, observation: Any, info: dict[str, Any]) -> None:
+        """Sees a training episode's first observation and the reset's ``info``.
+
+        The core loop calls it after :meth:`reset` and ``env.reset``; the default does nothing.
+        """
+
+    def observe(self, transition: Transition) -> bool | None:
+        """Learns from one env step of the core loop (:mod:`arena.rollout`).
+
+        ``act(observation, explore=True)`` chose ``transition.action``; an agent that needs
+        what it computed then (a forward pass) keeps it until here. Report each update's loss
+        with :meth:`record_loss`. The default learns nothing, as the random agent does.
+
+        Returns:
+            False to stop learning after this step (early stopping); None or True goes on.
+        """
+        return None
+
     def learn(
         self,
         env: gym.Env | VectorEnv,
@@ -179,7 +203,10 @@ class Agent(ABC):
         callback: Callback | None = None,
         progress: bool | None = None,
     ) -> Self:
-        """Learns for ``steps`` env steps in the agent's own loop.
+        """Learns for ``steps`` env steps, in the core's loop (:mod:`arena.rollout`) or its own.
+
+        The core's loop continues the episode the agent is in (``open_episode``), also after a
+        save and a load, so learning ``2N`` steps at once or ``N`` and ``N`` gives the same agent.
 
         Args:
             env: The env to learn on; a vector env only where ``supports_vector_env`` is set.
@@ -246,14 +273,16 @@ class Agent(ABC):
         self.learn_info = {}
         callback.on_learn_start(self, steps)
 
-    @abstractmethod
     def _learn(self, env: gym.Env | VectorEnv, steps: int, callback: Callback) -> None:
         """The learning loop: steps ``env`` ``steps`` times, advancing ``self.num_timesteps``.
 
-        It calls ``self.reset()`` at each episode start, ``callback.on_episode`` at each
-        episode's end, and ``callback.on_step(self.num_timesteps)`` at least once per episode
-        (or per compiled chunk), stopping when that returns False.
+        By default the core's loop, :func:`arena.rollout.rollout`, which calls :meth:`act` and
+        :meth:`observe`. A family that overrides it (a compiled or vectorised fast path) calls
+        ``self.reset()`` at each episode start, ``callback.on_episode`` at each episode's end,
+        and ``callback.on_step(self.num_timesteps)`` at least once per episode (or per compiled
+        chunk), stopping when that returns False.
         """
+        rollout(self, env, steps, callback)
 
     def record_loss(self, loss: Any | None) -> None:
         """Reports one update's training loss to the non-finite guard (:mod:`arena.guard`).

@@ -1,8 +1,9 @@
 """What an agent's ``learn()`` loop reports while it runs.
 
-The agent owns its loop (as in SB3); the loop tells a :class:`Callback` when an episode ends and,
-at least once per episode or per compiled chunk, how many steps it has taken. Callbacks record
-progress, write ``progress.csv``, save checkpoints, and may ask the loop to stop.
+The loop tells a :class:`Callback` when an episode ends and how many steps it has taken: the core's
+loop (:mod:`arena.rollout`) calls ``on_step`` after every env step, as SB3 does; a family's own
+fast path (a compiled kernel, a vector env) at least once per episode or per compiled chunk.
+Callbacks record progress, write ``progress.csv``, save checkpoints, and may ask the loop to stop.
 """
 
 from __future__ import annotations

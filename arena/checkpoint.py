@@ -4,7 +4,7 @@ A checkpoint is a directory::
 
     manifest.json                 format version, gym-arena version, agent name and plugin,
                                   config, spaces, env, steps trained, the state file's sha256,
-                                  the agent's np_random state
+                                  the agent's np_random state, the training episode it is in
     state-<sha256 prefix>.safetensors
 
 The manifest is the commit point. A save writes the new state file under a name no other state
@@ -52,6 +52,12 @@ from arena.manifest import (
     check_version,
     validate_manifest,
 )
+from arena.rollout import (
+    ACTIONS_KEY,
+    episode_from_checkpoint,
+    episode_to_checkpoint,
+    recorded_bytes,
+)
 from arena.rundir import hold
 from arena.spaces import shorten, space_from_json, space_to_json
 from arena.tempfiles import temporary_beside
@@ -96,7 +102,8 @@ def save_checkpoint(agent: Agent, path: str | Path) -> Path:
     with hold(path):
         arrays = agent.state()
         _refuse_non_finite(agent, arrays, path)
-        data, tensor_format = _serialize(arrays)
+        rollout, actions = episode_to_checkpoint(agent.open_episode, agent.action_space)
+        data, tensor_format = _serialize({**arrays, **actions})
         digest = hashlib.sha256(data).hexdigest()
         state_name = f"state-{digest[:16]}.safetensors"
         previous = _owned_state(path)
@@ -119,6 +126,7 @@ def save_checkpoint(agent: Agent, path: str | Path) -> Path:
             "state": {"file": state_name, "sha256": digest, "tensors": tensor_format},
             "extra": agent.extra_state(),
             "rng": rng_state(agent),
+            "rollout": rollout,
         }
         text = json.dumps(manifest, indent=2, sort_keys=True, allow_nan=False) + "\n"
         atomic_write(path / MANIFEST, text.encode())
@@ -274,7 +282,9 @@ def load_checkpoint(
         seed=manifest.get("seed"),
         device=device,
     )
+    rollout = manifest.get("rollout")
     expected = _state_bytes(agent.state()) + agent.state_allowance()
+    expected += recorded_bytes(rollout, agent.action_space)
     arrays = _read_state(path, manifest["state"], device, expected)
     bad = first_nonfinite(arrays)
     if bad is not None:
@@ -282,6 +292,7 @@ def load_checkpoint(
             f"The checkpoint at {str(path)!r} holds NaN or infinite values in {bad!r}; arena "
             "never saves such a checkpoint, so this one was written or changed by hand."
         )
+    actions = arrays.pop(ACTIONS_KEY, None)
     try:
         agent.load_state(arrays, manifest.get("extra") or {})
     except (KeyError, ValueError, RuntimeError, TypeError, IndexError, AttributeError) as e:
@@ -290,6 +301,15 @@ def load_checkpoint(
             f"{type(e).__name__}: {shorten(str(e))}"
         ) from None
     set_rng_state(agent, manifest.get("rng"))
+    if type(actions).__module__.startswith("torch"):
+        actions = actions.cpu().numpy()
+    try:
+        agent.open_episode = episode_from_checkpoint(rollout, actions, agent.action_space)
+    except ValueError as e:
+        raise CheckpointError(
+            f"The checkpoint at {str(path)!r} has a bad 'rollout' (the training episode in "
+            f"progress): {shorten(str(e))}"
+        ) from None
     agent.num_timesteps = manifest["steps"]
     agent.env_id = (
         recorded if recorded is None or ":" not in recorded or recorded == env_id else None
@@ -355,9 +375,15 @@ def clone_agent(agent: Agent) -> Agent:
 
 def _serialize(arrays: dict[str, Any]) -> tuple[bytes, str]:
     if any(type(v).__module__.startswith("torch") for v in arrays.values()):
+        import numpy as np
+        import torch
         from safetensors.torch import save
 
-        return save({k: v.detach().cpu().contiguous() for k, v in arrays.items()}), "torch"
+        tensors = {
+            k: torch.from_numpy(np.ascontiguousarray(v)) if isinstance(v, np.ndarray) else v
+            for k, v in arrays.items()
+        }
+        return save({k: v.detach().cpu().contiguous() for k, v in tensors.items()}), "torch"
     import numpy as np
     from safetensors.numpy import save
 

@@ -32,6 +32,9 @@ rng                    optional: null, or the state of the agent's ``np_random``
                        {"state": int, "inc": int}, "has_uint32": 0 | 1, "uinteger": int}``, the
                        two state integers below 2**128, ``uinteger`` below 2**32); absent in
                        checkpoints from before exact resume, which then reseed from ``seed``
+rollout                optional: null, or the training episode in progress
+                       (:func:`arena.rollout.episode_from_checkpoint` checks its fields, and its
+                       actions in the state file, against the agent's action space)
 =====================  =========================================================================
 
 The document as a whole may nest at most :data:`MAX_DEPTH` levels and the file may hold at most
@@ -234,6 +237,11 @@ def _field_errors(m: dict[str, Any]) -> list[str]:
         '\'rng\' must be null or a PCG64 generator state ({"bit_generator": "PCG64", '
         '"state": {"state": int, "inc": int}, "has_uint32": 0 or 1, "uinteger": int}), '
         f"got {_show(m.get('rng'))}",
+    )
+    rollout = m.get("rollout")
+    need(
+        rollout is None or isinstance(rollout, dict),
+        f"'rollout' must be null or an object, got {_show(rollout)}",
     )
     return errors
 

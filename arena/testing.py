@@ -196,6 +196,7 @@ def _check_incompatible(
 
 def _check_resume(name: str, first: Agent, resumed: Agent, steps: int) -> None:
     from arena.checkpoint import rng_state
+    from arena.rollout import episode_to_checkpoint
 
     property_ = f"resumes exactly (learn {steps}, then {steps} more, as after a save and load)"
     if first.num_timesteps != resumed.num_timesteps:
@@ -212,6 +213,12 @@ def _check_resume(name: str, first: Agent, resumed: Agent, steps: int) -> None:
     extra = [json.dumps(a.extra_state(), sort_keys=True, default=str) for a in (first, resumed)]
     if extra[0] != extra[1]:
         _fail(name, property_, f"extra_state differs: {extra[0][:200]} vs {extra[1][:200]}")
+    (entry, actions), (their_entry, their_actions) = (
+        episode_to_checkpoint(a.open_episode, a.action_space) for a in (first, resumed)
+    )
+    shown = [json.dumps(e, sort_keys=True) for e in (entry, their_entry)]
+    if shown[0] != shown[1] or not _same(list(actions.values()), list(their_actions.values())):
+        _fail(name, property_, f"the open episodes differ: {shown[0][:200]} vs {shown[1][:200]}")
 
 
 def _check_acts(name: str, agent: Agent, env: gym.Env, seed: int) -> None:

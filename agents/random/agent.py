@@ -5,19 +5,17 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
 from arena.agent import Agent
-from arena.callbacks import Callback, EpisodeTracker
 
 
 class RandomAgent(Agent):
     """Acts uniformly at random on any action space; the baseline every agent must beat.
 
-    It learns nothing, but ``learn`` still plays the env, so a run records the baseline's
-    returns in ``progress.csv``.
+    It learns nothing, but ``learn`` still plays the env in the core loop
+    (:mod:`arena.rollout`), so a run records the baseline's returns in ``progress.csv``.
     """
 
     def __init__(
@@ -50,22 +48,6 @@ class RandomAgent(Agent):
             )
         for generator, state in zip(generators, states, strict=True):
             generator.bit_generator.state = state
-
-    def _learn(self, env: gym.Env, steps: int, callback: Callback) -> None:
-        tracker = EpisodeTracker(callback)
-        env.reset(seed=self.env_seed())
-        self.reset()
-        for _ in range(steps):
-            _, reward, terminated, truncated, info = env.step(self.act(None, explore=True))
-            self.num_timesteps += 1
-            done = terminated or truncated
-            tracker.record(self.num_timesteps, 0, reward, done, info)
-            if done:
-                env.reset()
-                self.reset()
-                if not callback.on_step(self.num_timesteps):
-                    return
-        callback.on_step(self.num_timesteps)
 
 
 def _generators(space: spaces.Space) -> list[np.random.Generator]:
