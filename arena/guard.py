@@ -3,9 +3,10 @@
 One guard serves every family. It runs as the first of a run's callbacks that save or evaluate
 (see :mod:`arena.training`), so the weights it refuses are never checkpointed:
 
-- on every ``on_step`` (at least once per episode or compiled chunk) it asks the agent whether
-  the losses reported through :meth:`~arena.agent.Agent.record_loss` since the last call were
-  finite: one float, one device sync, whatever the model's size;
+- every ``LOSS_EVERY`` steps (``on_step`` comes after every step of the core loop, once per
+  compiled chunk), before every parameter check and at the end of ``learn``, it asks the agent
+  whether the losses reported through :meth:`~arena.agent.Agent.record_loss` since the last call
+  were finite: one float, one device sync, whatever the model's size;
 - on the checkpoint's cadence, just before :class:`~arena.training.PeriodicCheckpoint` saves,
   and at the end of ``learn``, it checks every float array of
   :meth:`~arena.agent.Agent.state`, which covers the families that report no loss (tabular
@@ -25,6 +26,10 @@ import numpy as np
 from arena.callbacks import Callback
 from arena.errors import TrainingError
 
+LOSS_EVERY = 256
+"""Steps between two checks of the losses: each check waits for the device (a GPU sync), so a
+check at every step would cost a sync per step; a run stops at most this many steps late."""
+
 if TYPE_CHECKING:
     from arena.agent import Agent
 
@@ -34,27 +39,31 @@ class NonFiniteGuard(Callback):
 
     Args:
         every: Check the parameters every this many steps (the checkpoint's cadence), besides
-            the losses at every step report and the parameters at the end of ``learn``.
+            the losses every ``LOSS_EVERY`` steps and both at the end of ``learn``.
     """
 
     def __init__(self, every: int) -> None:
         self.every = every
         self.agent: Agent | None = None
         self.last_checked = 0
+        self.last_loss_check = 0
         self.stopped = False
 
     def on_learn_start(self, agent: Agent, steps: int) -> None:
         self.agent = agent
-        self.last_checked = agent.num_timesteps
+        self.last_checked = self.last_loss_check = agent.num_timesteps
         self.stopped = False
         agent.losses_finite()  # forget losses recorded outside this run
 
     def on_step(self, step: int) -> bool:
         if self.agent is None:
             return True
-        if not self.agent.losses_finite():
-            self._stop("the training loss became nan or infinite", step)
-        if step - self.last_checked >= self.every:
+        check_parameters = step - self.last_checked >= self.every
+        if check_parameters or step - self.last_loss_check >= LOSS_EVERY:
+            self.last_loss_check = step
+            if not self.agent.losses_finite():
+                self._stop("the training loss became nan or infinite", step)
+        if check_parameters:
             self._check_parameters(step)
             self.last_checked = step
         return True

@@ -18,7 +18,7 @@ import envs  # noqa: F401  (registers the arena envs)
 from arena.agent import Agent
 from arena.errors import TrainingError
 from arena.evaluation import EvalReport
-from arena.guard import NonFiniteGuard, first_nonfinite
+from arena.guard import LOSS_EVERY, NonFiniteGuard, first_nonfinite
 from arena.training import train
 from tests.conftest import run_arena
 
@@ -48,14 +48,16 @@ def test_guard_stops_on_a_non_finite_loss_with_the_step_named():
     guard.on_learn_start(agent, 100)
     agent.record_loss(torch.tensor(1e30))
     agent.record_loss(None)
-    assert guard.on_step(10)
+    assert guard.on_step(LOSS_EVERY)
     agent.record_loss(torch.tensor(2.0))
     agent.record_loss(torch.tensor(math.inf))
     agent.record_loss(torch.tensor(3.0))
+    assert guard.on_step(LOSS_EVERY + 1)  # no device sync between two checks
     with pytest.raises(
-        TrainingError, match=r"^table: the training loss became nan or inf.* by step 20\."
+        TrainingError,
+        match=rf"^table: the training loss became nan or inf.* by step {2 * LOSS_EVERY}\.",
     ):
-        guard.on_step(20)
+        guard.on_step(2 * LOSS_EVERY)
     guard.on_learn_end(agent)  # stopped already: no second error
 
 
