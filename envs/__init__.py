@@ -43,6 +43,22 @@ ENVS: dict[str, tuple[str, int | None, dict]] = {
         None,
         {"target": "digits", "latent_dim": 32},
     ),
+    # Flat, as Digits-v0, for SB3's checker; image agents ask for flatten=False.
+    "arena/Reconstruction-v0": (
+        "envs.reconstruction:ReconstructionEnv",
+        None,
+        {"flatten": True},
+    ),
+    "arena/DigitsRecon-v0": (
+        "envs.reconstruction:ReconstructionEnv",
+        None,
+        {"dataset": "digits", "flatten": True},
+    ),
+    "arena/DigitsDenoise-v0": (
+        "envs.reconstruction:ReconstructionEnv",
+        None,
+        {"dataset": "digits", "flatten": True, "noise": "mask", "p": 0.25},
+    ),
 }
 
 
