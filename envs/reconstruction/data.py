@@ -12,7 +12,13 @@ from pathlib import Path
 
 import numpy as np
 
-from envs.datasets import BUNDLED, FILE_SUFFIXES, load_dataset, scaler, stratified_split
+from envs.classification.datasets import (
+    BUNDLED,
+    FILE_SUFFIXES,
+    load_dataset,
+    scaler,
+    stratified_split,
+)
 
 
 @dataclass(frozen=True)
@@ -40,7 +46,7 @@ def load_split(
     and clipped to [0, 1], since test values may fall outside the train range.
 
     Args:
-        dataset: A name from :data:`envs.datasets.BUNDLED`, or a file path.
+        dataset: A name from :data:`envs.classification.datasets.BUNDLED`, or a file path.
         split: "train" or "test".
         test_size: The test split's share of the rows (of each class, when there are labels).
         data_seed: Seeds the split.

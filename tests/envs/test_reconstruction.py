@@ -74,7 +74,7 @@ def test_documented_info_keys_are_returned():
 
 
 def test_digits_are_pixels_over_16_and_the_test_split_matches_classification():
-    from envs.classification import ClassificationEnv
+    from envs.classification.env import ClassificationEnv
 
     recon = ReconstructionEnv(split="test")
     labelled = ClassificationEnv("digits", split="test", scale="none")
