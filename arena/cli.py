@@ -1,4 +1,4 @@
-"""The ``arena`` command: list, info, train, evaluate, sample, plot.
+"""The ``arena`` command: list, info, train, evaluate, sample, encode, plot.
 
 User mistakes exit with status 2 and a one-paragraph message, never a traceback.
 """
@@ -11,12 +11,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from arena.cli_arrays import add_commands as add_array_commands
 from arena.cli_common import (
     MAX_ENVS,
     MAX_EPISODES,
-    MAX_SAMPLES,
     MAX_SEED,
     MAX_STEPS,
+    add_allow_other_distribution_option,
+    add_threads_option,
     env_kwargs_from,
     literal,
     plural,
@@ -25,7 +27,6 @@ from arena.cli_common import (
 )
 from arena.cli_train import cmd_train
 from arena.errors import ArenaError, TrainingError
-from arena.runtime import DEFAULT_THREADS, MAX_THREADS
 
 USAGE_ERROR = 2
 
@@ -76,6 +77,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_info(args: argparse.Namespace) -> int:
+    from arena.capabilities import capabilities
     from arena.config import describe
     from arena.presets import preset_table
     from arena.registry import agent_class, agent_plugins
@@ -84,6 +86,7 @@ def cmd_info(args: argparse.Namespace) -> int:
     plugin = agent_plugins()[args.agent]
     rows = describe(cls.Config)
     table = preset_table(cls)
+    can = capabilities(cls)
     if args.json:
         print_json(
             {
@@ -95,6 +98,7 @@ def cmd_info(args: argparse.Namespace) -> int:
                     dict(zip(("name", "type", "default", "help"), r, strict=True)) for r in rows
                 ],
                 "presets": table,
+                "capabilities": can,
             }
         )
         return 0
@@ -110,6 +114,8 @@ def cmd_info(args: argparse.Namespace) -> int:
             print(textwrap.indent(text, "      "))
     if table:
         print(f"\nPresets ({cls.presets}): {', '.join(table)}")
+    if can:
+        print(f"\nCommands beyond train and evaluate: {', '.join(f'arena {c}' for c in can)}")
     return 0
 
 
@@ -234,61 +240,6 @@ def env_id_of(env: Any) -> str:
     return env.spec.id if env.spec is not None else type(env.unwrapped).__name__
 
 
-def cmd_sample(args: argparse.Namespace) -> int:
-    import io
-
-    import numpy as np
-
-    from arena import load
-    from arena.checkpoint import atomic_write
-    from arena.rundir import check_file_target
-
-    out = check_file_target(Path(args.out), ".npy", args.overwrite)
-    agent = load(
-        args.checkpoint,
-        device=args.device,
-        allow_other_distribution=args.allow_other_distribution,
-    )
-    sample = getattr(agent, "sample", None)
-    if not callable(sample):
-        raise ArenaError(
-            f"{agent.name} agents cannot generate samples: `arena sample` needs a generative "
-            "agent, one with a sample(n, rng) method."
-        )
-    samples = _sample_in_chunks(sample, args.n, np.random.default_rng(args.seed))
-    buffer = io.BytesIO()
-    np.save(buffer, samples, allow_pickle=False)
-    atomic_write(out, buffer.getvalue())
-    summary = {"out": str(out), "shape": list(samples.shape), "dtype": str(samples.dtype)}
-    if args.json:
-        print_json(summary)
-    else:
-        shape = samples.shape[1:]
-        print(f"Wrote {len(samples)} samples of shape {shape} from {agent.name} to {out}.")
-    return 0
-
-
-SAMPLE_CHUNK = 10_000
-"""``arena sample`` asks the agent for this many samples at a time, so that its networks'
-activations stay small however many samples are written."""
-
-
-def _sample_in_chunks(sample: Any, n: int, rng: Any) -> Any:
-    """``n`` samples, drawn ``SAMPLE_CHUNK`` at a time from one generator; the memory the whole
-    array (and its copy in the ``.npy`` being written) needs is checked after the first chunk.
-    """
-    import numpy as np
-
-    from arena.limits import check_memory
-
-    chunks = [np.asarray(sample(min(n, SAMPLE_CHUNK), rng))]
-    per_sample = chunks[0].nbytes / max(len(chunks[0]), 1)
-    check_memory(f"--n {n} samples of {per_sample:.0f} bytes", 2 * n * per_sample)
-    for start in range(SAMPLE_CHUNK, n, SAMPLE_CHUNK):
-        chunks.append(np.asarray(sample(min(n - start, SAMPLE_CHUNK), rng)))
-    return chunks[0] if len(chunks) == 1 else np.concatenate(chunks)
-
-
 def cmd_plot(args: argparse.Namespace) -> int:
     from arena.plot import plot_runs
     from arena.rundir import check_file_target
@@ -337,27 +288,6 @@ def cmd_demo(args: argparse.Namespace) -> int:
             print(f"  {name:<12} {distribution}")
         return 0
     return run_demo(load_demo(args.name), args, args.name)
-
-
-def add_threads_option(parser: argparse.ArgumentParser) -> None:
-    """``--threads N``: torch's CPU threads while the command learns or plays."""
-    parser.add_argument(
-        "--threads",
-        type=whole_number("--threads", 0, MAX_THREADS),
-        default=DEFAULT_THREADS,
-        metavar="N",
-        help="torch CPU threads while learning or playing (default 1, fastest for small "
-        "models; 0 leaves torch's default of one per core)",
-    )
-
-
-def add_allow_other_distribution_option(parser: argparse.ArgumentParser) -> None:
-    """``--allow-other-distribution``: load a checkpoint whose agent another package provides."""
-    parser.add_argument(
-        "--allow-other-distribution",
-        action="store_true",
-        help="load a checkpoint whose agent name is now provided by another distribution",
-    )
 
 
 class Parser(argparse.ArgumentParser):
@@ -485,20 +415,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=cmd_evaluate)
 
-    p = sub.add_parser("sample", help="write a generative agent's samples to a .npy file")
-    p.add_argument("--checkpoint", metavar="DIR", required=True, help="a saved generative agent")
-    add_allow_other_distribution_option(p)
-    p.add_argument(
-        "--n", type=whole_number("--n", 1, MAX_SAMPLES), default=2500, help="how many samples"
-    )
-    p.add_argument(
-        "--seed", type=whole_number("--seed", 0, MAX_SEED), default=0, help="seeds the latent noise"
-    )
-    p.add_argument("--out", required=True, metavar="FILE.npy", help="the .npy file to write")
-    p.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
-    p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
-    p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.set_defaults(func=cmd_sample)
+    add_array_commands(sub)
 
     p = sub.add_parser("plot", help="draw learning curves of runs to a PNG")
     p.add_argument("runs", nargs="+", metavar="DIR", help="`arena train --out` directories")

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import argparse
 import ast
 import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from arena.errors import ArenaError
+from arena.runtime import DEFAULT_THREADS, MAX_THREADS
 
 MAX_STEPS = 10**12
 """The most env steps one ``arena train`` may be asked for: a million times a million, more than
@@ -76,3 +78,24 @@ def plural(count: int, noun: str) -> str:
         noun: The singular noun.
     """
     return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def add_threads_option(parser: argparse.ArgumentParser) -> None:
+    """``--threads N``: torch's CPU threads while the command learns or plays."""
+    parser.add_argument(
+        "--threads",
+        type=whole_number("--threads", 0, MAX_THREADS),
+        default=DEFAULT_THREADS,
+        metavar="N",
+        help="torch CPU threads while learning or playing (default 1, fastest for small "
+        "models; 0 leaves torch's default of one per core)",
+    )
+
+
+def add_allow_other_distribution_option(parser: argparse.ArgumentParser) -> None:
+    """``--allow-other-distribution``: load a checkpoint whose agent another package provides."""
+    parser.add_argument(
+        "--allow-other-distribution",
+        action="store_true",
+        help="load a checkpoint whose agent name is now provided by another distribution",
+    )

@@ -17,6 +17,7 @@ from gymnasium import spaces
 from agents.generative.config import GANConfig, NetConfig, VAEConfig, WGANGPConfig
 from arena.agent import Agent
 from arena.callbacks import Callback, EpisodeTracker
+from arena.capabilities import Sampler
 from arena.config import require
 from arena.sizes import FLOAT32, adam_bytes, dense_parameters
 
@@ -30,7 +31,7 @@ TRAINING_SAMPLES_NOTE = (
 """What ``learn_info["last_training_episode"]`` measures, shown beside it in the train summary."""
 
 
-class GenerativeAgent(Agent):
+class GenerativeAgent(Agent, Sampler):
     """The shared part of the generative agents: spaces, the loop, sampling and checkpoints.
 
     ``learn`` reads the env's ``info["scale"]`` at reset, so that :meth:`sample` returns data
