@@ -9,6 +9,10 @@ from typing import TYPE_CHECKING
 
 from arena.callbacks import Callback, Episode
 
+REFRESH = 0.1
+"""Seconds between two updates of the progress shown: the core loop calls ``on_step`` after
+every env step, far more often than anyone can read."""
+
 if TYPE_CHECKING:
     from arena.agent import Agent
 
@@ -33,6 +37,7 @@ class ProgressBar(Callback):
         self.start_step = agent.num_timesteps
         self.started = time.perf_counter()
         self.next_line = 1
+        self.next_refresh = 0.0
         if sys.stderr.isatty():
             from rich.console import Console
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
@@ -56,7 +61,11 @@ class ProgressBar(Callback):
 
     def on_step(self, step: int) -> bool:
         done = step - self.start_step
-        elapsed = max(time.perf_counter() - self.started, 1e-9)
+        now = time.perf_counter()
+        if now < self.next_refresh and done < self.total:
+            return True
+        self.next_refresh = now + REFRESH
+        elapsed = max(now - self.started, 1e-9)
         rate = f"{done / elapsed:,.0f} steps/s"
         score = f"return {sum(self.recent) / len(self.recent):.2f}" if self.recent else ""
         if self._bar is not None:
