@@ -179,8 +179,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
                 "evaluate takes AGENT ENV, or --checkpoint DIR [ENV]; "
                 f"got {' '.join(positional) or 'nothing'}."
             )
+        from arena.building import build_agent
         from arena.config import parse_assignments
-        from arena.training import build_agent
 
         agent, env, _ = build_agent(
             positional[0],
@@ -189,7 +189,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             device=args.device,
             overrides=parse_assignments(args.set or []),
             env_kwargs={**evaluation_kwargs(positional[1]), **env_kwargs, **render},
-            use_preset=False,
+            preset=False,
         )
     agent.threads = args.threads
     window = Window(f"arena: {agent.name} on {env_id_of(env)}") if args.render == "human" else None

@@ -14,15 +14,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from arena.building import build_agent, construct, make_envs
 from arena.callbacks import Callback, CallbackList, Episode
 from arena.checkpoint import load_checkpoint, read_manifest, save_checkpoint
-from arena.cli_common import MAX_ENVS, MAX_STEPS
-from arena.config import build_config, load_config_file
-from arena.errors import ArenaError, ConfigError, IncompatibleEnvError
+from arena.cli_common import MAX_STEPS
+from arena.errors import ArenaError, ConfigError
 from arena.guard import NonFiniteGuard
 from arena.periodic_eval import PeriodicEval
 from arena.presets import find_preset
-from arena.registry import agent_class, make_env, make_vec_env
+from arena.registry import make_env
 from arena.rundir import PROGRESS_FILE, check_folder_target, check_seeds_folder, open_run
 from arena.runtime import DEFAULT_THREADS
 
@@ -117,55 +117,6 @@ class _Counter(Callback):
         self.returns.append(episode.ret)
 
 
-def _make(env_id: str, num_envs: int, kwargs: Mapping[str, Any]) -> Any:
-    """One env, or a vector env of ``num_envs`` copies when more than one is asked for."""
-    if isinstance(num_envs, bool) or not isinstance(num_envs, int) or not 1 <= num_envs <= MAX_ENVS:
-        raise ArenaError(
-            f"--num-envs must be a whole number from 1 to {MAX_ENVS}, got {num_envs!r}."
-        )
-    return make_vec_env(env_id, num_envs, **kwargs) if num_envs > 1 else make_env(env_id, **kwargs)
-
-
-def build_agent(
-    name: str,
-    env_id: str,
-    *,
-    seed: int = 0,
-    device: str = "auto",
-    overrides: Mapping[str, Any] | None = None,
-    config_file: str | Path | None = None,
-    env_kwargs: Mapping[str, Any] | None = None,
-    num_envs: int = 1,
-    use_preset: bool = True,
-) -> tuple[Agent, Any, int | None]:
-    """Builds a fresh agent and its env from presets, a TOML file and ``--set`` overrides.
-
-    Later sources win: preset, then the file's values, then ``overrides``.
-
-    Returns:
-        ``(agent, env, preset_steps)``.
-    """
-    cls = agent_class(name)
-    preset = find_preset(cls, env_id) if use_preset else None
-    values: dict[str, Any] = dict(preset.config) if preset else {}
-    if config_file is not None:
-        values.update(load_config_file(config_file))
-    values.update(overrides or {})
-    config = build_config(cls.Config, values, source=f"{name} config")
-    kwargs = {**(preset.env_kwargs if preset else {}), **(env_kwargs or {})}
-    env = _make(env_id, num_envs, kwargs)
-    obs = env.single_observation_space if num_envs > 1 else env.observation_space
-    act = env.single_action_space if num_envs > 1 else env.action_space
-    try:
-        agent = cls(obs, act, config=config, seed=seed, device=device)
-    except IncompatibleEnvError as e:
-        e.env = e.env or env_id
-        env.close()
-        raise
-    agent.env_kwargs = dict(kwargs)
-    return agent, env, preset.steps if preset else None
-
-
 def train(
     name: str | None,
     env_id: str | None,
@@ -254,9 +205,8 @@ def train(
             env_id = env_id or agent.env_id
             if env_id is None:
                 raise ArenaError(f"The checkpoint at {resume} does not record its env; name one.")
-            kwargs = {**agent.env_kwargs, **(env_kwargs or {})}
-            env = _make(env_id, num_envs, kwargs)
-            agent.env_kwargs = kwargs
+            env = make_envs(env_id, num_envs, {**agent.env_kwargs, **(env_kwargs or {})})
+            agent.remember_env(env)
             preset_steps = find_preset(type(agent), env_id).steps
         else:
             if name is None or env_id is None:
@@ -345,15 +295,7 @@ def train_seeds(
             cls = type(first)
             agents = [first]
             for i in range(1, seeds):
-                agent = cls(
-                    first.observation_space,
-                    first.action_space,
-                    config=first.config,
-                    seed=seed + i,
-                    device=device,
-                )
-                agent.env_kwargs = dict(first.env_kwargs)
-                agents.append(agent)
+                agents.append(construct(cls, first.config, env, seed=seed + i, device=device))
             budget = _budget(first, env_id, steps, preset_steps, save_every)
             evaluations = [
                 _evaluation(agent, env_id, run.path, eval_every, eval_episodes)

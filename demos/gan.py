@@ -10,8 +10,7 @@ import pygame
 import arena
 from arena.callbacks import Callback
 from arena.demo import Stage, main
-from arena.presets import find_preset
-from arena.registry import agent_class, evaluation_kwargs
+from arena.registry import evaluation_kwargs
 from demos.kit import COLORS, MUTED, canvas, draw_text, to_array
 
 ENV = "arena/Grid25-v0"
@@ -62,17 +61,17 @@ def _scatter(surface, x, y, real, fake, centres, color) -> None:
 def run(stage: Stage) -> None:
     """gan and wgan-gp train on arena/Grid25-v0; their samples are replayed side by side."""
     stage.need(*AGENTS)
-    env = arena.make_env(ENV)
-    target = env.unwrapped.target
-    real = target.sample(np.random.default_rng(stage.seed), POINTS)
     judge = arena.make_env(ENV, **evaluation_kwargs(ENV))
+    target = judge.unwrapped.target
+    real = target.sample(np.random.default_rng(stage.seed), POINTS)
     histories, verdicts = [], []
     for name in AGENTS:
-        agent = arena.make_agent(name, env, seed=stage.seed, preset=True)
-        steps = find_preset(agent_class(name), ENV).steps or 10_000
+        agent, env, steps = arena.build_agent(name, ENV, seed=stage.seed)  # the preset's batch
+        steps = steps or 10_000
         steps = steps // 6 if stage.fast else steps
         snapshots = Snapshots(max(steps // 40, 1), stage.seed)
         agent.learn(env, steps, callback=snapshots, progress=False)
+        env.close()
         histories.append(snapshots.samples)
         metrics = arena.evaluate(agent, judge, episodes=1, seed=stage.seed).metrics
         verdicts.append(
@@ -94,7 +93,6 @@ def run(stage: Stage) -> None:
             draw_text(surface, f"{name}: {label}", (left, 70), 22)
             _scatter(surface, left, 96, real, fake, target.centres, COLORS[i])
         stage.show(to_array(surface))
-    env.close()
     judge.close()
 
 
