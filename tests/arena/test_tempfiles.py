@@ -40,10 +40,9 @@ def test_an_interrupt_inside_mkstemp_leaves_no_temporary(tmp_path, monkeypatch, 
 
 
 def test_an_interrupt_in_the_body_removes_the_temporary(tmp_path):
-    with pytest.raises(KeyboardInterrupt):
-        with temporary_beside(tmp_path / "log.csv") as temporary:
-            temporary.write_bytes(b"half")
-            raise KeyboardInterrupt
+    with pytest.raises(KeyboardInterrupt), temporary_beside(tmp_path / "log.csv") as temporary:
+        temporary.write_bytes(b"half")
+        raise KeyboardInterrupt
     assert os.listdir(tmp_path) == []
 
 
