@@ -439,6 +439,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="K",
         help="episodes per evaluation",
     )
+    p.add_argument(
+        "--log-every-episode",
+        action="store_true",
+        help="one progress.csv row per episode (by default a long run's episodes are grouped "
+        "into a few thousand rows, with their count in the episodes column)",
+    )
     p.add_argument("--resume", metavar="DIR", help="continue training a checkpoint")
     p.add_argument(
         "--no-save-replay",
@@ -509,7 +515,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--window",
         type=whole_number("--window", 1, MAX_EPISODES),
         default=20,
-        help="smoothing window, in episodes",
+        help="smoothing window, in progress.csv rows (an episode each, or a group of them)",
     )
     p.set_defaults(func=cmd_plot)
 

@@ -5,7 +5,6 @@ The agent's ``learn()`` owns the loop; this module only wires the pieces around 
 
 from __future__ import annotations
 
-import csv
 import os
 import time
 from collections.abc import Mapping
@@ -24,6 +23,7 @@ from arena.periodic_eval import PeriodicEval
 from arena.presets import find_preset
 from arena.registry import make_env
 from arena.rundir import PROGRESS_FILE, check_folder_target, check_seeds_folder, open_run
+from arena.runlogs import ProgressCSV
 from arena.runtime import DEFAULT_THREADS
 
 if TYPE_CHECKING:
@@ -35,51 +35,14 @@ EVAL_SEED = 1_000_000
 """Evaluations during training reset their env with this seed plus the agent's seed."""
 
 
-class ProgressCSV(Callback):
-    """Appends one row per finished episode to ``progress.csv``: step, return, length, metrics.
-
-    The metric columns are those of the first episode (or of the existing file, when resuming).
-    """
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.started = time.perf_counter()
-        self._file = None
-        self._writer: csv.DictWriter | None = None
-
-    def on_episode(self, episode: Episode) -> None:
-        if self._writer is None:
-            self._open(sorted(episode.metrics))
-        row = {"step": episode.step, "return": episode.ret, "length": episode.length}
-        row["time"] = round(time.perf_counter() - self.started, 3)
-        row.update(episode.metrics)
-        self._writer.writerow(row)
-
-    def _open(self, metric_names: list[str]) -> None:
-        fields = ["step", "return", "length", "time", *metric_names]
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        exists = self.path.is_file() and self.path.stat().st_size > 0
-        if exists:
-            with self.path.open(newline="") as f:
-                fields = next(csv.reader(f), fields)
-        self._file = self.path.open("a", newline="", buffering=1)
-        self._writer = csv.DictWriter(self._file, fields, extrasaction="ignore")
-        if not exists:
-            self._writer.writeheader()
-
-    def on_learn_end(self, agent: Agent) -> None:
-        if self._file is not None:
-            self._file.close()
-            self._file = None
-            self._writer = None
-
-
 class PeriodicCheckpoint(Callback):
-    """Saves the agent to ``path`` every ``every`` steps, atomically."""
+    """Saves the agent to ``path`` every ``every`` steps, atomically, after ``progress``
+    has written the episodes so far."""
 
-    def __init__(self, path: Path, every: int) -> None:
+    def __init__(self, path: Path, every: int, progress: ProgressCSV) -> None:
         self.path = path
         self.every = every
+        self.progress = progress
         self.agent: Agent | None = None
         self.last_saved = 0
 
@@ -89,6 +52,7 @@ class PeriodicCheckpoint(Callback):
 
     def on_step(self, step: int) -> bool:
         if self.agent is not None and step - self.last_saved >= self.every:
+            self.progress.flush()
             save_checkpoint(self.agent, self.path)
             self.last_saved = step
         return True
@@ -134,6 +98,7 @@ def train(
     save_every: int | None = None,
     eval_every: int | None = None,
     eval_episodes: int = 10,
+    log_every_episode: bool = False,
     resume: str | Path | None = None,
     allow_other_distribution: bool = False,
     progress: bool | None = None,
@@ -167,6 +132,8 @@ def train(
             end) and keep the best agent in ``out/best`` (see :mod:`arena.periodic_eval`);
             None does not evaluate.
         eval_episodes: Episodes per evaluation.
+        log_every_episode: Write one ``progress.csv`` row per episode; by default a long run
+            groups episodes into a few thousand rows (:class:`arena.runlogs.ProgressCSV`).
         resume: A checkpoint to continue; its step count and schedules carry on. Resumed in
             place, its ``progress.csv`` and ``evaluations.csv`` are cut back to its step.
         allow_other_distribution: Resume a checkpoint whose agent name is now provided by
@@ -224,7 +191,9 @@ def train(
         try:
             budget = _budget(agent, env_id, steps, preset_steps, save_every)
             evaluation = _evaluation(agent, env_id, run.path, eval_every, eval_episodes)
-            callbacks, counter = _run_callbacks(run.path, budget, save_every, evaluation)
+            callbacks, counter = _run_callbacks(
+                run.path, budget, save_every, evaluation, log_every_episode
+            )
             agent.threads = threads
             agent.save_replay = save_replay
             run.begin(agent.num_timesteps)
@@ -256,6 +225,7 @@ def train_seeds(
     save_every: int | None = None,
     eval_every: int | None = None,
     eval_episodes: int = 10,
+    log_every_episode: bool = False,
     overwrite: bool = False,
 ) -> list[TrainResult]:
     """Trains ``seeds`` independent agents with seeds ``seed, seed + 1, ...`` on one env.
@@ -302,7 +272,7 @@ def train_seeds(
                 for agent, run in zip(agents, runs, strict=True)
             ]
             callbacks = [
-                _run_callbacks(run.path, budget, save_every, evaluation)
+                _run_callbacks(run.path, budget, save_every, evaluation, log_every_episode)
                 for run, evaluation in zip(runs, evaluations, strict=True)
             ]
             for agent in agents:
@@ -393,14 +363,19 @@ def _evaluation(
 
 
 def _run_callbacks(
-    out: Path, budget: int, save_every: int | None, evaluation: PeriodicEval | None = None
+    out: Path,
+    budget: int,
+    save_every: int | None,
+    evaluation: PeriodicEval | None = None,
+    log_every_episode: bool = False,
 ) -> tuple[CallbackList, _Counter]:
     """The run's callbacks: progress.csv, periodic checkpoints, evaluation, episode returns."""
     counter = _Counter()
+    progress = ProgressCSV(out / PROGRESS_FILE, every_episode=log_every_episode)
     callbacks = [
-        ProgressCSV(out / PROGRESS_FILE),
+        progress,
         NonFiniteGuard(save_every or default_save_every(budget)),
-        PeriodicCheckpoint(out, save_every or default_save_every(budget)),
+        PeriodicCheckpoint(out, save_every or default_save_every(budget), progress),
         evaluation,
         counter,
     ]
