@@ -28,8 +28,9 @@ PROGRESS_HEADER = ("step", "return", "length", "time")
 """The columns every ``progress.csv`` starts with, old ones included; new ones add
 ``episodes``, then the env's metrics."""
 PROGRESS_ROWS = 2000
-"""By default, a run's ``progress.csv`` gets one row per ``steps // PROGRESS_ROWS`` steps at
-most: fewer than ``2 * PROGRESS_ROWS`` rows, however many episodes."""
+"""By default, a ``learn`` call of ``steps`` writes at most one ``progress.csv`` row per window
+of ``steps // PROGRESS_ROWS`` steps, and one more per checkpoint: from ``PROGRESS_ROWS`` to
+``2 * PROGRESS_ROWS`` windows, however many episodes."""
 EVALUATIONS_FILE = "evaluations.csv"
 EVALUATIONS_HEADER = ("step", "mean_return", "std_return", "mean_length", "best")
 

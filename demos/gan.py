@@ -61,25 +61,27 @@ def _scatter(surface, x, y, real, fake, centres, color) -> None:
 def run(stage: Stage) -> None:
     """gan and wgan-gp train on arena/Grid25-v0; their samples are replayed side by side."""
     stage.need(*AGENTS)
-    judge = arena.make_env(ENV, **evaluation_kwargs(ENV))
-    target = judge.unwrapped.target
-    real = target.sample(np.random.default_rng(stage.seed), POINTS)
     histories, verdicts = [], []
     for name in AGENTS:
         agent, env, steps = arena.build_agent(name, ENV, seed=stage.seed)  # the preset's batch
+        target = env.unwrapped.target
         steps = steps or 10_000
         steps = steps // 6 if stage.fast else steps
         snapshots = Snapshots(max(steps // 40, 1), stage.seed)
         agent.learn(env, steps, callback=snapshots, progress=False)
         env.close()
         histories.append(snapshots.samples)
+        # Judged as `arena evaluate --checkpoint` would: the env it trained on, for evaluation.
+        judge = arena.make_env(ENV, **{**agent.env_kwargs, **evaluation_kwargs(ENV)})
         metrics = arena.evaluate(agent, judge, episodes=1, seed=stage.seed).metrics
+        judge.close()
         verdicts.append(
             f"{metrics.get('modes_captured', 0):.0f}/25 modes, "
             f"{metrics.get('hq_fraction', 0):.0%} high quality"
         )
     stage.fps = 8
     frames = min(len(h) for h in histories)
+    real = target.sample(np.random.default_rng(stage.seed), POINTS)
     for index in [*range(frames), *[frames - 1] * 24]:  # Then hold the verdict on screen.
         surface = canvas(2 * PANEL + 48, PANEL + 110)
         draw_text(surface, "GAN vs WGAN-GP on 25 Gaussians", (16, 12), 28)
@@ -93,7 +95,6 @@ def run(stage: Stage) -> None:
             draw_text(surface, f"{name}: {label}", (left, 70), 22)
             _scatter(surface, left, 96, real, fake, target.centres, COLORS[i])
         stage.show(to_array(surface))
-    judge.close()
 
 
 if __name__ == "__main__":
