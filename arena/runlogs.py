@@ -43,8 +43,9 @@ class ProgressCSV(Callback):
     steps of a ``learn`` call of ``steps``: its step is the last one's, its return, length and
     metrics the means over them, ``episodes`` their count. An ordinary run, whose episodes are
     longer than a window, gets one row per episode; a long tabular run gets a few thousand rows,
-    not millions. :meth:`flush` writes the episodes so far as a row: before each checkpoint, so
-    that a row never straddles one.
+    not millions. With windows of one step, each episode has its own row, also those that end
+    at the same step of a vector env. :meth:`flush` writes the episodes so far as a row: before
+    each checkpoint, so that a row never straddles one.
 
     The metric columns are those of the first row. A file that exists keeps its header; one
     written before the ``episodes`` column (a resumed old run) gets one row per episode, as
@@ -74,8 +75,9 @@ class ProgressCSV(Callback):
         self.window = 1 if self.every_episode or old else max(1, steps // PROGRESS_ROWS)
 
     def on_episode(self, episode: Episode) -> None:
-        if self._group and _window(self._group[-1].step, self.window) != _window(
-            episode.step, self.window
+        last = self._group[-1].step if self._group else None
+        if last is not None and (
+            self.window == 1 or _window(last, self.window) != _window(episode.step, self.window)
         ):
             self.flush()
         self._group.append(episode)

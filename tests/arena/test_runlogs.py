@@ -74,6 +74,20 @@ def test_a_group_averages_its_metrics_and_a_checkpoint_cuts_it(tmp_path):
     ]
 
 
+@pytest.mark.parametrize("every_episode", [False, True])
+def test_episodes_that_end_at_one_step_of_a_vector_env_keep_their_rows(tmp_path, every_episode):
+    log = ProgressCSV(tmp_path / "progress.csv", every_episode=every_episode)
+    log.on_learn_start(None, 3000 if not every_episode else 10**9)  # windows of one step
+    for ret in (1.0, 2.0, 3.0):
+        log.on_episode(Episode(40, ret, 10))
+    log.on_learn_end(None)
+    assert [(row["step"], row["return"], row["episodes"]) for row in rows(tmp_path)] == [
+        ("40", "1.0", "1"),
+        ("40", "2.0", "1"),
+        ("40", "3.0", "1"),
+    ]
+
+
 def test_a_grouped_run_resumes_in_place_without_losing_or_repeating_episodes(tmp_path):
     first = train("q-learning", "FrozenLake-v1", out=tmp_path / "run", steps=200_000)
     table = rows(first.out)
