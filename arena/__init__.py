@@ -6,6 +6,7 @@ The public API::
     env = arena.make_env("CartPole-v1")
     agent = arena.make_agent("random", env, seed=0)
     agent.learn(env, 10_000).save("runs/cartpole")
+    agent, env, steps = arena.build_agent("dqn", "CartPole-v1", seed=0)  # as `arena train` does
     report = arena.evaluate(arena.load("runs/cartpole"), env, episodes=20, seed=0)
 """
 
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
     import gymnasium as gym
 
     from arena.agent import Agent
+    from arena.building import Built, build_agent
     from arena.callbacks import Callback, Episode
     from arena.errors import (
         ArenaError,
@@ -36,6 +38,7 @@ if TYPE_CHECKING:
 _LAZY = {
     "Agent": "arena.agent",
     "ArenaError": "arena.errors",
+    "Built": "arena.building",
     "Callback": "arena.callbacks",
     "CheckpointError": "arena.errors",
     "ConfigError": "arena.errors",
@@ -44,6 +47,7 @@ _LAZY = {
     "IncompatibleEnvError": "arena.errors",
     "PluginError": "arena.errors",
     "UnknownNameError": "arena.errors",
+    "build_agent": "arena.building",
     "evaluate": "arena.evaluation",
     "make_env": "arena.registry",
 }
@@ -51,6 +55,7 @@ _LAZY = {
 __all__ = [
     "Agent",
     "ArenaError",
+    "Built",
     "Callback",
     "CheckpointError",
     "ConfigError",
@@ -59,6 +64,7 @@ __all__ = [
     "IncompatibleEnvError",
     "PluginError",
     "UnknownNameError",
+    "build_agent",
     "evaluate",
     "load",
     "make_agent",
@@ -75,43 +81,34 @@ def make_agent(
     preset: bool = False,
     **config: Any,
 ) -> Agent:
-    """Builds the agent registered as ``name`` for ``env``'s spaces.
+    """Builds the agent registered as ``name`` for an env you made.
+
+    To have the env made too, with the preset's arguments and step budget, as ``arena train``
+    does, use :func:`build_agent`.
 
     Args:
         name: The agent's entry-point name, as ``arena list`` shows it.
         env: The env (or vector env) the agent will play.
         seed: Seeds the agent.
         device: ``"auto"``, ``"cpu"``, ``"cuda"``...; ignored by agents without torch.
-        preset: Start from the agent's preset for this env id, as ``arena train`` does.
+        preset: Start from the agent's preset for this env id, as ``arena train`` does; the
+            env must have been made with the preset's env arguments.
         **config: Hyperparameters; see ``arena info NAME``.
 
     Raises:
         UnknownNameError: No agent has that name.
-        ConfigError: A hyperparameter is unknown or has a bad value.
+        ConfigError: A hyperparameter is unknown or has a bad value, or the env was made
+            without the preset's arguments.
         IncompatibleEnvError: The agent cannot play this env.
     """
-    import gymnasium as gym
-
-    from arena.config import build_config
-    from arena.errors import IncompatibleEnvError
-    from arena.presets import find_preset
+    from arena.building import check_env_arguments, construct, recipe
     from arena.registry import agent_class
 
     cls = agent_class(name)
     env_id = env.spec.id if env.spec is not None else None
-    values = dict(find_preset(cls, env_id).config) if preset and env_id else {}
-    values.update(config)
-    built = build_config(cls.Config, values, source=f"{name} config")
-    vector = isinstance(env, gym.vector.VectorEnv)
-    obs = env.single_observation_space if vector else env.observation_space
-    act = env.single_action_space if vector else env.action_space
-    try:
-        agent = cls(obs, act, config=built, seed=seed, device=device)
-    except IncompatibleEnvError as e:
-        e.env = e.env or env_id
-        raise
-    agent.remember_env(env)
-    return agent
+    plan = recipe(cls, env_id, preset=preset, overrides=config)
+    check_env_arguments(name, env, plan.env_kwargs)
+    return construct(cls, plan.config, env, seed=seed, device=device)
 
 
 def load(

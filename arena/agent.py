@@ -348,19 +348,27 @@ class Agent(ABC):
                 )
 
     def remember_env(self, env: gym.Env | VectorEnv) -> None:
-        """Records the env's id and non-default arguments, for the checkpoint's manifest."""
+        """Records the env's id and non-default arguments, for the checkpoint's manifest.
+
+        This is the one place an agent learns its env's arguments; ``max_episode_steps`` is
+        among them when it is not the registered time limit.
+        """
         spec = env.spec
         if spec is None:
             return
         self.env_id = spec.id
         try:
-            registered = gym.spec(spec.id).kwargs
+            registered = gym.spec(spec.id)
         except gym.error.Error:
-            registered = {}
+            registered = None
+        made = {**spec.kwargs}
+        defaults = {**registered.kwargs} if registered is not None else {}
+        if registered is not None and spec.max_episode_steps != registered.max_episode_steps:
+            made.setdefault("max_episode_steps", spec.max_episode_steps)
         self.env_kwargs = {
             k: v
-            for k, v in spec.kwargs.items()
-            if registered.get(k, _MISSING) != v and _is_json(v) and k not in RUN_KWARGS
+            for k, v in made.items()
+            if defaults.get(k, _MISSING) != v and _is_json(v) and k not in RUN_KWARGS
         }
 
     def env_seed(self) -> int:

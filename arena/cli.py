@@ -185,8 +185,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
                 "evaluate takes AGENT ENV, or --checkpoint DIR [ENV]; "
                 f"got {' '.join(positional) or 'nothing'}."
             )
+        from arena.building import build_agent
         from arena.config import parse_assignments
-        from arena.training import build_agent
 
         agent, env, _ = build_agent(
             positional[0],
@@ -195,7 +195,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             device=args.device,
             overrides=parse_assignments(args.set or []),
             env_kwargs={**evaluation_kwargs(positional[1]), **env_kwargs, **render},
-            use_preset=False,
+            preset=False,
         )
     agent.threads = args.threads
     window = Window(f"arena: {agent.name} on {env_id_of(env)}") if args.render == "human" else None
@@ -369,6 +369,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="K",
         help="episodes per evaluation",
     )
+    p.add_argument(
+        "--log-every-episode",
+        action="store_true",
+        help="one progress.csv row per episode (by default a long run's episodes are grouped "
+        "into a few thousand rows, with their count in the episodes column)",
+    )
     p.add_argument("--resume", metavar="DIR", help="continue training a checkpoint")
     p.add_argument(
         "--no-save-replay",
@@ -426,7 +432,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--window",
         type=whole_number("--window", 1, MAX_EPISODES),
         default=20,
-        help="smoothing window, in episodes",
+        help="smoothing window, in progress.csv rows (an episode each, or a group of them)",
     )
     p.set_defaults(func=cmd_plot)
 

@@ -27,6 +27,7 @@ def _train_options(args: argparse.Namespace) -> dict[str, Any]:
         "save_every": args.save_every,
         "eval_every": args.eval_every,
         "eval_episodes": args.eval_episodes,
+        "log_every_episode": args.log_every_episode,
         "overwrite": args.overwrite,
     }
 

@@ -5,7 +5,6 @@ The agent's ``learn()`` owns the loop; this module only wires the pieces around 
 
 from __future__ import annotations
 
-import csv
 import os
 import time
 from collections.abc import Mapping
@@ -14,16 +13,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from arena.building import build_agent, construct, make_envs
 from arena.callbacks import Callback, CallbackList, Episode
 from arena.checkpoint import load_checkpoint, read_manifest, save_checkpoint
-from arena.cli_common import MAX_ENVS, MAX_STEPS
-from arena.config import build_config, load_config_file
-from arena.errors import ArenaError, ConfigError, IncompatibleEnvError
+from arena.cli_common import MAX_STEPS
+from arena.errors import ArenaError, ConfigError
 from arena.guard import NonFiniteGuard
 from arena.periodic_eval import PeriodicEval
 from arena.presets import find_preset
-from arena.registry import agent_class, make_env, make_vec_env
+from arena.registry import make_env
 from arena.rundir import PROGRESS_FILE, check_folder_target, check_seeds_folder, open_run
+from arena.runlogs import ProgressCSV
 from arena.runtime import DEFAULT_THREADS
 
 if TYPE_CHECKING:
@@ -35,51 +35,14 @@ EVAL_SEED = 1_000_000
 """Evaluations during training reset their env with this seed plus the agent's seed."""
 
 
-class ProgressCSV(Callback):
-    """Appends one row per finished episode to ``progress.csv``: step, return, length, metrics.
-
-    The metric columns are those of the first episode (or of the existing file, when resuming).
-    """
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.started = time.perf_counter()
-        self._file = None
-        self._writer: csv.DictWriter | None = None
-
-    def on_episode(self, episode: Episode) -> None:
-        if self._writer is None:
-            self._open(sorted(episode.metrics))
-        row = {"step": episode.step, "return": episode.ret, "length": episode.length}
-        row["time"] = round(time.perf_counter() - self.started, 3)
-        row.update(episode.metrics)
-        self._writer.writerow(row)
-
-    def _open(self, metric_names: list[str]) -> None:
-        fields = ["step", "return", "length", "time", *metric_names]
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        exists = self.path.is_file() and self.path.stat().st_size > 0
-        if exists:
-            with self.path.open(newline="") as f:
-                fields = next(csv.reader(f), fields)
-        self._file = self.path.open("a", newline="", buffering=1)
-        self._writer = csv.DictWriter(self._file, fields, extrasaction="ignore")
-        if not exists:
-            self._writer.writeheader()
-
-    def on_learn_end(self, agent: Agent) -> None:
-        if self._file is not None:
-            self._file.close()
-            self._file = None
-            self._writer = None
-
-
 class PeriodicCheckpoint(Callback):
-    """Saves the agent to ``path`` every ``every`` steps, atomically."""
+    """Saves the agent to ``path`` every ``every`` steps, atomically, after ``progress``
+    has written the episodes so far."""
 
-    def __init__(self, path: Path, every: int) -> None:
+    def __init__(self, path: Path, every: int, progress: ProgressCSV) -> None:
         self.path = path
         self.every = every
+        self.progress = progress
         self.agent: Agent | None = None
         self.last_saved = 0
 
@@ -89,6 +52,7 @@ class PeriodicCheckpoint(Callback):
 
     def on_step(self, step: int) -> bool:
         if self.agent is not None and step - self.last_saved >= self.every:
+            self.progress.flush()
             save_checkpoint(self.agent, self.path)
             self.last_saved = step
         return True
@@ -117,55 +81,6 @@ class _Counter(Callback):
         self.returns.append(episode.ret)
 
 
-def _make(env_id: str, num_envs: int, kwargs: Mapping[str, Any]) -> Any:
-    """One env, or a vector env of ``num_envs`` copies when more than one is asked for."""
-    if isinstance(num_envs, bool) or not isinstance(num_envs, int) or not 1 <= num_envs <= MAX_ENVS:
-        raise ArenaError(
-            f"--num-envs must be a whole number from 1 to {MAX_ENVS}, got {num_envs!r}."
-        )
-    return make_vec_env(env_id, num_envs, **kwargs) if num_envs > 1 else make_env(env_id, **kwargs)
-
-
-def build_agent(
-    name: str,
-    env_id: str,
-    *,
-    seed: int = 0,
-    device: str = "auto",
-    overrides: Mapping[str, Any] | None = None,
-    config_file: str | Path | None = None,
-    env_kwargs: Mapping[str, Any] | None = None,
-    num_envs: int = 1,
-    use_preset: bool = True,
-) -> tuple[Agent, Any, int | None]:
-    """Builds a fresh agent and its env from presets, a TOML file and ``--set`` overrides.
-
-    Later sources win: preset, then the file's values, then ``overrides``.
-
-    Returns:
-        ``(agent, env, preset_steps)``.
-    """
-    cls = agent_class(name)
-    preset = find_preset(cls, env_id) if use_preset else None
-    values: dict[str, Any] = dict(preset.config) if preset else {}
-    if config_file is not None:
-        values.update(load_config_file(config_file))
-    values.update(overrides or {})
-    config = build_config(cls.Config, values, source=f"{name} config")
-    kwargs = {**(preset.env_kwargs if preset else {}), **(env_kwargs or {})}
-    env = _make(env_id, num_envs, kwargs)
-    obs = env.single_observation_space if num_envs > 1 else env.observation_space
-    act = env.single_action_space if num_envs > 1 else env.action_space
-    try:
-        agent = cls(obs, act, config=config, seed=seed, device=device)
-    except IncompatibleEnvError as e:
-        e.env = e.env or env_id
-        env.close()
-        raise
-    agent.env_kwargs = dict(kwargs)
-    return agent, env, preset.steps if preset else None
-
-
 def train(
     name: str | None,
     env_id: str | None,
@@ -183,6 +98,7 @@ def train(
     save_every: int | None = None,
     eval_every: int | None = None,
     eval_episodes: int = 10,
+    log_every_episode: bool = False,
     resume: str | Path | None = None,
     allow_other_distribution: bool = False,
     progress: bool | None = None,
@@ -216,6 +132,8 @@ def train(
             end) and keep the best agent in ``out/best`` (see :mod:`arena.periodic_eval`);
             None does not evaluate.
         eval_episodes: Episodes per evaluation.
+        log_every_episode: Write one ``progress.csv`` row per episode; by default a long run
+            groups episodes into a few thousand rows (:class:`arena.runlogs.ProgressCSV`).
         resume: A checkpoint to continue; its step count and schedules carry on. Resumed in
             place, its ``progress.csv`` and ``evaluations.csv`` are cut back to its step.
         allow_other_distribution: Resume a checkpoint whose agent name is now provided by
@@ -254,9 +172,8 @@ def train(
             env_id = env_id or agent.env_id
             if env_id is None:
                 raise ArenaError(f"The checkpoint at {resume} does not record its env; name one.")
-            kwargs = {**agent.env_kwargs, **(env_kwargs or {})}
-            env = _make(env_id, num_envs, kwargs)
-            agent.env_kwargs = kwargs
+            env = make_envs(env_id, num_envs, {**agent.env_kwargs, **(env_kwargs or {})})
+            agent.remember_env(env)
             preset_steps = find_preset(type(agent), env_id).steps
         else:
             if name is None or env_id is None:
@@ -274,7 +191,9 @@ def train(
         try:
             budget = _budget(agent, env_id, steps, preset_steps, save_every)
             evaluation = _evaluation(agent, env_id, run.path, eval_every, eval_episodes)
-            callbacks, counter = _run_callbacks(run.path, budget, save_every, evaluation)
+            callbacks, counter = _run_callbacks(
+                run.path, budget, save_every, evaluation, log_every_episode
+            )
             agent.threads = threads
             agent.save_replay = save_replay
             run.begin(agent.num_timesteps)
@@ -306,6 +225,7 @@ def train_seeds(
     save_every: int | None = None,
     eval_every: int | None = None,
     eval_episodes: int = 10,
+    log_every_episode: bool = False,
     overwrite: bool = False,
 ) -> list[TrainResult]:
     """Trains ``seeds`` independent agents with seeds ``seed, seed + 1, ...`` on one env.
@@ -345,22 +265,14 @@ def train_seeds(
             cls = type(first)
             agents = [first]
             for i in range(1, seeds):
-                agent = cls(
-                    first.observation_space,
-                    first.action_space,
-                    config=first.config,
-                    seed=seed + i,
-                    device=device,
-                )
-                agent.env_kwargs = dict(first.env_kwargs)
-                agents.append(agent)
+                agents.append(construct(cls, first.config, env, seed=seed + i, device=device))
             budget = _budget(first, env_id, steps, preset_steps, save_every)
             evaluations = [
                 _evaluation(agent, env_id, run.path, eval_every, eval_episodes)
                 for agent, run in zip(agents, runs, strict=True)
             ]
             callbacks = [
-                _run_callbacks(run.path, budget, save_every, evaluation)
+                _run_callbacks(run.path, budget, save_every, evaluation, log_every_episode)
                 for run, evaluation in zip(runs, evaluations, strict=True)
             ]
             for agent in agents:
@@ -451,14 +363,19 @@ def _evaluation(
 
 
 def _run_callbacks(
-    out: Path, budget: int, save_every: int | None, evaluation: PeriodicEval | None = None
+    out: Path,
+    budget: int,
+    save_every: int | None,
+    evaluation: PeriodicEval | None = None,
+    log_every_episode: bool = False,
 ) -> tuple[CallbackList, _Counter]:
     """The run's callbacks: progress.csv, periodic checkpoints, evaluation, episode returns."""
     counter = _Counter()
+    progress = ProgressCSV(out / PROGRESS_FILE, every_episode=log_every_episode)
     callbacks = [
-        ProgressCSV(out / PROGRESS_FILE),
+        progress,
         NonFiniteGuard(save_every or default_save_every(budget)),
-        PeriodicCheckpoint(out, save_every or default_save_every(budget)),
+        PeriodicCheckpoint(out, save_every or default_save_every(budget), progress),
         evaluation,
         counter,
     ]

@@ -7,8 +7,6 @@ import sys
 import arena
 from arena.callbacks import Callback, Episode
 from arena.demo import Stage, main
-from arena.presets import find_preset
-from arena.registry import agent_class
 from demos.kit import MUTED, canvas, draw_curves, draw_frame, draw_text, to_array
 
 ENV = "CartPole-v1"
@@ -35,9 +33,10 @@ class LiveCurve(Callback):
 def run(stage: Stage) -> None:
     """DQN trains on CartPole-v1 with a live return curve, then balances the pole greedily."""
     stage.need("dqn")
-    env = arena.make_env(ENV, render_mode="rgb_array")
-    agent = arena.make_agent("dqn", env, seed=stage.seed, preset=True)
-    steps = find_preset(agent_class("dqn"), ENV).steps or 50_000
+    agent, env, steps = arena.build_agent(
+        "dqn", ENV, seed=stage.seed, env_kwargs={"render_mode": "rgb_array"}
+    )
+    steps = steps or 50_000
     budget = steps // 5 if stage.fast else steps
     curve = LiveCurve(stage, budget)
     stage.fps = 30

@@ -7,7 +7,6 @@ import time
 
 import arena
 from arena.demo import Stage, main
-from arena.training import build_agent
 from demos.kit import MUTED, canvas, draw_frame, draw_text, to_array
 
 ENV = "arena/Digits-v0"
@@ -18,7 +17,7 @@ def run(stage: Stage) -> None:
     """The mlp learns the digits game from info["labels"], then labels the held-out test split."""
     stage.need("mlp")
     settings = {"flatten": False, "batch_size": BATCH}
-    agent, env, _ = build_agent("mlp", ENV, seed=stage.seed, env_kwargs=settings)
+    agent, env, _ = arena.build_agent("mlp", ENV, seed=stage.seed, env_kwargs=settings)
     epochs = 4 if stage.fast else 10
     steps = epochs * -(-int(env.unwrapped.size) // BATCH)
     started = time.perf_counter()

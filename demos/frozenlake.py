@@ -7,8 +7,6 @@ import time
 
 import arena
 from arena.demo import Stage, main
-from arena.presets import find_preset
-from arena.registry import agent_class
 from demos.kit import MUTED, canvas, draw_frame, draw_text, to_array
 
 ENV = "FrozenLake-v1"
@@ -17,9 +15,10 @@ ENV = "FrozenLake-v1"
 def run(stage: Stage) -> None:
     """Q-learning learns FrozenLake (compiled, in about a second), then plays it with pygame."""
     stage.need("q-learning")
-    env = arena.make_env(ENV, render_mode="rgb_array")
-    agent = arena.make_agent("q-learning", env, seed=stage.seed, preset=True)
-    steps = find_preset(agent_class("q-learning"), ENV).steps or 200_000
+    agent, env, steps = arena.build_agent(
+        "q-learning", ENV, seed=stage.seed, env_kwargs={"render_mode": "rgb_array"}
+    )
+    steps = steps or 200_000
     started = time.perf_counter()
     agent.learn(env, steps, progress=False)  # Compiled: the full budget is fast even with --fast.
     seconds = time.perf_counter() - started

@@ -10,8 +10,7 @@ import pygame
 import arena
 from arena.callbacks import Callback
 from arena.demo import Stage, main
-from arena.presets import find_preset
-from arena.registry import agent_class, evaluation_kwargs
+from arena.registry import evaluation_kwargs
 from demos.kit import COLORS, MUTED, canvas, draw_text, to_array
 
 ENV = "arena/Grid25-v0"
@@ -62,25 +61,27 @@ def _scatter(surface, x, y, real, fake, centres, color) -> None:
 def run(stage: Stage) -> None:
     """gan and wgan-gp train on arena/Grid25-v0; their samples are replayed side by side."""
     stage.need(*AGENTS)
-    env = arena.make_env(ENV)
-    target = env.unwrapped.target
-    real = target.sample(np.random.default_rng(stage.seed), POINTS)
-    judge = arena.make_env(ENV, **evaluation_kwargs(ENV))
     histories, verdicts = [], []
     for name in AGENTS:
-        agent = arena.make_agent(name, env, seed=stage.seed, preset=True)
-        steps = find_preset(agent_class(name), ENV).steps or 10_000
+        agent, env, steps = arena.build_agent(name, ENV, seed=stage.seed)  # the preset's batch
+        target = env.unwrapped.target
+        steps = steps or 10_000
         steps = steps // 6 if stage.fast else steps
         snapshots = Snapshots(max(steps // 40, 1), stage.seed)
         agent.learn(env, steps, callback=snapshots, progress=False)
+        env.close()
         histories.append(snapshots.samples)
+        # Judged as `arena evaluate --checkpoint` would: the env it trained on, for evaluation.
+        judge = arena.make_env(ENV, **{**agent.env_kwargs, **evaluation_kwargs(ENV)})
         metrics = arena.evaluate(agent, judge, episodes=1, seed=stage.seed).metrics
+        judge.close()
         verdicts.append(
             f"{metrics.get('modes_captured', 0):.0f}/25 modes, "
             f"{metrics.get('hq_fraction', 0):.0%} high quality"
         )
     stage.fps = 8
     frames = min(len(h) for h in histories)
+    real = target.sample(np.random.default_rng(stage.seed), POINTS)
     for index in [*range(frames), *[frames - 1] * 24]:  # Then hold the verdict on screen.
         surface = canvas(2 * PANEL + 48, PANEL + 110)
         draw_text(surface, "GAN vs WGAN-GP on 25 Gaussians", (16, 12), 28)
@@ -94,8 +95,6 @@ def run(stage: Stage) -> None:
             draw_text(surface, f"{name}: {label}", (left, 70), 22)
             _scatter(surface, left, 96, real, fake, target.centres, COLORS[i])
         stage.show(to_array(surface))
-    env.close()
-    judge.close()
 
 
 if __name__ == "__main__":

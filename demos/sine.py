@@ -7,7 +7,6 @@ import time
 
 import arena
 from arena.demo import Stage, main
-from arena.training import build_agent
 from demos.kit import MUTED, canvas, draw_frame, draw_text, to_array
 
 ENV = "arena/Sine-v0"
@@ -16,7 +15,7 @@ ENV = "arena/Sine-v0"
 def run(stage: Stage) -> None:
     """The lstm learns arena/Sine-v0 from info["truth"], then predicts a new stream step by step."""
     stage.need("lstm")
-    agent, env, steps = build_agent("lstm", ENV, seed=stage.seed)
+    agent, env, steps = arena.build_agent("lstm", ENV, seed=stage.seed)
     budget = (steps or 30_000) // (10 if stage.fast else 1)
     started = time.perf_counter()
     agent.learn(env, budget, progress=False)

@@ -7,8 +7,6 @@ import sys
 import arena
 from arena.callbacks import Callback, Episode
 from arena.demo import Stage, main
-from arena.presets import find_preset
-from arena.registry import agent_class
 from demos.kit import MUTED, canvas, draw_curves, draw_frame, draw_text, to_array
 
 ENV = "Taxi-v4"
@@ -28,14 +26,15 @@ class Curve(Callback):
 def run(stage: Stage) -> None:
     """SARSA and Q-learning learn Taxi-v4; their curves are compared, then both drive greedily."""
     stage.need(*AGENTS)
-    envs = [arena.make_env(ENV, render_mode="rgb_array") for _ in AGENTS]
-    agents, curves = [], []
-    for name, env in zip(AGENTS, envs, strict=True):
-        agent = arena.make_agent(name, env, seed=stage.seed, preset=True)
-        steps = find_preset(agent_class(name), ENV).steps or 200_000
+    agents, envs, curves = [], [], []
+    for name in AGENTS:
+        agent, env, steps = arena.build_agent(
+            name, ENV, seed=stage.seed, env_kwargs={"render_mode": "rgb_array"}
+        )
         curve = Curve()
-        agent.learn(env, steps, callback=curve, progress=False)  # Compiled: fast even in full.
+        agent.learn(env, steps or 200_000, callback=curve, progress=False)  # Compiled: fast.
         agents.append(agent)
+        envs.append(env)
         curves.append(curve.returns)
     stage.fps = 4
     episodes = 2 if stage.fast else 5

@@ -197,11 +197,11 @@ class _PoisonAt(gym.Wrapper):
 def test_non_finite_values_stop_training_and_keep_the_last_good_checkpoint(
     tmp_path, monkeypatch, what, match
 ):
-    import arena.training
+    import arena.building
 
-    real_make = arena.training.make_env
+    real_make = arena.building.make_env
     monkeypatch.setattr(
-        arena.training, "make_env", lambda *a, **k: _PoisonAt(real_make(*a, **k), 700, what)
+        arena.building, "make_env", lambda *a, **k: _PoisonAt(real_make(*a, **k), 700, what)
     )
     out = tmp_path / "run"
     with pytest.raises(TrainingError, match=match):

@@ -65,7 +65,7 @@ def test_train_then_evaluate_round_trip(tmp_path):
     assert manifest["steps"] == 1000
     assert manifest["env"] == {"id": "arena/Chain-v0", "kwargs": {"length": 5}}
     rows = (run / "progress.csv").read_text().splitlines()
-    assert rows[0] == "step,return,length,time,success"
+    assert rows[0] == "step,return,length,time,episodes,success"
     assert len(rows) > 10
     report = run_json("evaluate", "--checkpoint", str(run), "--episodes", "4", "--json")
     assert report["env"] == "arena/Chain-v0"

@@ -162,11 +162,11 @@ class _PoisonTruth(gym.Wrapper):
 
 
 def test_a_run_poisoned_mid_way_keeps_its_last_finite_checkpoint(tmp_path, monkeypatch):
-    import arena.training
+    import arena.building
 
-    real_make = arena.training.make_env
+    real_make = arena.building.make_env
     monkeypatch.setattr(
-        arena.training, "make_env", lambda *a, **k: _PoisonTruth(real_make(*a, **k), 500)
+        arena.building, "make_env", lambda *a, **k: _PoisonTruth(real_make(*a, **k), 500)
     )
     out = tmp_path / "run"
     with pytest.raises(TrainingError, match=r"lstm: the training loss became nan .* by step 600"):
