@@ -135,14 +135,6 @@ class GenerativeAgent(Agent, Sampler):
         noise = np.clip(rng.standard_normal((n, self.latent_dim)), -bound, bound)
         return self.model.generate(noise.astype(np.float32)) * np.float32(self.scale)
 
-    def lr_fraction(self) -> float:
-        """The learning rates' fraction of their configured value at the current step."""
-        horizon = self.config.lr_decay_steps
-        if horizon == 0:
-            return 1.0
-        progress = min(self.num_timesteps / horizon, 1.0)
-        return 1.0 - (1.0 - self.config.final_lr_fraction) * progress
-
     def _learn(self, env: gym.Env, steps: int, callback: Callback) -> None:
         model = self.model
         tracker = EpisodeTracker(callback)
@@ -150,7 +142,7 @@ class GenerativeAgent(Agent, Sampler):
         self.scale = float(info.get("scale", self.scale))
         self.reset()
         for _ in range(steps):
-            model.set_lr_fraction(self.lr_fraction())
+            model.set_lr_fraction(self.config.learning_rate_fraction(self.num_timesteps))
             real = observation["real"].reshape(self.batch_size, self.dim)
             noise = observation["noise"].reshape(self.batch_size, self.latent_dim)
             fake = model.train_step(real, noise)

@@ -281,8 +281,8 @@ class GANModel(Model):
     def make_optimizers(self) -> None:
         c = self.config
         betas = (c.beta1, c.beta2)
-        self.g_optim = adam(self.generator, c.generator_lr, betas, self.device)
-        self.d_optim = adam(self.discriminator, c.discriminator_lr, betas, self.device)
+        self.g_optim = adam(self.generator, c.generator_learning_rate, betas, self.device)
+        self.d_optim = adam(self.discriminator, c.discriminator_learning_rate, betas, self.device)
 
     def update(self, real: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
         fake = self.generator(noise)
@@ -318,8 +318,8 @@ class WGANGPModel(Model):
     def make_optimizers(self) -> None:
         c = self.config
         betas = (c.beta1, c.beta2)
-        self.g_optim = adam(self.generator, c.generator_lr, betas, self.device)
-        self.c_optim = adam(self.critic, c.critic_lr, betas, self.device)
+        self.g_optim = adam(self.generator, c.generator_learning_rate, betas, self.device)
+        self.c_optim = adam(self.critic, c.critic_learning_rate, betas, self.device)
 
     def update(self, real: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
         fake = self.generator(noise)
@@ -372,6 +372,9 @@ class VAEModel(Model):
         loss = (nll + kl).mean()
         self.optim.zero_grad(set_to_none=True)
         loss.backward()
+        if self.config.max_grad_norm is not None:
+            params = [*self.encoder.parameters(), *self.generator.parameters()]
+            nn.utils.clip_grad_norm_(params, self.config.max_grad_norm)
         self.optim.step()
         self.loss = loss.detach()
         return fake

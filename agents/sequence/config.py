@@ -6,8 +6,11 @@ Neither imports torch: ``arena list`` reads the configs, and the networks import
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Annotated, ClassVar
 
 from arena.config import require
+from arena.config_blocks import OptimizerConfig
+from arena.ranges import AtLeast
 
 
 @dataclass(frozen=True)
@@ -30,59 +33,50 @@ class Layout:
     out_dim: int
 
 
-@dataclass(frozen=True)
-class RecurrentConfig:
+@dataclass(frozen=True, kw_only=True)
+class RecurrentConfig(OptimizerConfig):
     """Hyperparameters of the recurrent agents (rnn, lstm, gru)."""
 
-    hidden_size: int = 64
-    """Units in each recurrent layer."""
-    num_layers: int = 1
+    renamed: ClassVar[dict[str, str]] = {"grad_clip": "max_grad_norm"}
+
+    hidden_size: Annotated[int, AtLeast(1)] = 64
+    """Units in each recurrent layer (every layer has this one width)."""
+    num_layers: Annotated[int, AtLeast(1)] = 1
     """Stacked recurrent layers."""
-    embedding_dim: int = 16
+    embedding_dim: Annotated[int, AtLeast(1)] = 16
     """Size of the learned embedding of each input symbol (symbol streams only)."""
-    window: int = 50
+    window: Annotated[int, AtLeast(1)] = 50
     """Truncated BPTT: learn every this many steps (and at episode ends), back through them."""
     learning_rate: float = 3e-3
     """Adam's step size."""
-    grad_clip: float = 1.0
-    """Clip the gradient's global norm to this."""
-
-    def __post_init__(self) -> None:
-        for name in ("hidden_size", "num_layers", "embedding_dim", "window"):
-            value = getattr(self, name)
-            require(value >= 1, f"{name} must be >= 1, got {value}")
-        require(self.learning_rate > 0, f"learning_rate must be > 0, got {self.learning_rate}")
-        require(self.grad_clip > 0, f"grad_clip must be > 0, got {self.grad_clip}")
+    max_grad_norm: float | None = 1.0
+    """Clip the gradients' global norm to this before each step; None: no clipping."""
 
 
-@dataclass(frozen=True)
-class TransformerConfig:
+@dataclass(frozen=True, kw_only=True)
+class TransformerConfig(OptimizerConfig):
     """Hyperparameters of the causal Transformer agent."""
 
-    context: int = 64
+    renamed: ClassVar[dict[str, str]] = {"grad_clip": "max_grad_norm"}
+
+    context: Annotated[int, AtLeast(2)] = 64
     """K: each attention layer sees the last K positions (its own included)."""
-    window: int = 32
+    window: Annotated[int, AtLeast(1)] = 32
     """Learn every this many steps (and at episode ends), attending back to the cached context."""
-    d_model: int = 64
+    d_model: Annotated[int, AtLeast(1)] = 64
     """Width of the token embeddings and of the residual stream."""
-    num_heads: int = 4
+    num_heads: Annotated[int, AtLeast(1)] = 4
     """Attention heads per layer; must divide d_model."""
-    num_layers: int = 2
+    num_layers: Annotated[int, AtLeast(1)] = 2
     """Transformer blocks."""
     learning_rate: float = 1e-3
     """Adam's step size."""
-    grad_clip: float = 1.0
-    """Clip the gradient's global norm to this."""
+    max_grad_norm: float | None = 1.0
+    """Clip the gradients' global norm to this before each step; None: no clipping."""
 
     def __post_init__(self) -> None:
-        require(self.context >= 2, f"context must be >= 2, got {self.context}")
-        for name in ("d_model", "num_heads", "num_layers", "window"):
-            value = getattr(self, name)
-            require(value >= 1, f"{name} must be >= 1, got {value}")
         require(
             self.d_model % self.num_heads == 0,
             f"num_heads must divide d_model, got d_model={self.d_model}, "
             f"num_heads={self.num_heads}",
         )
-        require(self.learning_rate > 0, f"learning_rate must be > 0, got {self.learning_rate}")
-        require(self.grad_clip > 0, f"grad_clip must be > 0, got {self.grad_clip}")

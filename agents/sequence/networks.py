@@ -244,7 +244,8 @@ class SequenceModel:
             loss = nn.functional.cross_entropy(out_NBO[scored_NB], truth_NB[scored_NB].long())
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
-        nn.utils.clip_grad_norm_(self.net.parameters(), self.config.grad_clip)
+        if self.config.max_grad_norm is not None:
+            nn.utils.clip_grad_norm_(self.net.parameters(), self.config.max_grad_norm)
         self.optimizer.step()
         return loss.detach()
 

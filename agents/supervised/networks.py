@@ -185,6 +185,8 @@ class Trainer:
             loss = (loss + self.loss(self.net(shift(x, self.generator)), y, learn, count)) / 2
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
+        if self.config.max_grad_norm is not None:
+            nn.utils.clip_grad_norm_(self.net.parameters(), self.config.max_grad_norm)
         self.optimizer.step()
         self.agent.record_loss(loss)
 

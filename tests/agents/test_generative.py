@@ -32,14 +32,14 @@ def test_refuses_envs_that_are_not_generation_games(name):
 @pytest.mark.parametrize(
     ("name", "bad"),
     [
-        ("gan", {"generator_lr": 0.0}),
+        ("gan", {"generator_learning_rate": 0.0}),
         ("gan", {"beta1": 1.0}),
         ("gan", {"hidden_sizes": ()}),
         ("wgan-gp", {"critic_steps": 0}),
         ("wgan-gp", {"gp_weight": -1.0}),
         ("vae", {"recon_std": 0.0}),
-        ("vae", {"final_lr_fraction": 2.0}),
-        ("vae", {"lr_decay_steps": -1}),
+        ("vae", {"learning_rate_final_fraction": 2.0}),
+        ("vae", {"learning_rate_decay_steps": -1}),
         ("gan", {"pack": 0}),
         ("gan", {"pack": 3}),  # does not divide the batch of 250
         ("gan", {"pack": 2, "rejection_sampling": True}),
@@ -53,6 +53,22 @@ def test_bad_config_raises_config_error(name, bad):
     env = arena.make_env("arena/Ring8-v0")
     with pytest.raises(ConfigError):
         arena.make_agent(name, env, **bad)
+
+
+@pytest.mark.parametrize(
+    ("name", "old", "new"),
+    [
+        ("gan", "generator_lr", "generator_learning_rate"),
+        ("gan", "discriminator_lr", "discriminator_learning_rate"),
+        ("wgan-gp", "critic_lr", "critic_learning_rate"),
+        ("vae", "lr_decay_steps", "learning_rate_decay_steps"),
+        ("vae", "final_lr_fraction", "learning_rate_final_fraction"),
+    ],
+)
+def test_old_config_keys_are_refused_with_their_new_names(name, old, new):
+    env = arena.make_env("arena/Ring8-v0")
+    with pytest.raises(ConfigError, match=f"'{old}' was renamed to '{new}'"):
+        arena.make_agent(name, env, **{old: 1e-3})
 
 
 def test_gan_learns_ring8_in_a_short_run():
@@ -104,14 +120,16 @@ def test_save_load_gives_the_same_samples_and_actions(name, tmp_path):
 
 def test_learning_rates_decay_with_the_step_count_across_learn_calls(tmp_path):
     env = arena.make_env("arena/Ring8-v0", batch_size=50)
-    agent = arena.make_agent("gan", env, seed=0, device="cpu", lr_decay_steps=40)
+    agent = arena.make_agent("gan", env, seed=0, device="cpu", learning_rate_decay_steps=40)
     agent.learn(env, 10, progress=False).learn(env, 10, progress=False)
-    assert agent.lr_fraction() == pytest.approx(0.5)
+    assert agent.config.learning_rate_fraction(agent.num_timesteps) == pytest.approx(0.5)
     # The 20th step (step count 19) ran at 1 - 19/40 of the configured 1e-3.
     assert agent.model.g_optim.param_groups[0]["lr"] == pytest.approx(1e-3 * 21 / 40)
     agent.save(tmp_path / "gan")
     loaded = arena.load(tmp_path / "gan", device="cpu").learn(env, 30, progress=False)
-    assert loaded.lr_fraction() == 0.0  # the schedule went on from step 20, and ends at 40
+    assert (
+        loaded.config.learning_rate_fraction(loaded.num_timesteps) == 0.0
+    )  # the schedule went on from step 20, and ends at 40
 
 
 def test_packed_gan_learns_and_rejection_sampling_is_deterministic():

@@ -11,6 +11,7 @@ import pytest
 
 import arena
 import envs  # noqa: F401  (registers the ids)
+from arena.config import build_config
 from arena.errors import ConfigError, IncompatibleEnvError
 from arena.registry import agent_class
 
@@ -146,7 +147,7 @@ def test_text_actions_are_scores() -> None:
     [
         ("lstm", {"window": 0}, "window must be >= 1"),
         ("gru", {"learning_rate": 0.0}, "learning_rate must be > 0"),
-        ("rnn", {"grad_clip": -1.0}, "grad_clip must be > 0"),
+        ("rnn", {"max_grad_norm": -1.0}, "max_grad_norm must be > 0 or None"),
         ("transformer", {"d_model": 30, "num_heads": 4}, "num_heads must divide d_model"),
         ("transformer", {"context": 1}, "context must be >= 2"),
     ],
@@ -154,6 +155,12 @@ def test_text_actions_are_scores() -> None:
 def test_bad_config(name: str, values: dict, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         agent_class(name).Config(**values)
+
+
+@pytest.mark.parametrize("name", ["rnn", "transformer"])
+def test_grad_clip_is_refused_with_its_new_name(name: str) -> None:
+    with pytest.raises(ConfigError, match="'grad_clip' was renamed to 'max_grad_norm'"):
+        build_config(agent_class(name).Config, {"grad_clip": 1.0}, name)
 
 
 def test_incompatible_env_says_what_it_needs() -> None:

@@ -148,10 +148,10 @@ def test_same_seed_same_result():
     ("name", "config", "message"),
     [
         ("perceptron", {"learning_rate": 0.0}, "learning_rate must be > 0"),
-        ("mlp", {"hidden_sizes": (64, 0)}, "hidden_sizes must be positive"),
+        ("mlp", {"hidden_sizes": (64, 0)}, "hidden_sizes must list only values >= 1"),
         ("mlp", {"validation_fraction": 1.0}, "validation_fraction must be in"),
         ("mlp", {"activation": "sigmoid"}, "activation"),
-        ("cnn", {"channels": (8,)}, "channels must be two"),
+        ("cnn", {"channels": (8,)}, "channels must list 2 values >= 1"),
     ],
 )
 def test_bad_config_values(name, config, message):
