@@ -166,6 +166,9 @@ class NodeClassificationEnv(gym.Env):
         self._correct = 0
         self.predictions: np.ndarray | None = None
         """The last answers, a class per node, or None before the first step (for rendering)."""
+        self.edge_weights: np.ndarray | None = None
+        """A weight in [0, 1] per edge of ``edge_index`` (an agent's attention, say) that the
+        renderer draws as the edge's width and darkness; None draws every edge alike."""
         self._renderer = None
         self._window = None
 

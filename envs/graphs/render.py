@@ -34,12 +34,8 @@ MAX_DRAWN = 1000
 
 
 class GraphRenderer:
-    """Draws :class:`NodeClassificationEnv` frames as RGB arrays.
-
-    Attributes:
-        edge_weights: One weight in [0, 1] per edge of ``env.graph.edge_index`` (an agent's
-            attention, say), drawn as the edge's width and darkness; None draws them all alike.
-    """
+    """Draws :class:`NodeClassificationEnv` frames as RGB arrays; the env's ``edge_weights``,
+    when set, give each edge's width and darkness."""
 
     def __init__(self, env: NodeClassificationEnv) -> None:
         import pygame
@@ -58,8 +54,7 @@ class GraphRenderer:
         inside[self.drawn] = True
         self.edges = np.flatnonzero(inside[source] & inside[target] & (source < target))
         self.position = _layout(self.drawn, env.graph.edge_index[:, self.edges])
-        self.radius = 9 if len(self.drawn) <= 100 else 4
-        self.edge_weights: np.ndarray | None = None
+        self.radius = 9 if len(self.drawn) <= 100 else 3
 
     def frame(self) -> np.ndarray:
         """The current frame, an (H, W, 3) uint8 array."""
@@ -69,9 +64,10 @@ class GraphRenderer:
         surface = pygame.Surface((SIZE, SIZE + 28))
         surface.fill((255, 255, 255))
         source, target = env.graph.edge_index
+        weights = env.edge_weights
         for edge in self.edges:
             a, b = self.position[source[edge]], self.position[target[edge]]
-            weight = None if self.edge_weights is None else float(self.edge_weights[edge])
+            weight = None if weights is None else float(np.clip(weights[edge], 0, 1))
             if weight is None:
                 pygame.draw.line(surface, EDGE, a, b, 1)
             else:
@@ -87,10 +83,11 @@ class GraphRenderer:
                 if predictions is None
                 else tuple(int(c) for c in PALETTE[predictions[node] % len(PALETTE)])
             )
-            pygame.draw.circle(surface, truth, centre, radius + 3)
-            pygame.draw.circle(surface, fill, centre, radius)
+            pygame.draw.circle(surface, truth, centre, radius + 4)
+            pygame.draw.circle(surface, (255, 255, 255), centre, radius)
+            pygame.draw.circle(surface, fill, centre, radius - 1)
             if env.revealed[node] >= 0:
-                pygame.draw.circle(surface, (0, 0, 0), centre, radius + 4, 2)
+                pygame.draw.circle(surface, (0, 0, 0), centre, radius + 6, 2)
         text = f"{env.graph.name}, {env.split} split: fill = predicted, ring = true class"
         surface.blit(self.font.render(text, True, (0, 0, 0)), (8, SIZE + 6))
         return pygame.surfarray.array3d(surface).transpose(1, 0, 2).copy()
