@@ -134,7 +134,7 @@ class GCN(GraphAgent):
 
 class GAT(GraphAgent):
     """Graph attention network (Velickovic et al., 2018): each layer weighs a node's
-    neighbours by learned attention, with several heads, which ``attention()`` returns."""
+    neighbours by learned attention, with several heads (its attention() method returns them)."""
 
     kind = "gat"
     Config = GATConfig

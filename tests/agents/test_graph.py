@@ -104,3 +104,38 @@ def test_other_envs_are_refused_with_what_the_agent_needs(name):
     env = gym.make("CartPole-v1")
     with pytest.raises(IncompatibleEnvError, match="edge_index"):
         agent_class(name)(env.observation_space, env.action_space)
+
+
+class Spy(gym.Wrapper):
+    """Keeps every info the agent is given."""
+
+    def __init__(self, env):
+        super().__init__(env)
+        self.infos = []
+
+    def reset(self, **kwargs):
+        observation, info = self.env.reset(**kwargs)
+        self.infos.append(info)
+        return observation, info
+
+    def step(self, action):
+        result = self.env.step(action)
+        self.infos.append(result[-1])
+        return result
+
+
+def test_training_never_sees_a_test_nodes_label():
+    env = Spy(gym.make("arena/CSBM-v0", batch_size=16))
+    graph = env.unwrapped.graph
+    agent = agent_class("gcn")(env.observation_space, env.action_space, seed=0, device="cpu")
+    agent.learn(env, 12, progress=False)
+    steps = [info for info in env.infos if "labels" in info]
+    assert len(steps) == 12
+    for info in env.infos:
+        assert not any(
+            isinstance(v, np.ndarray) and v.shape == graph.y.shape
+            for k, v in info.items()
+            if k != "labels"
+        )
+    for info in steps:
+        assert (info["labels"][graph.test] == -1).all()
