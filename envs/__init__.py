@@ -59,6 +59,9 @@ ENVS: dict[str, tuple[str, int | None, dict]] = {
         None,
         {"dataset": "digits", "flatten": True, "noise": "mask", "p": 0.25},
     ),
+    "arena/NodeClassification-v0": ("envs.graphs.env:NodeClassificationEnv", None, {}),
+    "arena/KarateClub-v0": ("envs.graphs.env:NodeClassificationEnv", None, {"graph": "karate"}),
+    "arena/CSBM-v0": ("envs.graphs.env:NodeClassificationEnv", None, {"graph": "csbm"}),
 }
 
 

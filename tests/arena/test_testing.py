@@ -34,6 +34,10 @@ SMALL = {
     "gan": ("arena/Ring8-v0", {"batch_size": 50}, {}, 5),
     "wgan-gp": ("arena/Ring8-v0", {"batch_size": 50}, {}, 5),
     "vae": ("arena/Ring8-v0", {"batch_size": 50}, {}, 5),
+    "gcn": ("arena/KarateClub-v0", {}, {}, 3),
+    "gat": ("arena/KarateClub-v0", {}, {"heads": 2}, 3),
+    "graphsage": ("arena/CSBM-v0", {"batch_size": 150}, {}, 3),
+    "node-mlp": ("arena/KarateClub-v0", {}, {"layers": 3}, 3),
     "sb3-ppo": ("CartPole-v1", {}, {"n_steps": 32, "batch_size": 16, "net_arch": (8,)}, 32),
     "sb3-a2c": ("CartPole-v1", {}, {"net_arch": (8,)}, 32),
     "sb3-dqn": (

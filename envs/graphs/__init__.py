@@ -1,0 +1,1 @@
+"""Node classification on graphs: the env, its graphs and its renderer."""
