@@ -36,11 +36,11 @@ VARIANTS = {
             "prioritized": True,
             "target_update_interval": 30,
             "learning_rate_decay_steps": 300,
-            "hidden": (16,),
+            "hidden_sizes": (16,),
         },
         150,
     ),
-    "mlp early stopping": ("mlp", "arena/Iris-v0", {"batch_size": 8}, {"hidden_sizes": (8,)}, 30),
+    "mlp early stopping": ("mlp", "arena/Iris-v0", {"batch_size": 8}, {"net_arch": (8,)}, 30),
     "gan rejection sampling": ("gan", "arena/Ring8-v0", {"batch_size": 50}, {"pack": 2}, 6),
     "sb3-dqn wrapped buffer": (
         "sb3-dqn",
@@ -157,7 +157,7 @@ def test_dqn_on_a_vector_env_resumes_exactly():
     def make():
         return gym.make_vec("CartPole-v1", num_envs=3, vectorization_mode="sync")
 
-    config = {"learning_starts": 40, "batch_size": 16, "n_step": 3, "hidden": (16,)}
+    config = {"learning_starts": 40, "batch_size": 16, "n_step": 3, "hidden_sizes": (16,)}
     env = make()
     first = arena.make_agent("dqn", env, seed=1, device="cpu", **config)
     first.learn(env, 150, progress=False).learn(env, 150, progress=False)

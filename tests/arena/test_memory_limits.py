@@ -95,7 +95,12 @@ def test_cli_refuses_under_a_real_address_space_limit(tmp_path):
     [
         ("q-learning", "FrozenLake-v1", {"horizon": 10**9}, "Q-table (horizon=1000000000"),
         ("dqn", "CartPole-v1", {"batch_size": 10**10}, "batch (batch_size=10000000000)"),
-        ("dqn", "CartPole-v1", {"hidden": (10**5, 10**5)}, "Q-networks (hidden=[100000, 100000])"),
+        (
+            "dqn",
+            "CartPole-v1",
+            {"hidden_sizes": (10**5, 10**5)},
+            "Q-networks (hidden_sizes=[100000, 100000])",
+        ),
         ("cnn", "arena/Digits-v0", {"channels": (4096, 4096)}, "channels=[4096, 4096]"),
         ("lstm", "arena/Reber-v0", {"hidden_size": 10**6}, "hidden_size=1000000"),
         ("gru", "arena/Reber-v0", {"window": 10**8}, "window=100000000"),
