@@ -40,16 +40,16 @@ VARIANTS = {
         },
         150,
     ),
-    "mlp early stopping": ("mlp", "arena/Iris-v0", {"batch_size": 8}, {"net_arch": (8,)}, 30),
+    "mlp early stopping": ("mlp", "arena/Iris-v0", {"batch_size": 8}, {"hidden_sizes": (8,)}, 30),
     "gan rejection sampling": ("gan", "arena/Ring8-v0", {"batch_size": 50}, {"pack": 2}, 6),
     "sb3-dqn wrapped buffer": (
         "sb3-dqn",
         "CartPole-v1",
         {},
-        {"learning_starts": 10, "buffer_size": 50, "net_arch": (8,)},
+        {"learning_starts": 10, "buffer_size": 50, "hidden_sizes": (8,)},
         40,
     ),
-    "sb3-sac": ("sb3-sac", "Pendulum-v1", {}, {"learning_starts": 10, "net_arch": (8,)}, 30),
+    "sb3-sac": ("sb3-sac", "Pendulum-v1", {}, {"learning_starts": 10, "hidden_sizes": (8,)}, 30),
 }
 
 
