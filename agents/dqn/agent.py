@@ -90,14 +90,14 @@ class DQN(Agent):
         float32 row of ``2 * D + 3`` per transition (two more with ``prioritized``: the
         priority and its cumulative sum); a batch's rows and activations."""
         obs_dim = math.prod(observation_space.shape)
-        widths = [obs_dim, *config.hidden_sizes, int(action_space.n)]
-        params = dense_parameters(widths) + (config.hidden_sizes[-1] + 1 if config.dueling else 0)
+        hidden = config.hidden_sizes
+        widths = [obs_dim, *hidden, int(action_space.n)]
+        params = dense_parameters(widths) + (hidden[-1] + 1 if config.dueling else 0)
         row = (2 * obs_dim + 3 + (2 if config.prioritized else 0)) * FLOAT32
         # Each sampled row goes through the online net (forward and backward) and the target.
         batch = config.batch_size * (row + 4 * sum(widths) * FLOAT32)
         return {
-            f"Q-networks (hidden_sizes={list(config.hidden_sizes)})": adam_bytes(params)
-            + params * FLOAT32,
+            f"Q-networks (hidden_sizes={list(hidden)})": adam_bytes(params) + params * FLOAT32,
             f"replay buffer (buffer_size={config.buffer_size})": config.buffer_size * row,
             f"batch (batch_size={config.batch_size})": batch,
         }
