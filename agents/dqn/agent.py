@@ -19,6 +19,7 @@ from agents.dqn.config import DQNConfig
 from arena.agent import Agent
 from arena.callbacks import Callback, EpisodeTracker
 from arena.errors import TrainingError
+from arena.schedules import linear
 from arena.sizes import FLOAT32, adam_bytes, dense_parameters
 
 if TYPE_CHECKING:
@@ -64,7 +65,12 @@ class DQN(Agent):
         init = torch.Generator().manual_seed(int(self.np_random.integers(2**63 - 1)))
         online, target = (
             build_network(
-                self.obs_dim, self.num_actions, cfg.hidden, cfg.dueling, self.torch_device, init
+                self.obs_dim,
+                self.num_actions,
+                cfg.hidden_sizes,
+                cfg.dueling,
+                self.torch_device,
+                init,
             )
             for _ in range(2)
         )
@@ -84,13 +90,14 @@ class DQN(Agent):
         float32 row of ``2 * D + 3`` per transition (two more with ``prioritized``: the
         priority and its cumulative sum); a batch's rows and activations."""
         obs_dim = math.prod(observation_space.shape)
-        widths = [obs_dim, *config.hidden, int(action_space.n)]
-        params = dense_parameters(widths) + (config.hidden[-1] + 1 if config.dueling else 0)
+        hidden = config.hidden_sizes
+        widths = [obs_dim, *hidden, int(action_space.n)]
+        params = dense_parameters(widths) + (hidden[-1] + 1 if config.dueling else 0)
         row = (2 * obs_dim + 3 + (2 if config.prioritized else 0)) * FLOAT32
         # Each sampled row goes through the online net (forward and backward) and the target.
         batch = config.batch_size * (row + 4 * sum(widths) * FLOAT32)
         return {
-            f"Q-networks (hidden={list(config.hidden)})": adam_bytes(params) + params * FLOAT32,
+            f"Q-networks (hidden_sizes={list(hidden)})": adam_bytes(params) + params * FLOAT32,
             f"replay buffer (buffer_size={config.buffer_size})": config.buffer_size * row,
             f"batch (batch_size={config.batch_size})": batch,
         }
@@ -104,25 +111,12 @@ class DQN(Agent):
 
     def epsilon(self) -> float:
         """The exploration rate at the current step count."""
-        cfg = self.config
-        return _linear(
-            cfg.exploration_initial_eps,
-            cfg.exploration_final_eps,
-            self.num_timesteps,
-            cfg.exploration_steps,
-        )
+        return self.config.exploration_eps(self.num_timesteps)
 
     def learning_rate(self) -> float:
         """The learning rate at the current step count."""
         cfg = self.config
-        if not cfg.learning_rate_decay_steps:
-            return cfg.learning_rate
-        return _linear(
-            cfg.learning_rate,
-            cfg.learning_rate_final,
-            self.num_timesteps,
-            cfg.learning_rate_decay_steps,
-        )
+        return cfg.learning_rate * cfg.learning_rate_fraction(self.num_timesteps)
 
     def act(self, observation: Any, explore: bool = False) -> int:
         """The greedy action, or with ``explore`` an epsilon-greedy one."""
@@ -224,7 +218,7 @@ class DQN(Agent):
         import torch
 
         cfg = self.config
-        beta = _linear(cfg.priority_beta, 1.0, step, cfg.priority_beta_steps)
+        beta = linear(cfg.priority_beta, 1.0, step, cfg.priority_beta_steps)
         self.learner.set_learning_rate(self.learning_rate())
         losses = [self.learner.update(self.buffer, beta) for _ in range(count)]
         self.record_loss(torch.stack(losses).sum())  # the core guard checks it (arena.guard)
@@ -284,13 +278,6 @@ class DQN(Agent):
         if "replay.data" in arrays:
             self._replay_buffer().load(arrays)
         self.policy.refresh()
-
-
-def _linear(start: float, end: float, step: int, end_step: int) -> float:
-    """A linear schedule from ``start`` at step 0 to ``end`` at ``end_step``, then constant."""
-    if step >= end_step:
-        return end
-    return start + step / end_step * (end - start)
 
 
 def _sub_info(info: dict[str, Any], index: int) -> dict[str, Any]:

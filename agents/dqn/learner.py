@@ -82,7 +82,8 @@ class Learner:
             loss = (weight_B * F.smooth_l1_loss(q_B, target_B, reduction="none")).mean()
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
-        nn.utils.clip_grad_norm_(self.params, cfg.max_grad_norm, foreach=True)
+        if cfg.max_grad_norm is not None:
+            nn.utils.clip_grad_norm_(self.params, cfg.max_grad_norm, foreach=True)
         self.optimizer.step()
         if weight_B is not None:
             buffer.update_priorities(index_B, (q_B - target_B).detach())

@@ -49,7 +49,7 @@ class SB3Agent(Agent):
     action_spaces: ClassVar[tuple[type[spaces.Space], ...]] = ()
     """The action spaces the SB3 algorithm supports."""
     default_arch: ClassVar[tuple[int, ...]] = (64, 64)
-    """SB3's hidden layers for this algorithm when ``net_arch`` is None."""
+    """SB3's hidden layers for this algorithm when ``hidden_sizes`` is None."""
     networks: ClassVar[tuple[int, int]] = (2, 0)
     """How many networks SB3 trains (actor, value, critics) and keeps as target copies."""
 
@@ -82,11 +82,11 @@ class SB3Agent(Agent):
         observation, the next one, the action, three float32 scalars) and a batch, or the
         rollout buffer (everything as float32, six scalars a step)."""
         obs_in, act_dim = spaces.flatdim(observation_space), spaces.flatdim(action_space)
-        arch = list(config.net_arch or cls.default_arch)
+        arch = list(config.hidden_sizes or cls.default_arch)
         net = dense_parameters([obs_in + act_dim, *arch, act_dim + 1])
         trained, targets = cls.networks
         needed = {
-            f"networks (net_arch={arch})": trained * adam_bytes(net) + targets * net * FLOAT32
+            f"networks (hidden_sizes={arch})": trained * adam_bytes(net) + targets * net * FLOAT32
         }
         if isinstance(config, OffPolicyConfig):
             row = 2 * stored_bytes(observation_space) + stored_bytes(action_space) + 3 * FLOAT32

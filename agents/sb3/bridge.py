@@ -22,13 +22,14 @@ from stable_baselines3.common.vec_env import DummyVecEnv
 
 from arena.callbacks import Callback, EpisodeTracker
 from arena.errors import ArenaError
+from arena.schedules import linear
 from arena.torch_utils import load_optimizer_state, optimizer_state, resolve_device
 
 if TYPE_CHECKING:
     from agents.sb3.agent import SB3Agent
 
 # Config fields that are ours, not arguments of the SB3 constructor.
-_OURS = {"net_arch", "activation", "policy", "n_envs", "linear_schedule", "action_noise_std"}
+_OURS = {"hidden_sizes", "activation", "policy", "n_envs", "linear_schedule", "action_noise_std"}
 _ACTIVATIONS = {"tanh": torch.nn.Tanh, "relu": torch.nn.ReLU}
 
 
@@ -48,7 +49,8 @@ class SpacesEnv(gym.Env):
 
 
 def _linear(start: float) -> Any:
-    return lambda progress_remaining: progress_remaining * start
+    """SB3's schedule form (of the progress remaining, 1 to 0) of a decay from start to 0."""
+    return lambda progress_remaining: linear(start, 0.0, 1.0 - progress_remaining, 1.0)
 
 
 def build_model(agent: SB3Agent) -> Any:
@@ -62,8 +64,8 @@ def build_model(agent: SB3Agent) -> Any:
         if "clip_range" in kwargs:
             kwargs["clip_range"] = _linear(config.clip_range)
     policy_kwargs: dict[str, Any] = {}
-    if config.net_arch is not None:
-        policy_kwargs["net_arch"] = list(config.net_arch)
+    if config.hidden_sizes is not None:
+        policy_kwargs["net_arch"] = list(config.hidden_sizes)
     if config.activation != "default":
         policy_kwargs["activation_fn"] = _ACTIVATIONS[config.activation]
     if getattr(config, "action_noise_std", 0) > 0:

@@ -200,7 +200,7 @@ def _config_values(data: dict[str, Any], config_cls: type) -> tuple[dict[str, An
     names = {f.name for f in dataclasses.fields(config_cls)}
     values, skipped = {}, []
     for key, value in data.items():
-        if key in names and key not in ("net_arch", "activation"):
+        if key in names and key not in ("hidden_sizes", "activation"):
             if _plain(value):
                 values[key] = value
             elif match := re.fullmatch(
@@ -215,7 +215,7 @@ def _config_values(data: dict[str, Any], config_cls: type) -> tuple[dict[str, An
         arch = arch.get("pi")
     if isinstance(arch, list) and all(type(n) is int and n >= 1 for n in arch):
         _check_arch(arch)
-        values["net_arch"] = arch
+        values["hidden_sizes"] = arch
     elif arch is not None:
         raise ArenaError(
             f"The zip's policy_kwargs.net_arch {arch!r:.80} has no arena form: it must be a list "

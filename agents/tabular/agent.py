@@ -106,8 +106,7 @@ class TabularAgent(Agent):
 
     def epsilon(self) -> float:
         """The exploration rate at the current step count."""
-        c = self.config
-        return _linear(c.epsilon_start, c.epsilon_end, c.epsilon_decay_steps, self.num_timesteps)
+        return self.config.exploration_eps(self.num_timesteps)
 
     def reset(self) -> None:
         self._t = 0
@@ -217,10 +216,11 @@ class TabularAgent(Agent):
 
         c = self.config
         q_SA, kind, gamma, rng = self.q_SA, self.kind, c.gamma, self._rng()
-        alpha_end = c.alpha if c.alpha_end is None else c.alpha_end
-        alpha_steps, eps_steps = c.alpha_decay_steps, c.epsilon_decay_steps
-        alpha_slope = (alpha_end - c.alpha) / alpha_steps if alpha_steps else 0.0
-        eps_slope = (c.epsilon_end - c.epsilon_start) / eps_steps if eps_steps else 0.0
+        alpha0, alpha_end = c.learning_rate, c.final_learning_rate()
+        eps0, eps_end = c.exploration_initial_eps, c.exploration_final_eps
+        alpha_steps, eps_steps = c.learning_rate_decay_steps, c.exploration_steps
+        alpha_slope = (alpha_end - alpha0) / alpha_steps if alpha_steps else 0.0
+        eps_slope = (eps_end - eps0) / eps_steps if eps_steps else 0.0
         offset = int(self._starts[0]) if self._discrete else None
         index = self.index
         start = int(self.action_space.start)
@@ -234,8 +234,8 @@ class TabularAgent(Agent):
         for t in range(self.num_timesteps, self.num_timesteps + steps):
             observation, reward, terminated, truncated, info = env.step(a + start)
             s2 = int(observation) - offset if offset is not None else index(observation)
-            alpha = c.alpha + alpha_slope * t if t < alpha_steps else alpha_end
-            eps = c.epsilon_start + eps_slope * (t + 1) if t + 1 < eps_steps else c.epsilon_end
+            alpha = alpha0 + alpha_slope * t if t < alpha_steps else alpha_end
+            eps = eps0 + eps_slope * (t + 1) if t + 1 < eps_steps else eps_end
             row, length = s + length * stride, length + 1
             end = bool(terminated) or length >= horizon  # a time-indexed table's last step
             if every_block:
@@ -368,13 +368,6 @@ def _wants_episodes(callback: Callback) -> bool:
     if isinstance(callback, CallbackList):
         return any(_wants_episodes(c) for c in callback.callbacks)
     return type(callback).on_episode is not Callback.on_episode
-
-
-def _linear(start: float, end: float, steps: int, t: int) -> float:
-    """The kernels' ``linear`` schedule, in Python (cheaper than a compiled call per step)."""
-    if t >= steps:
-        return end
-    return start + (end - start) / steps * t
 
 
 def _layout(space: spaces.Space) -> tuple[list[int], list[int], int]:

@@ -4,75 +4,94 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Annotated, Any, ClassVar
 
 import numpy as np
 
 from arena.config import require
+from arena.config_blocks import DecayConfig, ExplorationConfig
+from arena.ranges import AtLeast, Between
 
 
-@dataclass(frozen=True)
-class TabularConfig:
+@dataclass(frozen=True, kw_only=True)
+class TabularConfig(ExplorationConfig, DecayConfig):
     """Hyperparameters of the tabular TD agents."""
 
-    alpha: float = 0.1
-    """The learning rate (step size) at the start."""
-    alpha_end: float | None = None
-    """The learning rate after alpha_decay_steps steps, reached linearly; None keeps alpha."""
-    alpha_decay_steps: int = 100_000
-    """Steps over which the learning rate goes from alpha to alpha_end."""
-    gamma: float = 0.99
+    renamed: ClassVar[dict[str, str]] = {
+        "alpha": "learning_rate",
+        "epsilon_start": "exploration_initial_eps",
+        "epsilon_end": "exploration_final_eps",
+        "epsilon_decay_steps": "exploration_steps",
+    }
+
+    exploration_steps: int = 100_000
+    learning_rate: Annotated[float, Between(0, 1, open_low=True)] = 0.1
+    """The step size of the TD update (alpha) at the start."""
+    gamma: Annotated[float, Between(0, 1)] = 0.99
     """The discount factor."""
-    epsilon_start: float = 1.0
-    """The exploration rate of the epsilon-greedy behaviour at the start."""
-    epsilon_end: float = 0.05
-    """The exploration rate after epsilon_decay_steps steps, reached linearly."""
-    epsilon_decay_steps: int = 100_000
-    """Steps over which epsilon goes from epsilon_start to epsilon_end."""
     initial_q: float = 0.0
     """The initial value of every Q-table entry (optimistic values drive exploration)."""
     fast_path: bool = True
     """Learn in one compiled loop on the env's tabular model if it has one; False: step the env."""
-    horizon: int = 0
-    """0: one Q-table for every step. H > 0: a Q-table per step of an H-step episode (set it to
-    the env's time limit), so the policy can use the steps left, as the best policy under a time
-    limit must (Pardo et al., 2018); the last step bootstraps nothing."""
+    horizon: Annotated[int, AtLeast(0)] = 0
+    """0: one Q-table for every step (no time index). H > 0: a Q-table per step of an H-step
+    episode (set it to the env's time limit), so the policy can use the steps left, as the best
+    policy under a time limit must (Pardo et al., 2018); the last step bootstraps nothing."""
     every_block: bool = False
     """With a horizon, update every step's block from each transition, as fixed-horizon TD
     does (De Asis et al., 2020): H times the updates per step, far fewer steps to learn.
     q-learning and expected-sarsa only (SARSA's target is the action really taken next)."""
 
     def __post_init__(self) -> None:
-        require(0.0 < self.alpha <= 1.0, f"alpha must be in (0, 1], got {self.alpha}")
-        require(
-            self.alpha_end is None or 0.0 < self.alpha_end <= 1.0,
-            f"alpha_end must be in (0, 1] or None, got {self.alpha_end}",
-        )
-        require(0.0 <= self.gamma <= 1.0, f"gamma must be in [0, 1], got {self.gamma}")
-        for name in ("epsilon_start", "epsilon_end"):
-            value = getattr(self, name)
-            require(0.0 <= value <= 1.0, f"{name} must be in [0, 1], got {value}")
-        for name in ("alpha_decay_steps", "epsilon_decay_steps"):
-            value = getattr(self, name)
-            require(value >= 0, f"{name} must be >= 0, got {value}")
-        require(self.horizon >= 0, f"horizon must be >= 0 (0: no time index), got {self.horizon}")
         require(
             self.horizon > 0 or not self.every_block,
             "every_block updates a time-indexed table: it needs horizon > 0",
         )
         require(math.isfinite(self.initial_q), f"initial_q must be finite, got {self.initial_q}")
 
+    @classmethod
+    def upgrade(cls, values: dict[str, Any]) -> dict[str, Any]:
+        """Format 1 kept an absolute final step size, ``alpha_end`` (None: constant), reached
+        after ``alpha_decay_steps``; today's is a fraction of the learning rate."""
+        if "alpha_end" not in values:
+            values.pop("alpha_decay_steps", None)  # alpha_end's default, None, ignored it
+            return values
+        end, rate = values["alpha_end"], values.get("learning_rate", 0.1)
+        if end is None:
+            values.pop("alpha_end")
+            values.pop("alpha_decay_steps", None)
+        elif _number(end) and _number(rate) and rate > 0:
+            values.pop("alpha_end")
+            steps = values.pop("alpha_decay_steps", 100_000)
+            if steps == 0:  # alpha_end from the first step on
+                values["learning_rate"] = end
+            else:
+                values["learning_rate_final_fraction"] = end / rate
+                values["learning_rate_decay_steps"] = steps
+        return values  # anything else: build_config refuses the old key
+
+    def final_learning_rate(self) -> float:
+        """The step size from learning_rate_decay_steps on (the learning rate if it is 0)."""
+        if self.learning_rate_decay_steps == 0:
+            return self.learning_rate
+        return self.learning_rate * self.learning_rate_final_fraction
+
     def hyperparameters(self) -> np.ndarray:
         """The schedules and gamma as the kernels' float64 array (see :mod:`.kernels`)."""
-        alpha_end = self.alpha if self.alpha_end is None else self.alpha_end
         return np.array(
             [
-                self.alpha,
-                alpha_end,
-                self.alpha_decay_steps,
+                self.learning_rate,
+                self.final_learning_rate(),
+                self.learning_rate_decay_steps,
                 self.gamma,
-                self.epsilon_start,
-                self.epsilon_end,
-                self.epsilon_decay_steps,
+                self.exploration_initial_eps,
+                self.exploration_final_eps,
+                self.exploration_steps,
             ],
             dtype=np.float64,
         )
+
+
+def _number(value: Any) -> bool:
+    """Whether a saved value is a real number (a JSON bool is not)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool)

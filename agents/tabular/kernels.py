@@ -14,6 +14,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from arena import schedules
+
 Q_LEARNING, SARSA, EXPECTED_SARSA = 0, 1, 2
 
 # Indices into the float64 hyperparameter array ``hp`` that the kernels take.
@@ -39,12 +41,11 @@ def uniform(rng: np.ndarray) -> float:
     return (z >> _S11) * _TO_UNIT
 
 
-@njit(cache=True, inline="always")
-def linear(start: float, end: float, steps: float, t: int) -> float:
-    """Goes linearly from ``start`` to ``end`` over ``steps`` steps, then stays at ``end``."""
-    if t >= steps:
-        return end
-    return start + (end - start) / steps * t
+linear = njit(cache=True, inline="always")(schedules.linear)
+"""The one schedule helper, :func:`arena.schedules.linear`, compiled: the same arithmetic as the
+Python paths, so the compiled loop and the generic one agree bit for bit. numba's cache notices
+edits to this file only: after editing ``arena/schedules.py``, delete this module's cache files
+(``kernels.*.nbi`` and ``.nbc`` in its ``__pycache__``)."""
 
 
 @njit(cache=True, inline="always")
@@ -229,7 +230,7 @@ def run_chunk(
     if carry[STARTED] == 0:
         carry[STATE] = sample(init_cdf_S, n_states, rng)
         carry[ACTION] = choose(
-            q_SA, carry[STATE], linear(hp[EPS], hp[EPS_END], hp[EPS_STEPS], step0), rng
+            q_SA, carry[STATE], linear(hp[EPS], hp[EPS_END], step0, hp[EPS_STEPS]), rng
         )
         carry[TIME] = 0
         carry[STARTED] = 1

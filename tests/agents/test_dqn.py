@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import subprocess
 import sys
 
@@ -28,7 +29,7 @@ CHAIN_CONFIG = {
     "target_update_interval": 100,
     "exploration_steps": 1_000,
     "learning_rate": 3e-3,
-    "hidden": (32,),
+    "hidden_sizes": (32,),
 }
 
 
@@ -51,11 +52,41 @@ def test_module_does_not_import_torch():
         ("tau", 0.0, "tau must be in (0, 1]"),
         ("n_step", 0, "n_step must be >= 1"),
         ("exploration_final_eps", 2.0, "exploration_final_eps must be in [0, 1]"),
+        ("max_grad_norm", 0.0, "max_grad_norm must be > 0 or None, got 0.0"),
+        ("hidden_sizes", (), "hidden_sizes must list one or more values >= 1, got ()"),
+        ("learning_rate_final_fraction", 2.0, "learning_rate_final_fraction must be in [0, 1]"),
     ],
 )
 def test_bad_config_is_rejected(key, value, message):
-    with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace("[", r"\[")):
+    with pytest.raises(ConfigError, match=re.escape(message)):
         arena.make_agent("dqn", gym.make("CartPole-v1"), **{key: value})
+
+
+@pytest.mark.parametrize(("max_grad_norm", "clipped"), [(None, False), (10.0, True)])
+def test_max_grad_norm_none_turns_clipping_off(monkeypatch, max_grad_norm, clipped):
+    import torch
+
+    calls = []
+    monkeypatch.setattr(torch.nn.utils, "clip_grad_norm_", lambda *a, **k: calls.append(a))
+    env = chain()
+    config = {**CHAIN_CONFIG, "max_grad_norm": max_grad_norm}
+    agent = arena.make_agent("dqn", env, seed=0, device="cpu", **config)
+    agent.learn(env, 300, progress=False)
+    assert agent.learner.updates > 0 and bool(calls) == clipped
+
+
+@pytest.mark.parametrize(
+    ("decay_steps", "expected"),
+    [(0, {}), (500, {"learning_rate_decay_steps": 500, "learning_rate_final_fraction": 0.25})],
+)
+def test_a_format_1_final_learning_rate_becomes_a_fraction(decay_steps, expected):
+    from agents.dqn.config import DQNConfig
+    from arena.config import build_config, upgrade_config
+
+    old = {"learning_rate": 2e-3, "learning_rate_final": 5e-4, "hidden": [8]}
+    old["learning_rate_decay_steps"] = decay_steps
+    config = build_config(DQNConfig, upgrade_config(DQNConfig, old, "checkpoint config"))
+    assert config == DQNConfig(learning_rate=2e-3, hidden_sizes=(8,), **expected)
 
 
 def test_incompatible_spaces_are_named():

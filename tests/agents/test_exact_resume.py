@@ -36,7 +36,7 @@ VARIANTS = {
             "prioritized": True,
             "target_update_interval": 30,
             "learning_rate_decay_steps": 300,
-            "hidden": (16,),
+            "hidden_sizes": (16,),
         },
         150,
     ),
@@ -46,10 +46,10 @@ VARIANTS = {
         "sb3-dqn",
         "CartPole-v1",
         {},
-        {"learning_starts": 10, "buffer_size": 50, "net_arch": (8,)},
+        {"learning_starts": 10, "buffer_size": 50, "hidden_sizes": (8,)},
         40,
     ),
-    "sb3-sac": ("sb3-sac", "Pendulum-v1", {}, {"learning_starts": 10, "net_arch": (8,)}, 30),
+    "sb3-sac": ("sb3-sac", "Pendulum-v1", {}, {"learning_starts": 10, "hidden_sizes": (8,)}, 30),
 }
 
 
@@ -157,7 +157,7 @@ def test_dqn_on_a_vector_env_resumes_exactly():
     def make():
         return gym.make_vec("CartPole-v1", num_envs=3, vectorization_mode="sync")
 
-    config = {"learning_starts": 40, "batch_size": 16, "n_step": 3, "hidden": (16,)}
+    config = {"learning_starts": 40, "batch_size": 16, "n_step": 3, "hidden_sizes": (16,)}
     env = make()
     first = arena.make_agent("dqn", env, seed=1, device="cpu", **config)
     first.learn(env, 150, progress=False).learn(env, 150, progress=False)

@@ -14,7 +14,9 @@ import pytest
 import torch
 
 import arena
+from agents.sb3.config import A2CConfig, DQNConfig, PPOConfig, SACConfig, TD3Config
 from arena.errors import ArenaError, ConfigError, IncompatibleEnvError
+from arena.ranges import Above, AtLeast, Between, Each, field_ranges
 from tests.conftest import run_arena, run_json
 
 SMALL = {
@@ -43,7 +45,7 @@ def _observations(env: gym.Env, n: int = 16) -> list:
 def test_train_save_load_same_actions(name, tmp_path):
     env_id, config = SMALL[name]
     env = gym.make(env_id)
-    agent = arena.make_agent(name, env, seed=0, device="cpu", net_arch=(16,), **config)
+    agent = arena.make_agent(name, env, seed=0, device="cpu", hidden_sizes=(16,), **config)
     agent.learn(env, 200, progress=False)
     assert agent.num_timesteps >= 200
     agent.save(tmp_path / name)
@@ -62,6 +64,43 @@ def test_config_reaches_sb3():
     assert agent.model.n_steps == 128
     with pytest.raises(ConfigError, match="n_envs must be >= 1"):
         arena.make_agent("sb3-ppo", env, n_envs=0)
+    with pytest.raises(ConfigError, match="'net_arch' was renamed to 'hidden_sizes'"):
+        arena.make_agent("sb3-ppo", env, net_arch=(8,))
+
+
+def test_hidden_sizes_and_the_linear_schedule_reach_sb3():
+    env = gym.make("CartPole-v1")
+    config = {"learning_rate": 1e-3, "clip_range": 0.2, "linear_schedule": True}
+    agent = arena.make_agent("sb3-ppo", env, hidden_sizes=(16, 8), device="cpu", **config)
+    assert agent.model.policy.net_arch == [16, 8]
+    for progress_remaining in (1.0, 0.25, 0.0):
+        assert agent.model.learning_rate(progress_remaining) == pytest.approx(
+            1e-3 * progress_remaining
+        )
+        assert agent.model.clip_range(progress_remaining) == pytest.approx(0.2 * progress_remaining)
+
+
+def _outside(marker):
+    """A value that breaks a range marker of :mod:`arena.ranges`."""
+    if isinstance(marker, (Above, AtLeast)):
+        return marker.bound - (0 if isinstance(marker, Above) else 1)
+    if isinstance(marker, Between):
+        return marker.high + 1
+    if isinstance(marker, Each):
+        return (_outside(marker.bound),)
+    return ()  # Length(1) and more
+
+
+@pytest.mark.parametrize(
+    "config_cls", [PPOConfig, A2CConfig, DQNConfig, SACConfig, TD3Config], ids=lambda c: c.__name__
+)
+def test_every_declared_range_is_enforced(config_cls):
+    ranges = field_ranges(config_cls)
+    assert {"learning_rate", "gamma", "n_envs", "hidden_sizes"} <= set(ranges)
+    for field, declared in ranges.items():
+        for marker in declared.markers:
+            with pytest.raises(ConfigError, match=f"^{field} must "):
+                config_cls(**{field: _outside(marker)})
 
 
 def test_incompatible_action_space():
@@ -113,6 +152,7 @@ def test_import_a_zip_made_by_sb3(tmp_path):
     model, path = _sb3_zip(tmp_path)
     summary = run_json("import-sb3", str(path), "--out", str(tmp_path / "ckpt"), "--json")
     assert summary["agent"] == "sb3-ppo" and summary["steps"] == 128
+    assert arena.load(tmp_path / "ckpt", device="cpu").config.hidden_sizes == (8,)
     assert "lr_schedule" in summary["skipped_pickled_entries"]
     agent = arena.load(tmp_path / "ckpt", device="cpu")
     for obs in _observations(gym.make("CartPole-v1")):

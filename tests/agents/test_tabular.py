@@ -21,7 +21,7 @@ from arena.errors import ConfigError, IncompatibleEnvError
 
 AGENTS = ["q-learning", "sarsa", "expected-sarsa"]
 ARENA = Path(sys.executable).with_name("arena")
-QUICK = ["--set", "alpha_decay_steps=100000", "--set", "epsilon_decay_steps=50000"]
+QUICK = ["--set", "exploration_steps=50000"]
 
 
 def greedy_value(env: gym.Env, q_SA: np.ndarray) -> float:
@@ -139,18 +139,41 @@ def test_flattens_tuple_and_multidiscrete_observations():
 @pytest.mark.parametrize(
     "values",
     [
-        {"alpha": 0.0},
-        {"alpha_end": 1.5},
+        {"learning_rate": 0.0},
+        {"learning_rate": 1.5},
+        {"learning_rate_final_fraction": 1.5},
+        {"learning_rate_decay_steps": -1},
         {"gamma": 1.5},
-        {"epsilon_start": -0.1},
-        {"epsilon_end": 2.0},
-        {"epsilon_decay_steps": -1},
+        {"exploration_initial_eps": -0.1},
+        {"exploration_final_eps": 2.0},
+        {"exploration_steps": -1},
         {"initial_q": float("nan")},
     ],
 )
 def test_bad_config_values(values):
     with pytest.raises(ConfigError):
         arena.make_agent("q-learning", arena.make_env("FrozenLake-v1"), **values)
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ({"alpha": 0.5, "alpha_end": None, "alpha_decay_steps": 10}, {"learning_rate": 0.5}),
+        (
+            {"alpha": 0.5, "alpha_end": 0.05, "alpha_decay_steps": 10},
+            {"learning_rate": 0.5, "learning_rate_final_fraction": 0.1,
+             "learning_rate_decay_steps": 10},
+        ),
+        ({"alpha": 0.5, "alpha_end": 0.05, "alpha_decay_steps": 0}, {"learning_rate": 0.05}),
+        ({"alpha_decay_steps": 10, "epsilon_decay_steps": 7}, {"exploration_steps": 7}),
+    ],
+)  # fmt: skip
+def test_a_format_1_config_keeps_its_schedules(old, new):
+    from agents.tabular.config import TabularConfig
+    from arena.config import build_config, upgrade_config
+
+    config = build_config(TabularConfig, upgrade_config(TabularConfig, old, "checkpoint config"))
+    assert config == TabularConfig(**new)
 
 
 def test_td_targets_terminal_and_truncation():
@@ -173,7 +196,9 @@ def test_td_targets_terminal_and_truncation():
 @pytest.mark.parametrize("fast_path", [True, False])
 def test_truncation_bootstraps(fast_path):
     env = TimeLimit(Forever(), 5)
-    agent = arena.make_agent("q-learning", env, seed=0, gamma=0.5, alpha=0.5, fast_path=fast_path)
+    agent = arena.make_agent(
+        "q-learning", env, seed=0, gamma=0.5, learning_rate=0.5, fast_path=fast_path
+    )
     recorder = Recorder()
     agent.learn(env, 2000, callback=recorder, progress=False)
     # Truncation is not an end of the task: Q converges to 1 / (1 - gamma) = 2, not below.
@@ -199,8 +224,9 @@ CASH_OR_WAIT_Q = np.array([[0.5, 0.9], [0.5, 0.7], [0.5, 0.2]])
 def test_horizon_learns_the_time_dependent_optimum(name, every_block, fast_path):
     env = TimeLimit(CashOrWait(), 3)
     agent = arena.make_agent(
-        name, env, seed=0, horizon=3, every_block=every_block, gamma=1.0, alpha=0.5,
-        alpha_end=0.01, alpha_decay_steps=4000, epsilon_decay_steps=2000, fast_path=fast_path,
+        name, env, seed=0, horizon=3, every_block=every_block, gamma=1.0,
+        learning_rate=0.5, learning_rate_final_fraction=0.02, learning_rate_decay_steps=4000,
+        exploration_steps=2000, fast_path=fast_path,
     )  # fmt: skip
     agent.learn(env, 5000, progress=False)
     np.testing.assert_allclose(agent.q_SA, CASH_OR_WAIT_Q, atol=0.02)
@@ -258,11 +284,11 @@ def test_converges_to_chain_q_star(name):
         env,
         seed=1,
         gamma=0.9,
-        alpha=0.2,
-        alpha_end=0.005,
-        alpha_decay_steps=300_000,
-        epsilon_decay_steps=20_000,
-        epsilon_end=0.02,
+        learning_rate=0.2,
+        learning_rate_final_fraction=0.025,
+        learning_rate_decay_steps=300_000,
+        exploration_steps=20_000,
+        exploration_final_eps=0.02,
     )
     agent.learn(env, 300_000, progress=False)
     # SARSA's error shrinks with the step size; Expected SARSA's with epsilon (about 0.005).
@@ -273,7 +299,13 @@ def test_converges_to_chain_q_star(name):
 def test_q_learning_generic_path_reaches_chain_q_star():
     env = arena.make_env("arena/Chain-v0", length=6)
     agent = arena.make_agent(
-        "q-learning", env, seed=1, gamma=0.9, alpha=0.5, epsilon_decay_steps=5000, fast_path=False
+        "q-learning",
+        env,
+        seed=1,
+        gamma=0.9,
+        learning_rate=0.5,
+        exploration_steps=5000,
+        fast_path=False,
     )
     agent.learn(env, 10_000, progress=False)
     assert agent.learn_info["path"] == "generic"
@@ -299,11 +331,11 @@ def test_both_paths_reach_the_same_quality_on_frozenlake():
             "q-learning",
             env,
             seed=0,
-            alpha=0.1,
-            alpha_end=0.01,
-            alpha_decay_steps=100_000,
-            epsilon_decay_steps=50_000,
-            epsilon_end=0.2,
+            learning_rate=0.1,
+            learning_rate_final_fraction=0.1,
+            learning_rate_decay_steps=100_000,
+            exploration_steps=50_000,
+            exploration_final_eps=0.2,
             fast_path=fast_path,
         )
         agent.learn(env, 100_000, progress=False)

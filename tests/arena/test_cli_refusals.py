@@ -383,11 +383,11 @@ def test_a_non_finite_float_is_refused_before_training(value, tmp_path):
         "--steps",
         "10",
         "--set",
-        f"alpha={value}",
+        f"learning_rate={value}",
         "--out",
         str(tmp_path / "run"),
     )
-    assert status == 2 and "alpha=" in stderr and "finite" in stderr
+    assert status == 2 and "learning_rate=" in stderr and "finite" in stderr
     assert not (tmp_path / "run").exists()
 
 

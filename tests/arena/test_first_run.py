@@ -58,13 +58,13 @@ def test_one_episode_is_singular():
 
 
 def test_info_keeps_the_indent_of_wrapped_help_lines():
-    done = run_arena("info", "dqn")
+    done = run_arena("info", "q-learning")
     assert done.returncode == 0, done.stderr
     config = done.stdout.split("Config (--set key=value):\n")[1].split("\n\n")[0]
     for line in config.splitlines():
         assert re.match(r"  \w+: .+ = ", line) or line.startswith("      "), line
-    # learning_rate_decay_steps' help wraps onto a second line.
-    assert "\n      0 keeps it constant." in config
+    # horizon's help wraps onto more lines.
+    assert "\n      episode (set it to the env's time limit)" in config
 
 
 def test_headless_recording_prints_no_sdl_noise(tmp_path):

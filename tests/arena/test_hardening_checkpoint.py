@@ -343,7 +343,7 @@ def test_a_tampered_optimizer_state_is_refused(mlp_checkpoint, change):
         (lambda m: m["env"].update(kwargs={"desc": ["F" * 300] * 300}), "more than the 65536"),
         (lambda m: m["env"].update(kwargs={"render_mode": "human"}), "may not set render_mode"),
         (lambda m: m.update(steps=2**63 - 1), "'steps' must be an integer from 0 to 10\\*\\*15"),
-        (lambda m: m["config"].update(alpha=10**400), "not a valid float"),
+        (lambda m: m["config"].update(learning_rate=10**400), "not a valid float"),
     ],
 )
 def test_env_arguments_steps_and_numbers_are_bounded(tmp_path, edit, message):

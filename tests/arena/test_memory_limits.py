@@ -95,7 +95,12 @@ def test_cli_refuses_under_a_real_address_space_limit(tmp_path):
     [
         ("q-learning", "FrozenLake-v1", {"horizon": 10**9}, "Q-table (horizon=1000000000"),
         ("dqn", "CartPole-v1", {"batch_size": 10**10}, "batch (batch_size=10000000000)"),
-        ("dqn", "CartPole-v1", {"hidden": (10**5, 10**5)}, "Q-networks (hidden=[100000, 100000])"),
+        (
+            "dqn",
+            "CartPole-v1",
+            {"hidden_sizes": (10**5, 10**5)},
+            "Q-networks (hidden_sizes=[100000, 100000])",
+        ),
         ("cnn", "arena/Digits-v0", {"channels": (4096, 4096)}, "channels=[4096, 4096]"),
         ("lstm", "arena/Reber-v0", {"hidden_size": 10**6}, "hidden_size=1000000"),
         ("gru", "arena/Reber-v0", {"window": 10**8}, "window=100000000"),
@@ -105,7 +110,12 @@ def test_cli_refuses_under_a_real_address_space_limit(tmp_path):
         ("wgan-gp", "arena/Ring8-v0", {"hidden_sizes": (10**5, 10**5)}, "hidden_sizes="),
         ("vae", "arena/Ring8-v0", {"hidden_sizes": (10**5, 10**5)}, "hidden_sizes="),
         ("sb3-ppo", "CartPole-v1", {"n_steps": 10**10}, "rollout buffer (n_steps=10000000000"),
-        ("sb3-ppo", "CartPole-v1", {"net_arch": (10**5, 10**5)}, "net_arch=[100000, 100000]"),
+        (
+            "sb3-ppo",
+            "CartPole-v1",
+            {"hidden_sizes": (10**5, 10**5)},
+            "hidden_sizes=[100000, 100000]",
+        ),
         ("sb3-sac", "Pendulum-v1", {"buffer_size": 10**11}, "buffer_size=100000000000"),
         ("sb3-td3", "Pendulum-v1", {"batch_size": 10**10}, "batch (batch_size=10000000000)"),
     ],
