@@ -84,10 +84,10 @@ def stream_layout(observation_space: spaces.Space, action_space: spaces.Space) -
 
 
 class SequenceAgent(Agent):
-    """The shared loop of the sequence agents: predict each step, learn from ``info["truth"]``.
+    """What the sequence agents share: predict each step, learn from ``info["truth"]``.
 
-    The model behind it lives in :mod:`.networks`; ``reset()`` clears its memory of
-    the episode.
+    The core's loop steps the env; :meth:`act` predicts and :meth:`observe` learns. The model
+    behind it lives in :mod:`.networks`; ``reset()`` clears its memory of the episode.
     """
 
     uses_torch = True

@@ -2,7 +2,8 @@
 
 On an env that carries its tabular model (Gymnasium's toy-text envs, ``arena/Chain-v0``), the
 whole learning loop runs in one compiled kernel on the model's exact dynamics; on any other env
-with discrete spaces, a Python loop steps the real env and a compiled kernel does each update.
+with discrete spaces (the generic path), the core's loop (:mod:`arena.rollout`) steps the real
+env and a compiled kernel does each update, in :meth:`TabularAgent.observe`.
 This module stays light: numba and the kernels are imported only when an agent learns.
 """
 
