@@ -158,9 +158,11 @@ class SequenceAgent(Agent):
         The prediction is the same either way; in a training episode of the core loop,
         ``explore`` also keeps what learning from it needs, until :meth:`observe` has the truth.
         """
-        if not explore or self._remembered is None:
-            return self._action(self.model.step(observation))
         model = self.model
+        if not explore or self._remembered is None:
+            output_BO = model.step(observation)
+            model.stale = self._remembered is not None  # the training memory is run again
+            return self._action(output_BO)
         if model.mode == "inputs known" and model.x_L is None:  # the first step after a load
             model.x_L = model.episode_inputs(self._episode_observations())
         return self._action(model.train_step(observation, self._remembered))

@@ -234,6 +234,8 @@ def test_learning_2n_equals_n_save_load_n_mid_window(name: str, fast: bool, tmp_
     check_resume(whole, resumed, steps)
     assert "resume" not in resumed.learn_info
     split = build(name, make(), seed=1, window=4).learn(make(), steps, progress=False)
+    env = make()
+    split.act(env.reset(seed=5)[0])  # a greedy look between learn calls changes nothing
     check_resume(whole, split.learn(make(), steps, progress=False), steps)
 
 
