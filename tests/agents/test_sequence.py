@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -11,7 +12,7 @@ import pytest
 
 import arena
 import envs  # noqa: F401  (registers the ids)
-from arena.errors import ConfigError, IncompatibleEnvError
+from arena.errors import CheckpointError, ConfigError, IncompatibleEnvError
 from arena.registry import agent_class
 from arena.testing import check_resume
 
@@ -246,3 +247,21 @@ def test_an_evaluation_mid_episode_starts_the_next_learn_afresh() -> None:
     agent.learn(env, 7, progress=False)
     assert "memory of it was cleared" in agent.learn_info["resume"]
     assert agent.num_timesteps == 14
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ({"window": "sideways"}, "its window is 'inputs known' or 'step by step'"),
+        ({"window": None}, "holds a window in progress, but no episode is open"),
+        ({"remembered": -1}, "its 'remembered' must be null or a whole number"),
+    ],
+)
+def test_a_bad_window_in_a_checkpoint_is_refused(tmp_path, extra: dict, message: str) -> None:
+    env = gym.make("arena/Reber-v0", batch_size=4)
+    build("gru", env, window=4).learn(env, 7, progress=False).save(tmp_path)
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    manifest["extra"].update(extra)
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(CheckpointError, match=message):
+        arena.load(tmp_path, device="cpu")
