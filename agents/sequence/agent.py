@@ -17,7 +17,8 @@ This module stays light (``arena list`` imports it); the torch code is in :mod:`
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import gymnasium as gym
 import numpy as np
@@ -25,9 +26,12 @@ from gymnasium import spaces
 
 from agents.sequence.config import Layout, RecurrentConfig, TransformerConfig
 from arena.agent import Agent
-from arena.callbacks import Callback, EpisodeTracker
+from arena.callbacks import Callback
 from arena.errors import IncompatibleEnvError
 from arena.sizes import FLOAT32, adam_bytes, dense_parameters
+
+if TYPE_CHECKING:
+    from arena.rollout import Transition
 
 SCORE_SCALE = 10.0
 """The score actions' protocol, stated in this module's docstring: a game reads an action of
@@ -80,10 +84,10 @@ def stream_layout(observation_space: spaces.Space, action_space: spaces.Space) -
 
 
 class SequenceAgent(Agent):
-    """The shared loop of the sequence agents: predict each step, learn from ``info["truth"]``.
+    """What the sequence agents share: predict each step, learn from ``info["truth"]``.
 
-    The model behind it lives in :mod:`.networks`; ``reset()`` clears its memory of
-    the episode.
+    The core's loop steps the env; :meth:`act` predicts and :meth:`observe` learns. The model
+    behind it lives in :mod:`.networks`; ``reset()`` clears its memory of the episode.
     """
 
     uses_torch = True
@@ -131,18 +135,56 @@ class SequenceAgent(Agent):
         self.layout = stream_layout(observation_space, action_space)
         init_seed = int(self.np_random.integers(2**31 - 1))
         self.model = SequenceModel(self.kind, self.layout, self.config, self.device, init_seed)
-        self._learning = False
+        # How many steps of the open training episode the model's memory holds (None: it is
+        # not that episode's memory); and, while learning, the env's episode_observations.
+        self._remembered: int | None = None
+        self._episode_observations: Callable[[], np.ndarray] | None = None
 
     def reset(self) -> None:
         """Clears the memory of the episode: the hidden state, or the Transformer's context."""
         self.model.reset()
+        self._remembered = None
+
+    def observe_reset(self, observation: Any, info: dict[str, Any]) -> None:
+        """A training episode starts; on an env that has ``episode_observations()``, the model
+        computes each window's predictions in one pass."""
+        source = self._episode_observations
+        self.model.begin_episode(None if source is None else source())
+        self._remembered = 0
 
     def act(self, observation: Any, explore: bool = False) -> Any:
         """Predicts the next element of every stream, advancing the model's memory by one step.
 
-        ``explore`` changes nothing: the predictions do not change what the agent sees.
+        The prediction is the same either way; in a training episode of the core loop,
+        ``explore`` also keeps what learning from it needs, until :meth:`observe` has the truth.
         """
-        return self._action(self.model.step(observation, keep=self._learning))
+        model = self.model
+        if not explore or self._remembered is None:
+            output_BO = model.step(observation)
+            model.stale = self._remembered is not None  # the training memory is run again
+            return self._action(output_BO)
+        if model.mode == "inputs known" and model.x_L is None:  # the first step after a load
+            model.x_L = model.episode_inputs(self._episode_observations())
+        return self._action(model.train_step(observation, self._remembered))
+
+    def observe(self, transition: Transition) -> None:
+        """Takes the truth of the last prediction; learns when a window is full or at the end.
+
+        Raises:
+            IncompatibleEnvError: The env does not reveal ``info["truth"]`` and
+                ``info["scored"]``.
+        """
+        info = transition.info
+        if "truth" not in info or "scored" not in info:
+            raise IncompatibleEnvError(
+                self.name,
+                "an env that reveals info['truth'] and info['scored'] after each step",
+                f"info keys {sorted(info)}",
+                self.env_id,
+            )
+        done = transition.terminated or transition.truncated
+        self.record_loss(self.model.observe(info["truth"], info["scored"], done))
+        self._remembered += 1
 
     def _action(self, output_BO: np.ndarray) -> Any:
         """Turns the network's ``(B, out_dim)`` outputs into an action."""
@@ -156,83 +198,49 @@ class SequenceAgent(Agent):
         return np.clip(scores_BV, -1.0, 1.0).astype(np.float32).reshape(-1)
 
     def _learn(self, env: gym.Env, steps: int, callback: Callback) -> None:
-        tracker = EpisodeTracker(callback)
-        end = self.num_timesteps + steps
-        observation, _ = env.reset(seed=self.env_seed())
-        self._learning = True
-        try:
-            while self.num_timesteps < end:
-                self.reset()
-                if not self._play(env, observation, end, tracker):
-                    break
-                observation, _ = env.reset()
-                if not callback.on_step(self.num_timesteps):
-                    return
-            callback.on_step(self.num_timesteps)
-        finally:
-            self._learning = False
-            self.reset()
+        """The core's loop (:mod:`arena.rollout`); on an env that has ``episode_observations()``
+        the model computes each window's predictions in one pass (the same game: it is causal).
 
-    def _play(self, env: gym.Env, observation: Any, end: int, tracker: EpisodeTracker) -> bool:
-        """Plays and learns from one episode, or until step ``end``; True if the episode ended.
-
-        An env with ``episode_observations()`` takes the fast path: the agent, being causal,
-        computes a window's predictions in one pass, plays them, then learns from the truths.
+        The memory and the window not learned from yet carry over from one ``learn`` call to
+        the next and into the checkpoint. An evaluation clears the memory: an episode left open
+        before it starts afresh, and ``learn_info["resume"]`` says so.
         """
-        fast = getattr(env.unwrapped, "episode_observations", None)
-        if fast is not None:
-            return self._play_fast(env, fast(), end, tracker)
-        while self.num_timesteps < end:
-            observation, reward, terminated, truncated, info = env.step(self.act(observation))
-            if "truth" not in info or "scored" not in info:
-                raise IncompatibleEnvError(
-                    self.name,
-                    "an env that reveals info['truth'] and info['scored'] after each step",
-                    f"info keys {sorted(info)}",
-                    env.spec.id if env.spec is not None else None,
-                )
-            self.num_timesteps += 1
-            done = terminated or truncated
-            self.record_loss(self.model.observe(info["truth"], info["scored"], done))
-            tracker.record(self.num_timesteps, 0, reward, done, info)
-            if done:
-                return True
-        self.record_loss(self.model.learn_pending())
-        return False
-
-    def _play_fast(
-        self, env: gym.Env, observations: np.ndarray, end: int, tracker: EpisodeTracker
-    ) -> bool:
-        x_L = self.model.episode_inputs(observations)
-        start = 0
-        while self.num_timesteps < end and start < len(x_L):
-            stop = min(start + self.model.window, len(x_L), start + end - self.num_timesteps)
-            out_NBO = self.model.chunk_outputs(x_L, start, stop)
-            outputs = out_NBO.detach().float().cpu().numpy()
-            truths, scored, done = [], [], False
-            for output_BO in outputs:
-                _, reward, terminated, truncated, info = env.step(self._action(output_BO))
-                self.num_timesteps += 1
-                done = terminated or truncated
-                truths.append(info["truth"])
-                scored.append(info["scored"])
-                tracker.record(self.num_timesteps, 0, reward, done, info)
-                if done:
-                    break
-            self.record_loss(self.model.fit(out_NBO[: len(truths)], truths, scored))
-            if done:
-                return True
-            start = stop
-        return False
+        self._episode_observations = getattr(env.unwrapped, "episode_observations", None)
+        episode = self.open_episode
+        lost = episode is not None and self._remembered != episode.length
+        if not lost and self.model.mode == "inputs known":
+            lost = self._episode_observations is None
+        if episode is not None and lost:
+            self.open_episode = None
+            self.reset()
+            self.learn_info["resume"] = (
+                "started a new episode instead of continuing the one in progress (the model's "
+                "memory of it was cleared, or the env lost episode_observations), so this run "
+                "differs from one that was not interrupted"
+            )
+        try:
+            super()._learn(env, steps, callback)
+        finally:
+            self._episode_observations = None
 
     def state(self) -> dict[str, Any]:
         return self.model.state()
 
+    def state_allowance(self) -> int:
+        """A window in progress: the memory at its start, its truths and inputs."""
+        return self.model.window_bytes()
+
     def extra_state(self) -> dict[str, Any]:
-        return self.model.extra_state()
+        return {**self.model.extra_state(), "remembered": self._remembered}
 
     def load_state(self, arrays: dict[str, Any], extra: dict[str, Any]) -> None:
         self.model.load_state(arrays, extra)
+        remembered = extra.get("remembered")
+        if remembered is not None and not (
+            isinstance(remembered, int) and not isinstance(remembered, bool) and remembered >= 0
+        ):
+            raise ValueError("its 'remembered' must be null or a whole number")
+        self._remembered = remembered if self.model.mode is not None else None
 
 
 class RNN(SequenceAgent):

@@ -118,8 +118,16 @@ class SequenceModel:
     """A network with its memory of the current episode and its learning step.
 
     ``step`` predicts from one observation and advances the memory (the recurrent state, or the
-    Transformer's cache of the last K - 1 keys and values); ``observe`` takes the truth of the
-    last step and learns once a window is full or the episode ends.
+    Transformer's cache of the last K - 1 keys and values). While learning, ``train_step``
+    predicts instead and ``observe`` takes the truth of the last step, learning once a window
+    is full or the episode ends. A training episode whose observations are known up front
+    (``begin_episode(observations)``) computes each window's predictions in one pass, which is
+    the same game for a causal net; otherwise the window's inputs are kept and run again to
+    learn.
+
+    What a window in progress needs is in :meth:`state`: the memory at its start, its truths
+    and (step by step) its inputs, so that a loaded model predicts and learns bitwise as the
+    saved one would have: it runs the window again on its first ``train_step``.
 
     Args:
         kind: ``"rnn"``, ``"lstm"``, ``"gru"`` or ``"transformer"``.
@@ -159,6 +167,17 @@ class SequenceModel:
         self.inputs: list[torch.Tensor] = []
         self.truths: list[np.ndarray] = []
         self.scored: list[np.ndarray] = []
+        self.x_L: torch.Tensor | None = None  # the episode's inputs, when known up front
+        self.chunk: tuple[int, torch.Tensor, np.ndarray, Any] | None = None
+        self.stale = False  # ``hidden`` is to be run again from ``window_start`` and ``inputs``
+        self.mode: str | None = None  # "inputs known" or "step by step", in a training episode
+
+    def begin_episode(self, observations: np.ndarray | None) -> None:
+        """Starts a training episode, with all its observations when they are known up front."""
+        self.reset()
+        self.mode = "step by step" if observations is None else "inputs known"
+        if observations is not None:
+            self.x_L = self.episode_inputs(observations)
 
     def _input(self, observation: Any) -> torch.Tensor:
         layout = self.layout
@@ -169,7 +188,7 @@ class SequenceModel:
         return torch.as_tensor(x_BD, device=self.device)
 
     @torch.no_grad()
-    def step(self, observation: Any, keep: bool) -> np.ndarray:
+    def step(self, observation: Any, keep: bool = False) -> np.ndarray:
         """Returns the ``(B, out_dim)`` outputs for one observation and advances the memory.
 
         Args:
@@ -183,6 +202,27 @@ class SequenceModel:
         out_BO = out_1BO[0]
         return out_BO.float().cpu().numpy()
 
+    def train_step(self, observation: Any, t: int) -> np.ndarray:
+        """The outputs for step ``t`` of a training episode, keeping what learning needs.
+
+        With the episode's inputs known, the window's outputs come from one pass, computed at
+        its first step (or at the first step after a load); otherwise from :meth:`step`.
+        """
+        if self.x_L is None:
+            if self.stale:
+                with torch.no_grad():
+                    self.hidden = self.window_start
+                    for x in self.inputs:
+                        _, self.hidden = self.net(x[None], self.hidden)
+                self.stale = False
+            return self.step(observation, keep=True)
+        start = t - len(self.truths)
+        if self.chunk is None or self.chunk[0] != start:
+            stop = min(start + self.window, len(self.x_L))
+            out_NBO, state = self.net(self.x_L[start:stop], self.window_start)
+            self.chunk = (start, out_NBO, out_NBO.detach().float().cpu().numpy(), _detach(state))
+        return self.chunk[2][t - start]
+
     def observe(self, truth_B: np.ndarray, scored_B: np.ndarray, done: bool) -> torch.Tensor | None:
         """Takes the truth of the last step's prediction; learns when a window is full or done.
 
@@ -191,21 +231,15 @@ class SequenceModel:
         """
         self.truths.append(np.asarray(truth_B))
         self.scored.append(np.asarray(scored_B, dtype=bool))
-        if done or len(self.truths) >= self.window:
-            return self.learn_pending()
-        return None
-
-    def learn_pending(self) -> torch.Tensor | None:
-        """Learns from the steps taken since the last update, if any, by running them again.
-
-        Returns:
-            The loss of the update (see :meth:`fit`), or None.
-        """
-        if not self.truths:
+        if not done and len(self.truths) < self.window:
             return None
-        out_NBO, _ = self.net(torch.stack(self.inputs), self.window_start)
-        self.window_start = _detach(self.hidden)
-        self.inputs = []
+        if self.chunk is not None:
+            out_NBO = self.chunk[1][: len(self.truths)]
+            self.window_start, self.chunk = self.chunk[3], None
+        else:
+            out_NBO, _ = self.net(torch.stack(self.inputs), self.window_start)
+            self.window_start = _detach(self.hidden)
+            self.inputs = []
         loss = self.fit(out_NBO, self.truths, self.scored)
         self.truths, self.scored = [], []
         return loss
@@ -214,16 +248,6 @@ class SequenceModel:
         """The network's inputs for a whole episode's ``(L, B[, D])`` observations."""
         dtype = torch.int64 if self.layout.vocab is not None else torch.float32
         return torch.as_tensor(np.asarray(observations), dtype=dtype, device=self.device)
-
-    def chunk_outputs(self, x_L: torch.Tensor, start: int, end: int) -> torch.Tensor:
-        """The ``(end - start, B, out_dim)`` outputs for steps ``start`` to ``end`` of an episode.
-
-        The net runs from the state the previous chunk left and keeps the new one, detached;
-        gradients flow within the chunk, for :meth:`fit`.
-        """
-        out_NBO, state = self.net(x_L[start:end], self.window_start)
-        self.window_start = _detach(state)
-        return out_NBO
 
     def fit(
         self, out_NBO: torch.Tensor, truths: list[np.ndarray], scored: list[np.ndarray]
@@ -249,22 +273,110 @@ class SequenceModel:
         self.optimizer.step()
         return loss.detach()
 
-    def state(self) -> dict[str, torch.Tensor]:
-        """The weights and Adam's moments, for safetensors."""
+    def state(self) -> dict[str, Any]:
+        """The weights, Adam's moments, and the window in progress, for safetensors."""
         tensors, _ = optimizer_state(self.optimizer, "optimizer")
         weights = {f"net.{k}": v for k, v in self.net.state_dict().items()}
-        return {**weights, **tensors}
+        return {**weights, **tensors, **self._window_state()}
+
+    def _window_state(self) -> dict[str, Any]:
+        """The window in progress: the memory at its start, its truths, and its inputs."""
+        found: dict[str, Any] = {
+            f"window.start.{i}": t for i, t in enumerate(_flatten(self.window_start))
+        }
+        if self.truths:
+            found["window.truths"] = np.stack(self.truths)
+            found["window.scored"] = np.stack(self.scored)
+        if self.inputs:
+            found["window.inputs"] = torch.stack(self.inputs)
+        return found
+
+    def window_bytes(self) -> int:
+        """The most bytes :meth:`_window_state` holds (for the checkpoint reader's limit)."""
+        c, layout, B = self.config, self.layout, self.layout.streams
+        if self.kind == "transformer":
+            start = c.num_layers * 2 * B * (c.context - 1) * c.d_model
+        else:
+            start = (2 if self.kind == "lstm" else 1) * c.num_layers * B * c.hidden_size
+        step = B * (8 + 1 + 8 * layout.in_dim)  # a truth, scored, and an input, at most
+        return 4 * start + self.window * step
 
     def extra_state(self) -> dict[str, Any]:
-        """Adam's step counts and settings."""
-        return {"optimizer": optimizer_state(self.optimizer, "optimizer")[1]}
+        """Adam's step counts and settings, and the window in progress: how it predicts."""
+        return {
+            "optimizer": optimizer_state(self.optimizer, "optimizer")[1],
+            "window": self.mode,
+        }
 
     def load_state(self, arrays: dict[str, Any], extra: dict[str, Any]) -> None:
-        """Restores :meth:`state` and :meth:`extra_state`; starts a fresh episode."""
+        """Restores :meth:`state` and :meth:`extra_state`, the window in progress included."""
         weights = {k[len("net.") :]: v for k, v in arrays.items() if k.startswith("net.")}
         self.net.load_state_dict(weights)
         load_optimizer_state(self.optimizer, "optimizer", arrays, extra["optimizer"])
         self.reset()
+        self._load_window(arrays, extra.get("window"))
+
+    def _load_window(self, arrays: dict[str, Any], mode: Any) -> None:
+        """Restores the window in progress that :meth:`_window_state` saved, checking it."""
+        count = {"rnn": 1, "gru": 1, "lstm": 2}.get(self.kind, 2 * self.config.num_layers)
+        starts = [arrays.get(f"window.start.{i}") for i in range(count)]
+        truths, scored = arrays.get("window.truths"), arrays.get("window.scored")
+        inputs = arrays.get("window.inputs")
+        if mode is None:  # between episodes, or a checkpoint from before exact resume
+            if any(k.startswith("window.") for k in arrays):
+                raise ValueError("it holds a window in progress, but no episode is open")
+            return
+        if mode not in ("inputs known", "step by step"):
+            raise ValueError(f"its window is 'inputs known' or 'step by step', not {mode!r}")
+        if any(s is not None for s in starts):
+            self.window_start = self._start(starts)
+        n = 0 if truths is None else len(truths)
+        B = self.layout.streams
+        if truths is not None and (
+            truths.shape != (n, B) or scored is None or scored.shape != (n, B) or n >= self.window
+        ):
+            raise ValueError(f"its window's truths and scored must be ({n} < window, {B}) arrays")
+        shape = (n, B) if self.layout.vocab is not None else (n, B, self.layout.in_dim)
+        if mode == "step by step" and n:
+            if inputs is None or tuple(inputs.shape) != shape:
+                raise ValueError(f"its window's inputs must have the shape {shape}")
+            self.inputs = list(torch.as_tensor(inputs, device=self.device).unbind(0))
+        elif inputs is not None:
+            raise ValueError("its window holds inputs that it does not use")
+        self.truths = list(_numpy(truths)) if n else []
+        self.scored = [s.astype(bool) for s in _numpy(scored)] if n else []
+        self.mode = mode
+        self.stale = mode == "step by step"
+
+    def _start(self, starts: list[Any]) -> Any:
+        """The memory at a window's start, from its saved tensors, checked."""
+        c, B = self.config, self.layout.streams
+        if any(s is None for s in starts):
+            raise ValueError(f"its window's memory must be {len(starts)} tensors")
+        tensors = [torch.as_tensor(s, device=self.device) for s in starts]
+        if self.kind == "transformer":
+            M = tensors[0].shape[2] if tensors[0].dim() == 4 else -1
+            shape = (B, c.num_heads, M, c.d_model // c.num_heads)
+            if not 1 <= M < c.context or any(tuple(t.shape) != shape for t in tensors):
+                raise ValueError(f"its window's memory must be {len(tensors)} tensors {shape}")
+            return tuple(zip(tensors[0::2], tensors[1::2], strict=True))
+        shape = (c.num_layers, B, c.hidden_size)
+        if any(tuple(t.shape) != shape for t in tensors):
+            raise ValueError(f"its window's memory must be {len(tensors)} tensors {shape}")
+        return tuple(tensors) if self.kind == "lstm" else tensors[0]
+
+
+def _flatten(state: Any) -> list[torch.Tensor]:
+    """The tensors of a memory (None, a tensor, or nested tuples of them), depth first."""
+    if state is None:
+        return []
+    if isinstance(state, tuple):
+        return [t for s in state for t in _flatten(s)]
+    return [state]
+
+
+def _numpy(array: Any) -> np.ndarray:
+    return array.cpu().numpy() if isinstance(array, torch.Tensor) else np.asarray(array)
 
 
 def _detach(state: Any) -> Any:

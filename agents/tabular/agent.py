@@ -2,7 +2,8 @@
 
 On an env that carries its tabular model (Gymnasium's toy-text envs, ``arena/Chain-v0``), the
 whole learning loop runs in one compiled kernel on the model's exact dynamics; on any other env
-with discrete spaces, a Python loop steps the real env and a compiled kernel does each update.
+with discrete spaces (the generic path), the core's loop (:mod:`arena.rollout`) steps the real
+env and a compiled kernel does each update, in :meth:`TabularAgent.observe`.
 This module stays light: numba and the kernels are imported only when an agent learns.
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import gymnasium as gym
@@ -18,11 +20,15 @@ from gymnasium import spaces
 
 from agents.tabular.config import TabularConfig
 from arena.agent import Agent
-from arena.callbacks import Callback, CallbackList, Episode, episode_metrics
+from arena.callbacks import Callback, CallbackList, Episode
 from arena.errors import ConfigError
 
 if TYPE_CHECKING:
     from agents.tabular.model import TabularModel
+    from arena.rollout import Transition
+
+_kernels: Any = None
+"""``agents.tabular.kernels``, once the generic path has imported it (numba is slow to import)."""
 
 MAX_TABLE = 2**27
 """The most Q-table entries (states x actions) an agent builds: one GiB of float64."""
@@ -74,6 +80,11 @@ class TabularAgent(Agent):
             )
         self.q_SA = np.full((rows, self.n_actions), self.config.initial_q, dtype=np.float64)
         self._t = 0
+        # The generic path's kernel generator, drawn at its first step, then kept and saved;
+        # and the action it chose next (-1: none), for the state ``_next_state``.
+        self._kernel_rng: np.ndarray | None = None
+        self._next, self._next_state, self._next_observation = -1, -1, None
+        self._plan: _Plan | None = None
         if self.config.every_block and not self.every_block_target:
             raise ConfigError(
                 f"{self.name} has no every_block update: its target is the action it really takes "
@@ -115,15 +126,23 @@ class TabularAgent(Agent):
         """The greedy action (the first best one), or an epsilon-greedy one with ``explore``.
 
         With a horizon, the greedy action is read from the block of the steps taken since
-        :meth:`reset`.
+        :meth:`reset`. While learning on the generic path, the exploring action is the one that
+        the last update chose for this state (SARSA learned from it), from the kernels' generator.
         """
-        if explore and self.np_random.random() < self.epsilon():
+        if explore and self._next >= 0 and self._is_next_state(observation):
+            action = self._next
+        elif explore and self.np_random.random() < self.epsilon():
             action = int(self.np_random.integers(self.n_actions))
         else:
             row = self.index(observation) + self._time_row(self._t)
             action = int(np.argmax(self.q_SA[row]))
         self._t += 1
         return action + int(self.action_space.start)
+
+    def _is_next_state(self, observation: Any) -> bool:
+        """Whether ``observation`` is the state the generic path chose ``_next`` for (the same
+        object, as in the core loop, or the same index, as after a load)."""
+        return observation is self._next_observation or self.index(observation) == self._next_state
 
     def _check_horizon(self, env: gym.Env) -> None:
         """Learning needs a time-indexed table's horizon to be the env's time limit (playing
@@ -147,6 +166,15 @@ class TabularAgent(Agent):
     def state(self) -> dict[str, np.ndarray]:
         return {"q": self.q_SA}
 
+    def extra_state(self) -> dict[str, Any]:
+        """The generic path's kernel generator and the action it chose next, if any."""
+        if self._kernel_rng is None:
+            return {}
+        return {
+            "kernel_rng": int(self._kernel_rng[0]),
+            "next": [self._next, self._next_state],
+        }
+
     def load_state(self, arrays: dict[str, Any], extra: dict[str, Any]) -> None:
         q = np.asarray(arrays["q"], dtype=np.float64)
         if q.shape != self.q_SA.shape:
@@ -154,6 +182,21 @@ class TabularAgent(Agent):
                 f"its Q-table has shape {q.shape}, the spaces and horizon need {self.q_SA.shape}"
             )
         self.q_SA = q.copy()
+        if "kernel_rng" not in extra:  # checkpoints of the compiled path, or from before
+            return
+        rng, pending = extra["kernel_rng"], extra.get("next")
+        if not (isinstance(rng, int) and 0 <= rng < 2**64):
+            raise ValueError("its kernel_rng must be a whole number in [0, 2**64)")
+        if not (
+            isinstance(pending, list)
+            and len(pending) == 2
+            and all(isinstance(v, int) and not isinstance(v, bool) for v in pending)
+            and -1 <= pending[0] < self.n_actions
+            and -1 <= pending[1] < self.n_states
+        ):
+            raise ValueError("its 'next' must be [action, state] within the spaces (-1: none)")
+        self._kernel_rng = np.array([rng], dtype=np.uint64)
+        self._next, self._next_state = pending
 
     def _start_learning(self, env: gym.Env, steps: int, callback: Callback) -> None:
         self.check_env(env)  # a vector env is refused as such, before its horizon is read
@@ -163,8 +206,9 @@ class TabularAgent(Agent):
     def _learn(self, env: gym.Env, steps: int, callback: Callback) -> None:
         model, reason = self._model(env)
         if model is None:
-            self.learn_info = {"path": "generic", "why": reason}
-            self._learn_generic(env, steps, callback)
+            self.learn_info.update(path="generic", why=reason)
+            self._start_generic()
+            super()._learn(env, steps, callback)
         else:
             self._learn_model(model, steps, callback)
             self.learn_info = {"path": "compiled model", **self._greedy_return(model)}
@@ -206,62 +250,73 @@ class TabularAgent(Agent):
             if not callback.on_step(self.num_timesteps):
                 return
 
-    def _learn_generic(self, env: gym.Env, steps: int, callback: Callback) -> None:
-        """The generic path: step the real env in Python; a compiled kernel does each update.
+    def _start_generic(self) -> None:
+        """Readies the generic path: its kernels, its generator, and its schedules' constants."""
+        global _kernels
+        if _kernels is None:
+            from agents.tabular import kernels
 
-        The loop is written flat (schedules and episode sums inline): it must cost little next
-        to ``env.step`` itself.
-        """
-        from agents.tabular.kernels import choose, td_update, td_update_blocks
-
+            _kernels = kernels
+        if self._kernel_rng is None:
+            self._kernel_rng = self._rng()
         c = self.config
-        q_SA, kind, gamma, rng = self.q_SA, self.kind, c.gamma, self._rng()
         alpha0, alpha_end = c.learning_rate, c.final_learning_rate()
         eps0, eps_end = c.exploration_initial_eps, c.exploration_final_eps
         alpha_steps, eps_steps = c.learning_rate_decay_steps, c.exploration_steps
-        alpha_slope = (alpha_end - alpha0) / alpha_steps if alpha_steps else 0.0
-        eps_slope = (eps_end - eps0) / eps_steps if eps_steps else 0.0
-        offset = int(self._starts[0]) if self._discrete else None
-        index = self.index
-        start = int(self.action_space.start)
-        stride = self.n_states if c.horizon else 0  # rows between one episode step and the next
-        horizon, every_block = c.horizon or math.inf, c.every_block
-        observation, _ = env.reset(seed=self.env_seed())
-        self.reset()
-        s = int(observation) - offset if offset is not None else index(observation)
-        a = choose(q_SA, s, self.epsilon(), rng)
-        ret, length = 0.0, 0
-        for t in range(self.num_timesteps, self.num_timesteps + steps):
-            observation, reward, terminated, truncated, info = env.step(a + start)
-            s2 = int(observation) - offset if offset is not None else index(observation)
-            alpha = alpha0 + alpha_slope * t if t < alpha_steps else alpha_end
-            eps = eps0 + eps_slope * (t + 1) if t + 1 < eps_steps else eps_end
-            row, length = s + length * stride, length + 1
-            end = bool(terminated) or length >= horizon  # a time-indexed table's last step
-            if every_block:
-                td_update_blocks(
-                    q_SA, kind, s, a, float(reward), s2, bool(terminated), alpha, gamma, eps,
-                    self.n_states, c.horizon,
-                )  # fmt: skip
-                a = -1 if end else choose(q_SA, s2 + length * stride, eps, rng)
-            else:
-                a = td_update(
-                    q_SA, kind, row, a, float(reward), s2 + length * stride, end, alpha, gamma,
-                    eps, rng,
-                )  # fmt: skip
-            self.num_timesteps = t + 1
-            s = s2
-            ret += float(reward)
-            if terminated or truncated:
-                callback.on_episode(Episode(t + 1, ret, length, episode_metrics(info)))
-                ret, length = 0.0, 0
-                observation, _ = env.reset()
-                self.reset()
-                s = int(observation) - offset if offset is not None else index(observation)
-                a = choose(q_SA, s, eps, rng)
-                if not callback.on_step(t + 1):
-                    return
-        callback.on_step(self.num_timesteps)
+        self._plan = _Plan(
+            alpha=alpha0,
+            alpha_end=alpha_end,
+            alpha_steps=alpha_steps,
+            alpha_slope=(alpha_end - alpha0) / alpha_steps if alpha_steps else 0.0,
+            eps_start=eps0,
+            eps_end=eps_end,
+            eps_steps=eps_steps,
+            eps_slope=(eps_end - eps0) / eps_steps if eps_steps else 0.0,
+            gamma=c.gamma,
+            stride=self.n_states if c.horizon else 0,
+            horizon=c.horizon or math.inf,
+            blocks=c.horizon,
+            every_block=c.every_block,
+            action_start=int(self.action_space.start),
+        )
+
+    def observe_reset(self, observation: Any, info: dict[str, Any]) -> None:
+        """Chooses the episode's first action (epsilon-greedy, from the kernels' generator)."""
+        s = self.index(observation)
+        self._next = _kernels.choose(self.q_SA, s, self.epsilon(), self._kernel_rng)
+        self._next_state, self._next_observation = s, observation
+
+    def observe(self, transition: Transition) -> None:
+        """One TD update, in a compiled kernel, which also chooses the next action.
+
+        The generic path's hot loop: schedules are inline, as in the kernels, and cost little
+        next to ``env.step``. ``num_timesteps`` already counts this step, so its schedules'
+        step is ``num_timesteps - 1``; the time-indexed table's step is the open episode's
+        length before it.
+        """
+        p = self._plan
+        t = self.num_timesteps - 1
+        alpha = p.alpha + p.alpha_slope * t if t < p.alpha_steps else p.alpha_end
+        eps = p.eps_start + p.eps_slope * (t + 1) if t + 1 < p.eps_steps else p.eps_end
+        observation, action, reward, next_observation, terminated, _, _ = transition
+        s = self._next_state if observation is self._next_observation else self.index(observation)
+        s2 = self.index(next_observation)
+        a = action - p.action_start
+        length = self.open_episode.length
+        end = terminated or length >= p.horizon  # a time-indexed table's last step
+        stride, rng = p.stride, self._kernel_rng
+        if p.every_block:
+            _kernels.td_update_blocks(
+                self.q_SA, self.kind, s, a, float(reward), s2, bool(terminated), alpha, p.gamma,
+                eps, self.n_states, p.blocks,
+            )  # fmt: skip
+            a2 = -1 if end else _kernels.choose(self.q_SA, s2 + length * stride, eps, rng)
+        else:
+            a2 = _kernels.td_update(
+                self.q_SA, self.kind, s + (length - 1) * stride, a, float(reward),
+                s2 + length * stride, bool(end), alpha, p.gamma, eps, rng,
+            )  # fmt: skip
+        self._next, self._next_state, self._next_observation = a2, s2, next_observation
 
     @classmethod
     def _learn_seeds(
@@ -344,6 +399,29 @@ class ExpectedSarsa(TabularAgent):
 
     kind: ClassVar[int] = 2
     presets: ClassVar[str | None] = "sarsa_presets.toml"
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """The generic path's constants: its schedules' ends and slopes, as the update reads them."""
+
+    alpha: float
+    alpha_end: float
+    alpha_steps: int
+    alpha_slope: float
+    eps_start: float
+    eps_end: float
+    eps_steps: int
+    eps_slope: float
+    gamma: float
+    stride: int
+    """Rows between one episode step's block and the next (0 without a horizon)."""
+    horizon: float
+    """The time-indexed table's episode length (infinite without one)."""
+    blocks: int
+    """The config's ``horizon``: the table's blocks (0 without one)."""
+    every_block: bool
+    action_start: int
 
 
 def _episode_buffers(size: int, *leading: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

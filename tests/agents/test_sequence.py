@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -12,8 +13,9 @@ import pytest
 import arena
 import envs  # noqa: F401  (registers the ids)
 from arena.config import build_config
-from arena.errors import ConfigError, IncompatibleEnvError
+from arena.errors import CheckpointError, ConfigError, IncompatibleEnvError
 from arena.registry import agent_class
+from arena.testing import check_resume
 
 KINDS = ["rnn", "lstm", "gru", "transformer"]
 
@@ -128,6 +130,8 @@ def test_fast_path_learns_the_same_weights_as_step_by_step(name: str) -> None:
     fast = build(name, env, seed=2).learn(env, 60, progress=False)
     slow = build(name, env, seed=2).learn(HideFastPath(env), 60, progress=False)
     for key, value in fast.state().items():
+        if key.startswith("window."):  # the window in progress: inputs only step by step
+            continue
         np.testing.assert_allclose(
             value.numpy(), slow.state()[key].numpy(), rtol=1e-4, atol=1e-5, err_msg=key
         )
@@ -209,3 +213,62 @@ def test_learns_on_cuda(name: str) -> None:
     agent = cls(env.observation_space, env.action_space, seed=0, device="cuda")
     agent.learn(env, 200, progress=False)
     assert arena.evaluate(agent, env, episodes=2).metrics["valid_rate"] > 0
+
+
+# (env id, env kwargs): short episodes of every kind of stream.
+RESUME_ENVS = {
+    "rnn": ("arena/Sine-v0", {"batch_size": 2, "length": 20}),
+    "lstm": ("arena/Reber-v0", {"batch_size": 4}),
+    "gru": ("arena/Adding-v0", {"T": 10, "batch_size": 8}),
+    "transformer": ("arena/Text-v0", {"length": 20, "batch_size": 2}),
+}
+
+
+@pytest.mark.parametrize("fast", [True, False], ids=["inputs known", "step by step"])
+@pytest.mark.parametrize("name", KINDS)
+def test_learning_2n_equals_n_save_load_n_mid_window(name: str, fast: bool, tmp_path) -> None:
+    env_id, env_kwargs = RESUME_ENVS[name]
+
+    def make() -> gym.Env:
+        env = gym.make(env_id, **env_kwargs)
+        return env if fast else HideFastPath(env)
+
+    steps = 27  # inside the second window of 4 of an episode
+    whole = build(name, make(), seed=1, window=4).learn(make(), 2 * steps, progress=False)
+    half = build(name, make(), seed=1, window=4).learn(make(), steps, progress=False)
+    assert half.open_episode is not None and half.model.truths  # N cut an episode and a window
+    half.save(tmp_path)
+    resumed = arena.load(tmp_path, device="cpu").learn(make(), steps, progress=False)
+    check_resume(whole, resumed, steps)
+    assert "resume" not in resumed.learn_info
+    split = build(name, make(), seed=1, window=4).learn(make(), steps, progress=False)
+    env = make()
+    split.act(env.reset(seed=5)[0])  # a greedy look between learn calls changes nothing
+    check_resume(whole, split.learn(make(), steps, progress=False), steps)
+
+
+def test_an_evaluation_mid_episode_starts_the_next_learn_afresh() -> None:
+    env = gym.make("arena/Reber-v0", batch_size=4)
+    agent = build("gru", env, window=4).learn(env, 7, progress=False)
+    arena.evaluate(agent, env, episodes=1)
+    agent.learn(env, 7, progress=False)
+    assert "memory of it was cleared" in agent.learn_info["resume"]
+    assert agent.num_timesteps == 14
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ({"window": "sideways"}, "its window is 'inputs known' or 'step by step'"),
+        ({"window": None}, "holds a window in progress, but no episode is open"),
+        ({"remembered": -1}, "its 'remembered' must be null or a whole number"),
+    ],
+)
+def test_a_bad_window_in_a_checkpoint_is_refused(tmp_path, extra: dict, message: str) -> None:
+    env = gym.make("arena/Reber-v0", batch_size=4)
+    build("gru", env, window=4).learn(env, 7, progress=False).save(tmp_path)
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    manifest["extra"].update(extra)
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(CheckpointError, match=message):
+        arena.load(tmp_path, device="cpu")

@@ -18,6 +18,8 @@ import arena
 import arena.registry
 from arena.callbacks import Callback, Episode
 from arena.errors import ConfigError, IncompatibleEnvError
+from arena.testing import check_resume
+from tests.conftest import run_arena
 
 AGENTS = ["q-learning", "sarsa", "expected-sarsa"]
 ARENA = Path(sys.executable).with_name("arena")
@@ -481,3 +483,50 @@ def test_cliffwalking_greedy_reaches_the_goal(name):
     # expected-sarsa -17 (the path along the top row, the longest that goes straight to the goal).
     # Returns are whole numbers, and a policy that has not learned never reaches the goal.
     assert report.lengths[0] < 100 and report.mean_return >= -17
+
+
+# (agent, env id, config, N): N ends inside an episode, on the generic path (the core's loop).
+GENERIC_RESUME = {
+    "q-learning taxi": ("q-learning", "Taxi-v4", {"fast_path": False}, 450),
+    "sarsa taxi": ("sarsa", "Taxi-v4", {"fast_path": False}, 450),
+    "expected-sarsa blackjack": ("expected-sarsa", "Blackjack-v1", {}, 299),
+    "sarsa time-indexed": (
+        "sarsa",
+        "FrozenLake-v1",
+        {"fast_path": False, "horizon": 100, "initial_q": 1.0},
+        307,
+    ),
+    "q-learning every block": (
+        "q-learning",
+        "FrozenLake-v1",
+        {"fast_path": False, "horizon": 100, "every_block": True, "initial_q": 1.0},
+        307,
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(GENERIC_RESUME))
+def test_generic_path_resumes_mid_episode_exactly(case, tmp_path):
+    name, env_id, config, steps = GENERIC_RESUME[case]
+    env = arena.make_env(env_id)
+    whole = arena.make_agent(name, env, seed=2, **config).learn(env, 2 * steps, progress=False)
+    half = arena.make_agent(name, env, seed=2, **config).learn(env, steps, progress=False)
+    assert half.learn_info["path"] == "generic"
+    assert half.open_episode is not None and half.open_episode.length > 0  # N cut an episode
+    half.save(tmp_path)
+    resumed = arena.load(tmp_path).learn(arena.make_env(env_id), steps, progress=False)
+    check_resume(whole, resumed, steps)
+    assert "resume" not in resumed.learn_info
+    assert np.count_nonzero(whole.q_SA != whole.config.initial_q) > 10  # it learned something
+
+
+def test_a_bad_kernel_state_in_a_checkpoint_is_refused(tmp_path):
+    env = arena.make_env("Blackjack-v1")
+    arena.make_agent("sarsa", env, seed=0).learn(env, 30, progress=False).save(tmp_path)
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    assert manifest["extra"]["kernel_rng"] >= 0
+    manifest["extra"]["next"] = [99, 0]
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
+    result = run_arena("evaluate", "--checkpoint", str(tmp_path), "--episodes", "1")
+    assert result.returncode != 0 and "its 'next' must be [action, state]" in result.stderr
+    assert "Traceback" not in result.stderr
