@@ -34,6 +34,9 @@ SMALL = {
     "gan": ("arena/Ring8-v0", {"batch_size": 50}, {}, 5),
     "wgan-gp": ("arena/Ring8-v0", {"batch_size": 50}, {}, 5),
     "vae": ("arena/Ring8-v0", {"batch_size": 50}, {}, 5),
+    "ae": ("arena/DigitsRecon-v0", {"batch_size": 16}, {}, 20),
+    "sparse-ae": ("arena/DigitsRecon-v0", {"batch_size": 16}, {}, 20),
+    "denoising-ae": ("arena/DigitsRecon-v0", {"batch_size": 16}, {}, 20),
     "sb3-ppo": ("CartPole-v1", {}, {"n_steps": 32, "batch_size": 16, "net_arch": (8,)}, 32),
     "sb3-a2c": ("CartPole-v1", {}, {"net_arch": (8,)}, 32),
     "sb3-dqn": (
