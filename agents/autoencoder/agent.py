@@ -103,6 +103,12 @@ class AutoencoderAgent(Agent, Encoder):
         ``sparse-ae``, linear in the others)."""
         return self.trainer.encode(batch)
 
+    def encoder_layers(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        """The encoder's dense layers, input side first, as ``(weight (out, in), bias (out,))``
+        float32 arrays: ReLU follows each but the code layer (a sigmoid in ``sparse-ae``). An
+        ``mlp`` starts from them with ``init_from``."""
+        return self.trainer.encoder_layers()
+
     def reconstruct(self, batch: np.ndarray) -> np.ndarray:
         """The reconstructions of ``(n, D)`` inputs, float32 in [0, 1]."""
         return self.trainer.reconstruct(batch)

@@ -138,6 +138,14 @@ class Trainer:
         self.optimizer.step()
         return loss.detach()
 
+    def encoder_layers(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        """The encoder's ``Linear`` layers, input side first, as ``(weight (out, in), bias)``."""
+        return [
+            (m.weight.detach().cpu().numpy(), m.bias.detach().cpu().numpy())
+            for m in self.encoder
+            if isinstance(m, nn.Linear)
+        ]
+
     def state(self) -> dict[str, torch.Tensor]:
         """The weights, Adam's moments and the corruption generator's state."""
         tensors = {f"net.{k}": v for k, v in self.net.state_dict().items()}

@@ -60,6 +60,11 @@ class MLPConfig(NeuralConfig):
     """Units in each hidden layer."""
     activation: Literal["relu", "tanh", "gelu"] = "relu"
     """The hidden layers' activation."""
+    init_from: str | None = None
+    """A checkpoint directory of an autoencoder (ae, sparse-ae, denoising-ae): the first hidden
+    layers start from its encoder's layers (unsupervised pre-training), as many as match the
+    encoder's widths in order (hidden_sizes (128,) takes the first of a 64-128-16 encoder,
+    (128, 16) both); at least the first must. Read once, when learning starts at step 0."""
 
     def __post_init__(self) -> None:
         super().__post_init__()

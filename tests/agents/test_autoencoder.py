@@ -15,7 +15,7 @@ from sklearn.decomposition import PCA
 import arena
 from agents.autoencoder.config import DenoisingConfig
 from agents.autoencoder.networks import corrupt
-from arena.errors import IncompatibleEnvError
+from arena.errors import ConfigError, IncompatibleEnvError
 from arena.registry import evaluation_kwargs
 from envs.reconstruction.data import load_split
 from tests.conftest import run_arena
@@ -199,3 +199,48 @@ def test_training_on_an_env_it_cannot_play_exits_2(tmp_path):
     assert done.returncode == 2
     assert "Traceback" not in done.stderr
     assert "sparse-ae needs a Box observation in [0, 1]" in done.stderr
+
+
+def test_an_mlp_starts_from_an_autoencoders_encoder(ae_on_digits, tmp_path):
+    source = ae_on_digits.save(tmp_path / "ae")
+    env = arena.make_env("arena/Digits-v0", scale="minmax", batch_size=32)
+    mlp = arena.make_agent(
+        "mlp", env, seed=0, device="cpu", hidden_sizes=(128, 16), init_from=str(source)
+    )
+    mlp.learn(env, 0, progress=False)
+    linears = [m for m in mlp.trainer.net if isinstance(m, torch.nn.Linear)]
+    for module, (weight, bias) in zip(linears, ae_on_digits.encoder_layers(), strict=False):
+        np.testing.assert_array_equal(module.weight.detach().numpy(), weight)
+        np.testing.assert_array_equal(module.bias.detach().numpy(), bias)
+    assert len(ae_on_digits.encoder_layers()) == 2
+    # hidden_sizes (128, 32) match the encoder's first layer only: that one is copied.
+    mlp = arena.make_agent(
+        "mlp", env, seed=0, device="cpu", hidden_sizes=(128, 32), init_from=str(source)
+    )
+    mlp.learn(env, 0, progress=False)
+    first = next(m for m in mlp.trainer.net if isinstance(m, torch.nn.Linear))
+    np.testing.assert_array_equal(
+        first.weight.detach().numpy(), ae_on_digits.encoder_layers()[0][0]
+    )
+
+
+def test_init_from_refuses_mismatched_layers_and_other_agents(ae_on_digits, tmp_path):
+    source = ae_on_digits.save(tmp_path / "ae")
+    env = arena.make_env("arena/Digits-v0", scale="minmax", batch_size=32)
+    mlp = arena.make_agent("mlp", env, seed=0, device="cpu", init_from=str(source))
+    with pytest.raises(ConfigError, match=r"layers are 64 -> 128 -> 16; the mlp's start 64 -> 256"):
+        mlp.learn(env, 1, progress=False)
+    other = arena.make_agent("random", env, seed=0).save(tmp_path / "random")
+    mlp = arena.make_agent("mlp", env, seed=0, device="cpu", init_from=str(other))
+    with pytest.raises(ConfigError, match="holds a random checkpoint; it needs an autoencoder"):
+        mlp.learn(env, 1, progress=False)
+
+
+def test_init_from_a_missing_folder_exits_2(tmp_path):
+    done = run_arena(
+        "train", "mlp", "arena/Digits-v0", "--steps", "2", "--out", str(tmp_path / "r"),
+        "--set", f"init_from={tmp_path / 'nothing'}",
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert "nothing" in done.stderr
