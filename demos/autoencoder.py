@@ -55,6 +55,8 @@ def run(stage: Stage) -> None:
     steps = (preset.steps or 10_000) // (6 if stage.fast else 1)
     snapshots = Snapshots(max(steps // 30, 1), stage.seed)
     agent.learn(env, steps, callback=snapshots, progress=False)
+    if snapshots.frames[-1][0] != steps:
+        snapshots.snap(steps)
     env.close()
     snapshots.view.close()
     stage.fps = 6
