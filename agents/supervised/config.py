@@ -44,6 +44,11 @@ class MLPConfig(NetworkConfig, NeuralConfig):
     """Units in each hidden layer; none makes a linear model (softmax regression)."""
     activation: Literal["relu", "tanh", "gelu"] = "relu"
     """The hidden layers' activation."""
+    init_from: str | None = None
+    """A checkpoint directory of an autoencoder (ae, sparse-ae, denoising-ae): the first hidden
+    layers start from its encoder's layers (unsupervised pre-training), as many as match the
+    encoder's widths in order (hidden_sizes (128,) takes the first of a 64-128-16 encoder,
+    (128, 16) both); at least the first must. Read once, when learning starts at step 0."""
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -15,6 +15,7 @@ from torch import nn
 
 from agents.supervised.common import Layout, info_arrays
 from agents.supervised.config import CNNConfig, MLPConfig
+from arena.errors import ConfigError
 from arena.torch_utils import load_optimizer_state, optimizer_state, resolve_device
 
 if TYPE_CHECKING:
@@ -122,6 +123,41 @@ class Trainer:
         self.note = ""
         self._right = self._seen = 0
         self.train_accuracy: float | None = None
+
+    def start_from_encoder(self, path: str) -> None:
+        """Copies an autoencoder checkpoint's encoder layers into the first hidden layers: as
+        many, in order, as have the encoder's widths (at least the first).
+
+        Raises:
+            ConfigError: ``path`` holds another kind of agent, or its layers do not match.
+            CheckpointError: ``path`` is not a readable checkpoint.
+        """
+        from agents.autoencoder.agent import AutoencoderAgent
+        from arena import load
+
+        source = load(path, device="cpu")
+        if not isinstance(source, AutoencoderAgent):
+            raise ConfigError(
+                f"init_from={path!r} holds a {source.name} checkpoint; it needs an autoencoder's "
+                "(ae, sparse-ae or denoising-ae)."
+            )
+        layers = source.encoder_layers()
+        widths = [layers[0][0].shape[1], *(weight.shape[0] for weight, _ in layers)]
+        hidden = [m for m in self.net if isinstance(m, nn.Linear)][:-1]
+        mine = [hidden[0].in_features, *(m.out_features for m in hidden)]
+        shared = 0
+        while shared < min(len(widths), len(mine)) and widths[shared] == mine[shared]:
+            shared += 1
+        if shared < 2:
+            raise ConfigError(
+                f"init_from={path!r}: its encoder's layers are {' -> '.join(map(str, widths))}; "
+                f"the mlp's start {' -> '.join(map(str, mine))}. Give it the same inputs and "
+                f"hidden_sizes that begin with {widths[1]}."
+            )
+        with torch.no_grad():
+            for module, (weight, bias) in zip(hidden, layers[: shared - 1], strict=False):
+                module.weight.copy_(torch.as_tensor(weight))
+                module.bias.copy_(torch.as_tensor(bias))
 
     # -- acting ---------------------------------------------------------------------------
 

@@ -57,6 +57,11 @@ class MLP(NeuralAgent):
     Config = MLPConfig
     presets = "mlp_presets.toml"
 
+    def _learn(self, env: gym.Env, steps: int, callback: Callback) -> None:
+        if self.config.init_from is not None and self.num_timesteps == 0:
+            self.trainer.start_from_encoder(self.config.init_from)
+        super()._learn(env, steps, callback)
+
     @classmethod
     def memory_needed(
         cls, config: MLPConfig, observation_space: Any, action_space: Any

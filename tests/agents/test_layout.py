@@ -88,7 +88,16 @@ def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
 
 
 def test_every_family_is_a_package_with_a_config():
-    assert FAMILIES == ["dqn", "generative", "graph", "sb3", "sequence", "supervised", "tabular"]
+    assert FAMILIES == [
+        "autoencoder",
+        "dqn",
+        "generative",
+        "graph",
+        "sb3",
+        "sequence",
+        "supervised",
+        "tabular",
+    ]
     flat = [p.name for p in (ROOT / "agents").glob("*.py") if p.name != "__init__.py"]
     assert flat == [], f"agents/ holds modules outside a family package: {flat}"
 

@@ -1,0 +1,1 @@
+"""Autoencoders of arena/Reconstruction-v0: plain, sparse and denoising."""
