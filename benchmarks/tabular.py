@@ -33,6 +33,8 @@ back to back), and CPU-time ratios are printed beside the wall-time ones. Measur
   over 10,000 episodes (the textbook loop: 24.0s for the same budget, greedy 7.944);
 - start-up with an empty cache: 7.9s for the first process, 1.8s for the second;
 - generic path: 1.32x a bare env.step loop on Taxi-v4, 1.37x on Blackjack-v1 (<= 1.5x met);
+  on 2026-11-30, after it moved into the core's rollout loop (which reseeds every episode for
+  exact resume), 1.55x and 1.69x in CPU time: missed (see the README's table);
 - 8 seeds: 0.45s in one prange kernel, 0.40s one after another (the other core was busy; on an
   idle machine earlier, 0.22s against 0.38s);
 - FrozenLake-v1 4x4: success 0.7519 (exact 0.7441, optimum 0.7442); FrozenLake8x8-v1: 0.9051
