@@ -38,11 +38,11 @@ class GenerativeAgent(Agent, Sampler):
     ``learn`` plays the env in the core loop (:mod:`arena.rollout`): each training
     :meth:`act` is one training step. The agent reads the env's ``info["scale"]`` at reset, so
     that :meth:`sample` returns data coordinates, and leaves the last training episode's
-    metrics in ``learn_info`` under
-    ``last_training_episode``, with ``scored_on`` saying what they measure: the samples the
-    generator made while it learned, raw. ``arena evaluate`` scores the trained model's samples,
-    after the sampling filters (DRS, refinement) where the config turns them on, so its numbers
-    differ: on ring8 with the preset, hq 0.95 in the train summary, 0.998 by evaluate.
+    metrics in ``learn_info`` under ``last_training_episode``, with ``scored_on`` saying what
+    they measure: the samples the generator made while it learned, raw. ``arena evaluate``
+    scores the trained model's samples, after the sampling filters (DRS, refinement) where the
+    config turns them on, so its numbers differ: on ring8 with the preset, hq 0.95 in the train
+    summary, 0.998 by evaluate.
     """
 
     uses_torch = True
