@@ -25,6 +25,7 @@ class Perceptron(SupervisedAgent):
 
     Config = PerceptronConfig
     presets = "perceptron_presets.toml"
+    learner: _PerceptronLearner
 
     @classmethod
     def memory_needed(
