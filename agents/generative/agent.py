@@ -10,15 +10,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, ClassVar
 
-import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
 from agents.generative.config import GANConfig, NetConfig, VAEConfig, WGANGPConfig
 from arena.agent import Agent
-from arena.callbacks import Callback, EpisodeTracker
+from arena.callbacks import episode_metrics
 from arena.capabilities import Sampler
 from arena.config import require
+from arena.rollout import Transition
 from arena.sizes import FLOAT32, adam_bytes, dense_parameters
 
 if TYPE_CHECKING:
@@ -32,14 +32,17 @@ TRAINING_SAMPLES_NOTE = (
 
 
 class GenerativeAgent(Agent, Sampler):
-    """The shared part of the generative agents: spaces, the loop, sampling and checkpoints.
+    """The shared part of the generative agents: spaces, the training step, sampling and
+    checkpoints.
 
-    ``learn`` reads the env's ``info["scale"]`` at reset, so that :meth:`sample` returns data
-    coordinates, and leaves the last training episode's metrics in ``learn_info`` under
-    ``last_training_episode``, with ``scored_on`` saying what they measure: the samples the
-    generator made while it learned, raw. ``arena evaluate`` scores the trained model's samples,
-    after the sampling filters (DRS, refinement) where the config turns them on, so its numbers
-    differ: on ring8 with the preset, hq 0.95 in the train summary, 0.998 by evaluate.
+    ``learn`` plays the env in the core loop (:mod:`arena.rollout`): each training
+    :meth:`act` is one training step. The agent reads the env's ``info["scale"]`` at reset, so
+    that :meth:`sample` returns data coordinates, and leaves the last training episode's
+    metrics in ``learn_info`` under ``last_training_episode``, with ``scored_on`` saying what
+    they measure: the samples the generator made while it learned, raw. ``arena evaluate``
+    scores the trained model's samples, after the sampling filters (DRS, refinement) where the
+    config turns them on, so its numbers differ: on ring8 with the preset, hq 0.95 in the train
+    summary, 0.998 by evaluate.
     """
 
     uses_torch = True
@@ -117,9 +120,34 @@ class GenerativeAgent(Agent, Sampler):
         return self._model
 
     def act(self, observation: dict[str, np.ndarray], explore: bool = False) -> np.ndarray:
-        """Returns the generator's samples of the observation's noise, shape (batch, dim)."""
+        """Returns the generator's samples of the observation's noise, shape (batch, dim).
+
+        With ``explore`` (the core loop's training step) it first takes one training step on
+        the observation's real batch, at the scheduled learning rate, and returns the
+        generator's raw samples of the noise from that step: the action is the generator's
+        output as it learns, before any sampling filter.
+        """
         noise = np.asarray(observation["noise"], np.float32).reshape(self.batch_size, -1)
-        return self.model.generate(noise)
+        model = self.model
+        if not explore:
+            return model.generate(noise)
+        model.set_lr_fraction(self.config.learning_rate_fraction(self.num_timesteps))
+        real = np.asarray(observation["real"], np.float32).reshape(self.batch_size, self.dim)
+        fake = model.train_step(real, noise)
+        self.record_loss(model.loss)
+        return fake
+
+    def observe_reset(self, observation: dict[str, np.ndarray], info: dict[str, Any]) -> None:
+        """Reads the env's ``scale``, so that :meth:`sample` returns data coordinates."""
+        self.scale = float(info.get("scale", self.scale))
+
+    def observe(self, transition: Transition) -> None:
+        """At an episode's end, keeps its metrics in ``learn_info`` (the step was in ``act``)."""
+        if transition.terminated or transition.truncated:
+            self.learn_info.update(
+                last_training_episode=episode_metrics(transition.info),
+                scored_on=TRAINING_SAMPLES_NOTE,
+            )
 
     def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
         """Generates ``n`` samples in data coordinates (the env's times its ``scale``).
@@ -134,33 +162,6 @@ class GenerativeAgent(Agent, Sampler):
         bound = self.noise_bound
         noise = np.clip(rng.standard_normal((n, self.latent_dim)), -bound, bound)
         return self.model.generate(noise.astype(np.float32)) * np.float32(self.scale)
-
-    def _learn(self, env: gym.Env, steps: int, callback: Callback) -> None:
-        model = self.model
-        tracker = EpisodeTracker(callback)
-        observation, info = env.reset(seed=self.env_seed())
-        self.scale = float(info.get("scale", self.scale))
-        self.reset()
-        for _ in range(steps):
-            model.set_lr_fraction(self.config.learning_rate_fraction(self.num_timesteps))
-            real = observation["real"].reshape(self.batch_size, self.dim)
-            noise = observation["noise"].reshape(self.batch_size, self.latent_dim)
-            fake = model.train_step(real, noise)
-            self.record_loss(model.loss)
-            observation, reward, terminated, truncated, info = env.step(fake)
-            self.num_timesteps += 1
-            done = terminated or truncated
-            episode = tracker.record(self.num_timesteps, 0, reward, done, info)
-            if episode is not None:
-                self.learn_info = {
-                    "last_training_episode": dict(episode.metrics),
-                    "scored_on": TRAINING_SAMPLES_NOTE,
-                }
-                observation, _ = env.reset()
-                self.reset()
-                if not callback.on_step(self.num_timesteps):
-                    return
-        callback.on_step(self.num_timesteps)
 
     def state(self) -> dict[str, Any]:
         return self.model.state()[0]

@@ -1,25 +1,22 @@
-"""What the supervised agents share: the spaces they play, and the loop that plays the game.
+"""What the supervised agents share: the spaces they play, and how they learn in the game.
 
-The loop is the game itself: each step shows a batch, the agent answers, the env rewards the
-right answers and reveals ``info["labels"]``, and the agent learns from them. An episode is one
-pass over the train split, that is, one epoch.
+The core loop (:mod:`arena.rollout`) plays the game: each step shows a batch, the agent answers,
+the env rewards the right answers and reveals ``info["labels"]``, and the agent learns from
+them. An episode is one pass over the train split, that is, one epoch.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 import numpy as np
 from gymnasium import spaces
 
 from arena.agent import Agent
-from arena.callbacks import Callback, EpisodeTracker
 from arena.errors import IncompatibleEnvError
+from arena.rollout import Transition
 from arena.spaces import describe_space
-
-if TYPE_CHECKING:
-    import gymnasium as gym
 
 
 @dataclass(frozen=True)
@@ -56,15 +53,29 @@ class Learner(Protocol):
 
 
 class SupervisedAgent(Agent):
-    """An agent that plays classification envs: it needs a class per sample as its action."""
+    """An agent that plays classification envs: it needs a class per sample as its action.
+
+    It plays the game in the core loop (:mod:`arena.rollout`): a training :meth:`act` asks its
+    learner for the answers, :meth:`observe` hands the learner the labels, and an episode's end
+    is an epoch's. A subclass sets ``learner`` in its constructor, after this one.
+
+    Attributes:
+        layout: How the env's spaces lay out samples.
+        learner: Answers each batch and learns from its labels; one per agent, so what it
+            counts within an epoch goes on across ``learn`` calls (and, through the agent's
+            ``extra_state``, across checkpoints).
+    """
 
     needs_image: bool = False
+    learner: Learner
 
     def __init__(
         self, observation_space: spaces.Space, action_space: spaces.Space, **kwargs: Any
     ) -> None:
         super().__init__(observation_space, action_space, **kwargs)
         self.layout = layout(observation_space, action_space)
+        self._context: Any = None
+        """What the last training answer computed, until :meth:`observe` learns from it."""
 
     @classmethod
     def check_spaces(cls, observation_space: spaces.Space, action_space: spaces.Space) -> None:
@@ -82,47 +93,48 @@ class SupervisedAgent(Agent):
             raise IncompatibleEnvError(cls.name, needs, has)
 
     def act(self, observation: Any, explore: bool = False) -> Any:
-        """Returns the predicted class (Discrete) or classes (MultiDiscrete) of the samples."""
+        """Returns the predicted class (Discrete) or classes (MultiDiscrete) of the samples.
+
+        With ``explore`` (the core loop's training step) the learner answers, and keeps what it
+        computed for :meth:`observe` to learn from.
+        """
         x = np.asarray(observation, np.float32)
-        answers = self.predict(x if self.layout.batched else x[None])
+        x_B = x if self.layout.batched else x[None]
+        if explore:
+            answers, self._context = self.learner.answer(x_B)
+        else:
+            answers = self.predict(x_B)
         return answers if self.layout.batched else int(answers[0])
 
     def predict(self, x_B: np.ndarray) -> np.ndarray:
         """Returns the predicted class of each row of a batch ``(B, *feature_shape)``."""
         raise NotImplementedError
 
-    def play(self, env: gym.Env, steps: int, callback: Callback, learner: Learner) -> None:
-        """Plays ``steps`` steps of the game, learning from each step's labels."""
-        tracker = EpisodeTracker(callback)
-        target = self.num_timesteps + steps
-        observation, info = env.reset(seed=self.env_seed())
-        self.reset()
-        learner.start_episode(info)
-        while self.num_timesteps < target:
-            x = np.asarray(observation, np.float32)
-            answers, context = learner.answer(x if self.layout.batched else x[None])
-            action = answers if self.layout.batched else int(answers[0])
-            observation, reward, terminated, truncated, info = env.step(action)
-            self.num_timesteps += 1
-            if "labels" not in info:
-                raise IncompatibleEnvError(
-                    self.name,
-                    "an env whose step info reveals the true labels, info['labels'] (such as "
-                    "arena/Classification-v0)",
-                    "no info['labels']",
-                    env.spec.id if env.spec is not None else None,
-                )
-            learner.learn(context, info)
-            done = terminated or truncated
-            tracker.record(self.num_timesteps, 0, reward, done, info)
-            if done:
-                stop = learner.end_episode()
-                if not callback.on_step(self.num_timesteps) or stop:
-                    return
-                observation, info = env.reset()
-                self.reset()
-                learner.start_episode(info)
-        callback.on_step(self.num_timesteps)
+    def observe_reset(self, observation: Any, info: dict[str, Any]) -> None:
+        """Starts the learner's epoch with the reset's info."""
+        self.learner.start_episode(info)
+
+    def observe(self, transition: Transition) -> bool:
+        """Learns from the labels the step revealed; at an epoch's end, asks the learner
+        whether to go on.
+
+        Raises:
+            IncompatibleEnvError: The step's info has no ``labels``.
+        """
+        info = transition.info
+        if "labels" not in info:
+            raise IncompatibleEnvError(
+                self.name,
+                "an env whose step info reveals the true labels, info['labels'] (such as "
+                "arena/Classification-v0)",
+                "no info['labels']",
+                self.env_id,
+            )
+        context, self._context = self._context, None
+        self.learner.learn(context, info)
+        if transition.terminated or transition.truncated:
+            return not self.learner.end_episode()
+        return True
 
 
 def layout(observation_space: spaces.Space, action_space: spaces.Space) -> Layout:

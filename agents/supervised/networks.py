@@ -83,7 +83,10 @@ class Trainer:
 
     Early stopping holds out a random ``validation_fraction`` of the split's samples, by their
     ``info["indices"]``: the trainer never learns from them, scores them after each epoch, and
-    keeps the weights of the best epoch.
+    keeps the weights of the best epoch. At the end of each ``learn`` (:meth:`summary`) the
+    network takes the best epoch's weights, for acting; the next training :meth:`answer` puts
+    back the weights it was training, so learning ``2N`` steps at once or ``N`` and ``N`` gives
+    the same network.
 
     Args:
         agent: The agent it learns for: its device, generator and loss record.
@@ -120,8 +123,11 @@ class Trainer:
         self.best_epoch = 0
         self.bad_epochs = 0
         self.best_weights: dict[str, torch.Tensor] | None = None
+        self.training_weights: dict[str, torch.Tensor] | None = None
+        """The weights training goes on from, while the network holds the best epoch's."""
         self.note = ""
         self._right = self._seen = 0
+        """Right answers and learned rows in this epoch so far."""
         self.train_accuracy: float | None = None
 
     def start_from_encoder(self, path: str) -> None:
@@ -184,13 +190,20 @@ class Trainer:
             self.best = None
             self.bad_epochs = 0
         if self.slot is None or len(self.slot) != size:
-            self.slot = np.cumsum(self.held_out) - 1
-            count = int(self.held_out.sum())
-            self.val_x = torch.zeros((count, *self.layout.feature_shape), device=self.device)
-            self.val_y = torch.zeros(count, dtype=torch.long, device=self.device)
-            self.val_seen = np.zeros(count, bool)
+            self.make_validation_buffers()
+
+    def make_validation_buffers(self) -> None:
+        """Empty buffers for the held-out samples, and each sample's row in them."""
+        self.slot = np.cumsum(self.held_out) - 1
+        count = int(self.held_out.sum())
+        self.val_x = torch.zeros((count, *self.layout.feature_shape), device=self.device)
+        self.val_y = torch.zeros(count, dtype=torch.long, device=self.device)
+        self.val_seen = np.zeros(count, bool)
 
     def answer(self, x_B: np.ndarray) -> tuple[np.ndarray, Any]:
+        if self.training_weights is not None:
+            self.net.load_state_dict(self.training_weights)
+            self.training_weights = None
         if not self.net.training:
             self.net.train()
         x = torch.as_tensor(x_B, device=self.device)
@@ -245,7 +258,7 @@ class Trainer:
         score = self.validation_score()
         if self.best is None or score > self.best:
             self.best, self.best_epoch, self.bad_epochs = score, self.epochs, 0
-            self.best_weights = {k: v.clone() for k, v in self.net.state_dict().items()}
+            self.best_weights = clone(self.net.state_dict())
             return False
         self.bad_epochs += 1
         return self.bad_epochs >= self.config.patience
@@ -261,9 +274,9 @@ class Trainer:
     def summary(self) -> dict[str, Any]:
         """Restores the best weights seen, and says what learning did, for ``learn_info``."""
         info: dict[str, Any] = {"epochs": self.epochs, "train_accuracy": self.train_accuracy}
-        if self.best_weights is not None:
+        if self.best_weights is not None and self.training_weights is None:
+            self.training_weights = clone(self.net.state_dict())
             self.net.load_state_dict(self.best_weights)
-            self.best_weights = None
         if self.best is not None:
             info["best_epoch"] = self.best_epoch
             info["validation_accuracy"] = self.best[0]
@@ -275,12 +288,20 @@ class Trainer:
     # -- checkpoints ----------------------------------------------------------------------
 
     def state(self) -> dict[str, torch.Tensor]:
+        """The network, optimizer and generator; with early stopping, the best epoch's weights,
+        the weights training goes on from (between ``learn`` calls), the held-out samples and
+        their buffers (so that a run resumed mid-epoch validates on the same slice)."""
         tensors = {f"net.{k}": v for k, v in self.net.state_dict().items()}
         optimizer_tensors, _ = optimizer_state(self.optimizer, "optimizer")
         tensors.update(optimizer_tensors)
         tensors["generator"] = self.generator.get_state()
+        for prefix, weights in (("best.", self.best_weights), ("training.", self.training_weights)):
+            tensors.update({prefix + k: v for k, v in (weights or {}).items()})
         if self.held_out is not None:
             tensors["held_out"] = torch.from_numpy(self.held_out.astype(np.uint8))
+        if self.slot is not None:
+            tensors["val_x"], tensors["val_y"] = self.val_x, self.val_y
+            tensors["val_seen"] = torch.from_numpy(self.val_seen.astype(np.uint8))
         return tensors
 
     def extra_state(self) -> dict[str, Any]:
@@ -291,18 +312,44 @@ class Trainer:
             "best": list(self.best) if self.best is not None else None,
             "best_epoch": self.best_epoch,
             "bad_epochs": self.bad_epochs,
+            "right": self._right,
+            "seen": self._seen,
+            "train_accuracy": self.train_accuracy,
         }
 
     def load_state(self, arrays: dict[str, Any], extra: dict[str, Any]) -> None:
-        weights = {k[4:]: v for k, v in arrays.items() if k.startswith("net.")}
-        self.net.load_state_dict(weights)
+        self.net.load_state_dict(_prefixed(arrays, "net."))
         load_optimizer_state(self.optimizer, "optimizer", arrays, extra["optimizer"])
         if "generator" in arrays:  # absent in checkpoints from before exact resume
             self.generator.set_state(arrays["generator"].cpu())
         if "held_out" in arrays:
             self.held_out = arrays["held_out"].cpu().numpy().astype(bool)
+        if "val_seen" in arrays:  # absent in checkpoints from before exact resume
+            self.make_validation_buffers()
+            self.val_x.copy_(arrays["val_x"])
+            self.val_y.copy_(arrays["val_y"])
+            self.val_seen[:] = arrays["val_seen"].cpu().numpy().astype(bool)
         self.epochs = int(extra.get("epochs", 0))
         best = extra.get("best")
         self.best = (float(best[0]), float(best[1])) if best else None
         self.best_epoch = int(extra.get("best_epoch", 0))
         self.bad_epochs = int(extra.get("bad_epochs", 0))
+        self._right = int(extra.get("right", 0))
+        self._seen = int(extra.get("seen", 0))
+        accuracy = extra.get("train_accuracy")
+        self.train_accuracy = None if accuracy is None else float(accuracy)
+        self.best_weights = _prefixed(arrays, "best.") or None
+        if self.best_weights is None and self.best is not None:
+            # Checkpoints from before exact resume: the network held the best epoch's weights.
+            self.best_weights = clone(self.net.state_dict())
+        self.training_weights = _prefixed(arrays, "training.") or None
+
+
+def clone(weights: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """A copy of a state dict."""
+    return {k: v.clone() for k, v in weights.items()}
+
+
+def _prefixed(arrays: dict[str, Any], prefix: str) -> dict[str, Any]:
+    """The entries of ``arrays`` whose names start with ``prefix``, without it."""
+    return {k[len(prefix) :]: v for k, v in arrays.items() if k.startswith(prefix)}

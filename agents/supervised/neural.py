@@ -12,10 +12,13 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from agents.supervised.common import SupervisedAgent, layout
+from agents.supervised.common import Layout, SupervisedAgent, layout
 from agents.supervised.config import CNNConfig, MLPConfig
 from arena.callbacks import Callback
 from arena.sizes import FLOAT32, adam_bytes, dense_parameters
+
+MAX_SPLIT_SAMPLES = 2**20
+"""The largest train split whose held-out samples a checkpoint may hold (with early stopping)."""
 
 
 class NeuralAgent(SupervisedAgent):
@@ -28,13 +31,19 @@ class NeuralAgent(SupervisedAgent):
         from agents.supervised.networks import Trainer
 
         self.trainer = Trainer(self, self.config, self.layout)
+        self.learner = self.trainer
+
+    @classmethod
+    def parameter_count(cls, config: MLPConfig | CNNConfig, found: Layout) -> int:
+        """The network's parameters, for this config and layout."""
+        raise NotImplementedError
 
     def predict(self, x_B: np.ndarray) -> np.ndarray:
         return self.trainer.predict(x_B)
 
     def _learn(self, env: gym.Env, steps: int, callback: Callback) -> None:
-        self.play(env, steps, callback, self.trainer)
-        self.learn_info = self.trainer.summary()
+        super()._learn(env, steps, callback)
+        self.learn_info.update(self.trainer.summary())
 
     def state(self) -> dict[str, Any]:
         return self.trainer.state()
@@ -44,6 +53,17 @@ class NeuralAgent(SupervisedAgent):
 
     def load_state(self, arrays: dict[str, Any], extra: dict[str, Any]) -> None:
         self.trainer.load_state(arrays, extra)
+
+    def state_allowance(self) -> int:
+        """With early stopping, what learning adds to the state: two more copies of the weights
+        (the best epoch's, and those training goes on from), and the held-out mask, samples and
+        labels of a train split of up to :data:`MAX_SPLIT_SAMPLES` samples."""
+        if not self.config.early_stopping:
+            return 0
+        copies = 2 * self.parameter_count(self.config, self.layout) * FLOAT32
+        held_out = round(self.config.validation_fraction * MAX_SPLIT_SAMPLES)
+        per_sample = math.prod(self.layout.feature_shape) * FLOAT32 + 8 + 1
+        return copies + MAX_SPLIT_SAMPLES + held_out * per_sample
 
 
 class MLP(NeuralAgent):
@@ -70,11 +90,16 @@ class MLP(NeuralAgent):
         stopping), and a batch's activations and their gradients."""
         found = layout(observation_space, action_space)
         widths = [math.prod(found.feature_shape), *config.hidden_sizes, found.n_classes]
-        params = dense_parameters(widths)
+        params = cls.parameter_count(config, found)
         best = params * FLOAT32 if config.early_stopping else 0
         activations = 2 * found.batch_size * sum(widths) * FLOAT32
         what = f"network (hidden_sizes={list(config.hidden_sizes)})"
         return {what: adam_bytes(params) + best + activations}
+
+    @classmethod
+    def parameter_count(cls, config: MLPConfig, found: Layout) -> int:
+        widths = [math.prod(found.feature_shape), *config.hidden_sizes, found.n_classes]
+        return dense_parameters(widths)
 
 
 class CNN(NeuralAgent):
@@ -100,8 +125,7 @@ class CNN(NeuralAgent):
         first, second = config.channels
         half = -(-height // 2) * -(-width // 2)
         quarter = -(-height // 4) * -(-width // 4)
-        dense = dense_parameters([second * quarter, config.hidden_size, found.n_classes])
-        params = 10 * first + (9 * first + 1) * second + dense
+        params = cls.parameter_count(config, found)
         best = params * FLOAT32 if config.early_stopping else 0
         # conv and ReLU outputs at full size, pooled maps, then the second block's.
         maps = 2 * first * height * width + first * half + 2 * second * half + second * quarter
@@ -109,3 +133,11 @@ class CNN(NeuralAgent):
         activations = 2 * found.batch_size * sample * FLOAT32 * (2 if config.augment else 1)
         what = f"network (channels={list(config.channels)}, hidden_size={config.hidden_size})"
         return {what: adam_bytes(params) + best + activations}
+
+    @classmethod
+    def parameter_count(cls, config: CNNConfig, found: Layout) -> int:
+        height, width = found.feature_shape
+        first, second = config.channels
+        quarter = -(-height // 4) * -(-width // 4)
+        dense = dense_parameters([second * quarter, config.hidden_size, found.n_classes])
+        return 10 * first + (9 * first + 1) * second + dense

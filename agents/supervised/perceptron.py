@@ -25,6 +25,7 @@ class Perceptron(SupervisedAgent):
 
     Config = PerceptronConfig
     presets = "perceptron_presets.toml"
+    learner: _PerceptronLearner
 
     @classmethod
     def memory_needed(
@@ -46,19 +47,19 @@ class Perceptron(SupervisedAgent):
         """Per-class weights; the last column is the bias."""
         self.epochs = 0
         self.converged = False
+        self.learner = _PerceptronLearner(self)
 
     def predict(self, x_B: np.ndarray) -> np.ndarray:
         scores = x_B.reshape(len(x_B), -1) @ self.weights[:, :-1].T + self.weights[:, -1]
         return scores.argmax(axis=1)
 
     def _learn(self, env: gym.Env, steps: int, callback: Callback) -> None:
-        learner = _PerceptronLearner(self)
-        self.play(env, steps, callback, learner)
-        self.learn_info = {
-            "converged": self.converged,
-            "epochs": self.epochs,
-            "mistakes_in_last_epoch": learner.last_mistakes,
-        }
+        super()._learn(env, steps, callback)
+        self.learn_info.update(
+            converged=self.converged,
+            epochs=self.epochs,
+            mistakes_in_last_epoch=self.learner.last_mistakes,
+        )
         if not self.converged:
             self.learn_info["note"] = (
                 "no epoch without a mistake within the budget: the data may not be linearly "
@@ -69,7 +70,13 @@ class Perceptron(SupervisedAgent):
         return {"weights": self.weights}
 
     def extra_state(self) -> dict[str, Any]:
-        return {"epochs": self.epochs, "converged": self.converged}
+        """The epoch count, and the mistakes of this epoch so far and of the last one."""
+        return {
+            "epochs": self.epochs,
+            "converged": self.converged,
+            "mistakes": self.learner.mistakes,
+            "last_mistakes": self.learner.last_mistakes,
+        }
 
     def load_state(self, arrays: dict[str, Any], extra: dict[str, Any]) -> None:
         weights = np.asarray(arrays["weights"], np.float64)
@@ -78,6 +85,9 @@ class Perceptron(SupervisedAgent):
         self.weights = weights.copy()
         self.epochs = int(extra.get("epochs", 0))
         self.converged = bool(extra.get("converged", False))
+        self.learner.mistakes = int(extra.get("mistakes", 0))
+        last = extra.get("last_mistakes")
+        self.learner.last_mistakes = None if last is None else int(last)
 
 
 class _PerceptronLearner:

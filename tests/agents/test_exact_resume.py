@@ -168,3 +168,43 @@ def test_dqn_on_a_vector_env_resumes_exactly():
         resumed = arena.load(tmp, device="cpu")
     resumed.learn(make(), 150, progress=False)
     check_resume(first, resumed, 150)
+
+
+# Families on the core loop: learning 2N steps at once is learning N, saving, loading and
+# learning N, with N inside an episode (the loop replays it). Ring8 at batch 50 has episodes of
+# 50 steps; Wine's train split at batch 16 is 9 steps an epoch, at batch 32 five.
+CORE_LOOP = {
+    "gan": ("gan", "arena/Ring8-v0", {"batch_size": 50}, {"hidden_sizes": (32, 32)}, 75),
+    "wgan-gp": ("wgan-gp", "arena/Ring8-v0", {"batch_size": 50}, {"hidden_sizes": (32,)}, 75),
+    "vae": ("vae", "arena/Ring8-v0", {"batch_size": 50}, {"hidden_sizes": (32,)}, 75),
+    "perceptron": ("perceptron", "arena/Wine-v0", {"batch_size": 16}, {}, 40),
+    # Early stopping: the best epoch (22) is behind the cut (step 123, in epoch 25), so the
+    # first learn ends holding the best weights and the second goes on from the trained ones.
+    "mlp early stopping": ("mlp", "arena/Wine-v0", {"batch_size": 32}, {"patience": 5}, 123),
+    "cnn augment": (
+        "cnn",
+        "arena/Digits-v0",
+        {"batch_size": 64, "flatten": False},
+        {"augment": True, "channels": (4, 8), "hidden_size": 16},
+        30,
+    ),
+}
+
+
+@pytest.mark.parametrize("variant", sorted(CORE_LOOP))
+def test_on_the_core_loop_learning_2n_is_n_then_save_load_and_n_more(variant):
+    name, env_id, env_kwargs, config, steps = CORE_LOOP[variant]
+    env = arena.make_env(env_id, **env_kwargs)
+    whole = arena.make_agent(name, env, seed=3, device="cpu", **config)
+    whole.learn(env, 2 * steps, progress=False)
+    env = arena.make_env(env_id, **env_kwargs)
+    saved = arena.make_agent(name, env, seed=3, device="cpu", **config)
+    saved.learn(env, steps, progress=False)
+    assert saved.open_episode is not None and saved.open_episode.length > 0  # N cut an episode
+    with tempfile.TemporaryDirectory() as tmp:
+        saved.save(tmp)
+        resumed = arena.load(tmp, device="cpu")
+    resumed.learn(arena.make_env(env_id, **env_kwargs), steps, progress=False)
+    check_resume(whole, resumed, steps)
+    assert "resume" not in resumed.learn_info
+    assert resumed.learn_info == whole.learn_info

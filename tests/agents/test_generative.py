@@ -162,6 +162,24 @@ def test_refinement_climbs_the_discriminator_and_is_deterministic():
     assert logits[1] > logits[0]
 
 
+@pytest.mark.parametrize("name", AGENTS)
+def test_a_training_act_is_one_training_step_and_a_greedy_act_learns_nothing(name):
+    import torch
+
+    env = arena.make_env("arena/Ring8-v0", batch_size=50)
+    agent = arena.make_agent(name, env, seed=0, device="cpu")
+    observation, _ = env.reset(seed=0)
+    before = {k: v.clone() for k, v in agent.state().items()}
+    agent.act(observation)
+    assert agent.model.updates == 0
+    assert all(torch.equal(v, before[k]) for k, v in agent.state().items())
+    fake = agent.act(observation, explore=True)  # what the core loop calls while learning
+    assert agent.model.updates == 1 and fake.shape == (50, 2)
+    after = agent.state()  # now with the optimizers' state too
+    changed = [k for k, v in before.items() if not torch.equal(v, after[k])]
+    assert any(k.endswith(".0.weight") for k in changed)  # wgan-gp steps only its critic here
+
+
 def test_same_seed_same_training():
     def run() -> np.ndarray:
         env = arena.make_env("arena/Ring8-v0", batch_size=50)

@@ -136,6 +136,23 @@ def test_save_and_load_round_trip_to_the_same_actions(tmp_path, name, env_id, en
     loaded.learn(env, 10, progress=False)  # resumes, optimizer state included
 
 
+def test_between_learn_calls_the_mlp_acts_with_the_best_epoch_and_trains_on_from_the_last():
+    env = make_env("arena/Wine-v0", batch_size=32)
+    agent = make_agent("mlp", env, seed=3, device="cpu", patience=5)
+    agent.learn(env, 123, progress=False)
+    trainer = agent.trainer
+    assert trainer.best_epoch < trainer.epochs  # the best epoch is behind the last
+    acting = trainer.net.state_dict()
+    assert all(torch.equal(acting[k], v) for k, v in trainer.best_weights.items())
+    assert not all(torch.equal(acting[k], v) for k, v in trainer.training_weights.items())
+    trained = {k: v.clone() for k, v in trainer.training_weights.items()}
+    observation, _ = env.reset(seed=0)
+    agent.act(observation, explore=True)  # the next training step starts from the last weights
+    acting = trainer.net.state_dict()
+    assert all(torch.equal(acting[k], v) for k, v in trained.items())
+    assert trainer.training_weights is None
+
+
 def test_same_seed_same_result():
     env = make_env("arena/Wine-v0", batch_size=16)
     runs = [make_agent("mlp", env, seed=3, device="cpu").learn(env, 30, progress=False)]
