@@ -132,23 +132,27 @@ def rollout(agent: Agent, env: gym.Env, steps: int, callback: Callback) -> None:
     observation = None
     if agent.open_episode is not None and steps > 0:
         observation = _replay(agent, env, tracker)
+    episode = agent.open_episode
+    # The hot loop: bound methods are looked up once (it must cost little next to env.step).
+    act, observe, step, on_step = agent.act, agent.observe, env.step, callback.on_step
+    track = tracker.record
     while agent.num_timesteps < end:
         if observation is None:
             observation = _begin(agent, env)
-        episode = agent.open_episode
-        action = agent.act(observation, explore=True)
-        next_observation, reward, terminated, truncated, info = env.step(action)
+            episode = agent.open_episode
+        action = act(observation, explore=True)
+        next_observation, reward, terminated, truncated, info = step(action)
         agent.num_timesteps += 1
         episode.record(action, reward, cap)
-        keep_going = agent.observe(
+        keep_going = observe(
             Transition(observation, action, reward, next_observation, terminated, truncated, info)
         )
         done = bool(terminated or truncated)
-        tracker.record(agent.num_timesteps, 0, reward, done, info)
+        track(agent.num_timesteps, 0, reward, done, info)
         if done:
             agent.open_episode = None
         observation = None if done else next_observation
-        if not callback.on_step(agent.num_timesteps) or keep_going is False:
+        if not on_step(agent.num_timesteps) or keep_going is False:
             return
 
 
