@@ -53,7 +53,15 @@ def read_array(path: Path, flag: str = "--input") -> np.ndarray:
                 _check_header(f, f"{flag} {shown!r}, array {member[:-4]!r},")
         with np.load(path, allow_pickle=False) as data:
             return data[member[:-4]]
-    except (OSError, EOFError, ValueError, zipfile.BadZipFile) as e:
+    except (
+        OSError,
+        EOFError,
+        ValueError,
+        RuntimeError,
+        NotImplementedError,
+        zipfile.BadZipFile,
+    ) as e:
+        # RuntimeError: an encrypted member; NotImplementedError: an unknown compression.
         kind = path.suffix.lower()
         raise ArenaError(f"{flag} {shown!r} is not a readable {kind} file ({e}).") from None
 

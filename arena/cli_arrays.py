@@ -157,4 +157,7 @@ def _write(out: Path, array: Any) -> None:
 
     buffer = io.BytesIO()
     np.save(buffer, array, allow_pickle=False)
-    atomic_write(out, buffer.getvalue())
+    try:
+        atomic_write(out, buffer.getvalue())
+    except OSError as e:
+        raise ArenaError(f"Cannot write --out {str(out)!r}: {e.strerror or e}.") from None

@@ -50,6 +50,7 @@ import numpy as np
 from gymnasium import spaces
 
 from arena.callbacks import Callback, EpisodeTracker
+from arena.errors import TrainingError
 
 if TYPE_CHECKING:
     import gymnasium as gym
@@ -141,7 +142,11 @@ def rollout(agent: Agent, env: gym.Env, steps: int, callback: Callback) -> None:
             observation = _begin(agent, env)
             episode = agent.open_episode
         action = act(observation, explore=True)
-        next_observation, reward, terminated, truncated, info = step(action)
+        try:
+            next_observation, reward, terminated, truncated, info = step(action)
+        except ValueError:
+            _refuse_nonfinite(agent, action)  # the env's refusal of a diverged agent's answer
+            raise
         agent.num_timesteps += 1
         episode.record(action, reward, cap)
         keep_going = observe(
@@ -154,6 +159,17 @@ def rollout(agent: Agent, env: gym.Env, steps: int, callback: Callback) -> None:
         observation = None if done else next_observation
         if not on_step(agent.num_timesteps) or keep_going is False:
             return
+
+
+def _refuse_nonfinite(agent: Agent, action: Any) -> None:
+    """Raises :class:`TrainingError` when ``action`` holds a NaN or an infinity."""
+    values = np.asarray(action)
+    if values.dtype.kind == "f" and not np.isfinite(values).all():
+        raise TrainingError(
+            f"{agent.name}: its action became nan or infinite by step {agent.num_timesteps + 1} "
+            "(its training diverged). Training stopped without saving these weights; the run's "
+            "last finite checkpoint, if it has one, is kept. Try a lower learning rate."
+        )
 
 
 def replay_cap(action_space: spaces.Space) -> int:

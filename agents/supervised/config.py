@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, Literal
 
+from arena.config import require
 from arena.config_blocks import ConfigBase, NetworkConfig, OptimizerConfig
 from arena.ranges import Above, AtLeast, Between, Each, Length
 
@@ -49,6 +50,12 @@ class MLPConfig(NetworkConfig, NeuralConfig):
     layers start from its encoder's layers (unsupervised pre-training), as many as match the
     encoder's widths in order (hidden_sizes (128,) takes the first of a 64-128-16 encoder,
     (128, 16) both); at least the first must. Read once, when learning starts at step 0."""
+
+    def __post_init__(self) -> None:
+        require(
+            self.init_from is None or self.init_from.strip() != "",
+            "init_from is empty; give an autoencoder's checkpoint directory, or leave it out",
+        )
 
 
 @dataclass(frozen=True, kw_only=True)

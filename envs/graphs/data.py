@@ -194,8 +194,16 @@ def load_npz(path: str, rng: np.random.Generator, labels_per_class: int = 20) ->
     _require(y.dtype.kind in "iu", f"y must be integer labels, got {y.dtype}")
     _require(len(y) >= 2 and y.min() >= 0, "y must hold labels >= 0 for two or more nodes")
     n = len(x)
+    _require(
+        int(y.max()) < n,
+        f"y must hold labels 0 .. K-1 with K at most the {n} nodes, got a label {int(y.max())}",
+    )
     train = _mask(found, "train_mask", n)
     if train is None:
+        _require(
+            _whole(labels_per_class) and labels_per_class >= 1,
+            f"labels_per_class must be a whole number >= 1, got {labels_per_class!r}",
+        )
         train = np.concatenate(
             [
                 np.sort(rng.permutation(np.flatnonzero(y == c))[:labels_per_class])
@@ -249,6 +257,7 @@ def check_graph(
     x = x.astype(np.float32)
     bad = ~np.isfinite(x)
     _require(not bad.any(), f"x has {int(bad.sum())} non-finite (NaN or infinite) value(s)")
+    _require(int(y.max()) < n, f"y must hold labels below the {n} nodes, got {int(y.max())}")
     n_classes = int(y.max()) + 1
     present = np.bincount(y, minlength=n_classes)
     _require(
@@ -256,7 +265,11 @@ def check_graph(
         f"labels must be 0 .. {n_classes - 1} with none missing; "
         f"class(es) {np.flatnonzero(present == 0).tolist()} have no node",
     )
-    _require(len(train) > 0 and len(test) > 0, "there must be training and test nodes")
+    _require(
+        len(train) > 0 and len(test) > 0,
+        "there must be training and test nodes (a train_mask and test_mask, or labels_per_class "
+        "below the size of every class)",
+    )
     _require(not np.intersect1d(train, test).size, "a node cannot be both training and test")
     unlabelled = np.setdiff1d(np.arange(n_classes), y[train])
     _require(

@@ -8,6 +8,7 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
+from arena.limits import check_memory
 from envs.reconstruction.corruption import check_noise, corrupt
 from envs.reconstruction.data import load_split
 
@@ -145,6 +146,11 @@ class ReconstructionEnv(gym.Env):
         self.X = data.X.reshape(len(data.X), -1) if flatten else data.X
         self.feature_shape = self.X.shape[1:]
         self.size = len(self.X)
+        # A step holds four batches: the shown, the clean, the answer and its error.
+        values = batch_size * int(np.prod(self.feature_shape))
+        check_memory(
+            f"batch_size={batch_size} inputs of {values // batch_size} values", 16 * values
+        )
         self.render_mode = render_mode
         shape = self.feature_shape if batch_size == 1 else (batch_size, *self.feature_shape)
         self.observation_space = spaces.Box(0.0, 1.0, shape, np.float32)

@@ -174,3 +174,28 @@ def test_capabilities_are_declared_not_guessed():
 
     assert capabilities(Guess) == []
     assert capabilities(Declared) == ["sample", "encode"]
+
+
+def _patch_zip(path: Path, central: int, local: int, value: bytes) -> None:
+    """Overwrites a field of every member's central and local headers (offsets from each
+    header's signature)."""
+    data = bytearray(path.read_bytes())
+    for signature, offset in ((b"PK\x01\x02", central), (b"PK\x03\x04", local)):
+        at = data.find(signature)
+        while at != -1:
+            data[at + offset : at + offset + len(value)] = value
+            at = data.find(signature, at + 4)
+    path.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize(
+    ("central", "local", "value"),
+    [(10, 8, (97).to_bytes(2, "little")), (8, 6, (1).to_bytes(2, "little"))],
+    ids=["unknown compression", "encrypted"],
+)
+def test_read_array_refuses_zips_it_cannot_open(tmp_path: Path, central, local, value):
+    path = tmp_path / "odd.npz"
+    np.savez(path, X=np.ones((2, 2)))
+    _patch_zip(path, central, local, value)
+    with pytest.raises(ArenaError, match=r"is not a readable \.npz file"):
+        read_array(path)

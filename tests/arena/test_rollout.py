@@ -329,3 +329,12 @@ def test_arena_train_resume_continues_the_run_exactly(tmp_path):
     assert _rows(tmp_path / "split") == _rows(tmp_path / "whole")
     ends = [json.loads((tmp_path / d / "manifest.json").read_text()) for d in ("whole", "split")]
     assert ends[0]["rng"] == ends[1]["rng"] and ends[0]["rollout"] == ends[1]["rollout"]
+
+
+def test_a_diverged_agents_non_finite_action_stops_training_with_a_message():
+    from arena.errors import TrainingError
+
+    env = gym.make("arena/DigitsRecon-v0")
+    agent = arena.make_agent("ae", env, learning_rate=1e30, seed=0)
+    with pytest.raises(TrainingError, match=r"^ae: its action became nan or infinite by step"):
+        agent.learn(env, 5)

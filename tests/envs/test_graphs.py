@@ -225,3 +225,21 @@ def test_rgb_array_rendering_colours_by_prediction():
     assert not np.array_equal(before, after)
     env.close()
     env.close()
+
+
+@pytest.mark.parametrize(
+    ("y", "kwargs", "message"),
+    [
+        ([0, 10**9] * 5, {}, "K at most the 10 nodes, got a label 1000000000"),
+        ([0, 1] * 5, {"labels_per_class": -3}, "labels_per_class must be a whole number >= 1"),
+        ([0, 1] * 5, {"labels_per_class": 20}, "or labels_per_class below the size of every"),
+    ],
+)
+def test_a_user_graphs_labels_are_checked_before_allocating(tmp_path, y, kwargs, message):
+    from envs.graphs.data import load_npz
+
+    path = tmp_path / "g.npz"
+    edges = np.array([[0, 1, 2, 3], [1, 2, 3, 4]])
+    np.savez(path, x=np.ones((10, 4)), edge_index=edges, y=np.array(y))
+    with pytest.raises(ValueError, match=message):
+        load_npz(str(path), np.random.default_rng(0), **kwargs)
