@@ -1,4 +1,5 @@
-"""Reading a user's array file (``.npy`` or ``.npz``) for a command's ``--input``, safely.
+"""Reading a user's array files (``.npy`` or ``.npz``) safely: a command's ``--input``, and
+the size check an env runs on a user's ``.npz`` before loading it (:func:`weigh_npz`).
 
 Nothing is unpickled (``allow_pickle=False``), only numbers are accepted, and an array's size
 is read from its header and weighed against the memory limit before its data is.
@@ -78,12 +79,35 @@ def _member(archive: zipfile.ZipFile, where: str) -> str:
     )
 
 
-def _check_header(f: IO[bytes], where: str) -> None:
+def weigh_npz(path: Path, where: str) -> None:
+    """Refuses an ``.npz`` whose arrays, by their headers, need more than the memory limit,
+    before any of their data is read (a small zip can declare a huge array).
+
+    Raises:
+        ResourceLimitError: The arrays together are over the limit.
+        OSError, ValueError, zipfile.BadZipFile: The file is not a readable archive of arrays.
+    """
+    total = 0.0
+    with zipfile.ZipFile(path) as archive:
+        for name in archive.namelist():
+            if name.endswith(".npy"):
+                with archive.open(name) as f:
+                    shape, dtype = _header(f)
+                total += float(np.prod(shape, dtype=float)) * dtype.itemsize
+    check_memory(f"{where}'s arrays", total)
+
+
+def _header(f: IO[bytes]) -> tuple[tuple[int, ...], np.dtype]:
     version = np.lib.format.read_magic(f)
     if version == (1, 0):
         shape, _, dtype = np.lib.format.read_array_header_1_0(f)
     else:
         shape, _, dtype = np.lib.format.read_array_header_2_0(f)
+    return shape, dtype
+
+
+def _check_header(f: IO[bytes], where: str) -> None:
+    shape, dtype = _header(f)
     if dtype.kind not in NUMERIC_KINDS or dtype.fields is not None or dtype.subdtype is not None:
         raise ArenaError(f"{where} holds {dtype} values; give numbers (bool, int or float).")
     size = float(np.prod(shape, dtype=float))

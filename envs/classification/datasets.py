@@ -13,6 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
+from arena.arrays import weigh_npz
+
 BUNDLED = ("digits", "iris", "wine", "breast_cancer")
 GENERATED = ("blobs", "moons", "xor")
 FILE_SUFFIXES = (".npz", ".csv")
@@ -190,6 +192,7 @@ def _read_file(path: Path, label_column: str) -> Dataset:
         raise ValueError(f"dataset file {str(path)!r} does not exist")
     if path.suffix.lower() == ".npz":
         try:
+            weigh_npz(path, f"dataset {str(path)!r}")
             with np.load(path, allow_pickle=False) as data:
                 missing = [k for k in ("X", "y") if k not in data.files]
                 if missing:

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
+from arena.arrays import weigh_npz
+
 KARATE = ("karate", "karate4")
 MAX_NODES = 10_000_000
 MAX_EDGES = 200_000_000
@@ -181,6 +183,7 @@ def load_npz(path: str, rng: np.random.Generator, labels_per_class: int = 20) ->
     if not file.is_file():
         raise ValueError(f"graph file {path!r} does not exist (or is not a file)")
     try:
+        weigh_npz(file, f"graph file {path!r}")
         with np.load(file, allow_pickle=False) as arrays:
             found = {k: arrays[k] for k in arrays.files}
     except (OSError, ValueError, zipfile.BadZipFile, EOFError) as error:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from arena.arrays import weigh_npz
 from envs.classification.datasets import (
     BUNDLED,
     FILE_SUFFIXES,
@@ -80,6 +81,7 @@ def _features_and_labels(dataset: str, label_column: str) -> tuple[np.ndarray, n
         data = load_dataset(dataset, n_samples=0, noise=None, seed=0, label_column=label_column)
         return data.X, data.y
     if path.suffix.lower() == ".npz":
+        weigh_npz(path, f"dataset {str(path)!r}")
         with np.load(path, allow_pickle=False) as arrays:
             if "X" not in arrays.files:
                 raise ValueError(

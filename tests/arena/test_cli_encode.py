@@ -199,3 +199,23 @@ def test_read_array_refuses_zips_it_cannot_open(tmp_path: Path, central, local, 
     _patch_zip(path, central, local, value)
     with pytest.raises(ArenaError, match=r"is not a readable \.npz file"):
         read_array(path)
+
+
+def test_weigh_npz_refuses_a_declared_bomb_before_reading_it(tmp_path: Path, monkeypatch):
+    from arena.arrays import weigh_npz
+    from arena.errors import ResourceLimitError
+    from envs.graphs.data import load_npz
+
+    monkeypatch.setenv("ARENA_MEMORY_LIMIT", "1G")
+    path = tmp_path / "bomb.npz"
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, shape in (("x", (10**9, 64)), ("edge_index", (2, 4)), ("y", (10,))):
+            with archive.open(f"{name}.npy", "w") as f:
+                header = {"descr": "<f4", "fortran_order": False, "shape": shape}
+                np.lib.format.write_array_header_1_0(f, header)
+    with pytest.raises(ResourceLimitError, match=r"bomb\.npz's arrays"):
+        weigh_npz(path, str(path))
+    with pytest.raises(ResourceLimitError, match="graph file"):
+        load_npz(str(path), np.random.default_rng(0))
+    np.savez(tmp_path / "small.npz", X=np.ones((3, 2)))
+    weigh_npz(tmp_path / "small.npz", "small")  # within the limit: no error
