@@ -295,7 +295,15 @@ def load_checkpoint(
     actions = arrays.pop(ACTIONS_KEY, None)
     try:
         agent.load_state(arrays, manifest.get("extra") or {})
-    except (KeyError, ValueError, RuntimeError, TypeError, IndexError, AttributeError) as e:
+    except (
+        KeyError,
+        ValueError,
+        RuntimeError,
+        TypeError,
+        IndexError,
+        AttributeError,
+        OverflowError,
+    ) as e:
         raise CheckpointError(
             f"The checkpoint at {str(path)!r} does not fit a {cls.name} agent: "
             f"{type(e).__name__}: {shorten(str(e))}"

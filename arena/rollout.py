@@ -20,23 +20,29 @@ Learning stops right after the step whose ``on_step`` (or ``observe``) said Fals
 budget is spent. A new episode starts lazily, at the first step that needs it, so its seed is
 drawn from the agent's generator at the same point whether or not a run was split there.
 
-Each episode's reset seed comes from the agent's own generator, so an episode is reproducible
-from its seed and its actions. The agent keeps the episode it is in, :class:`OpenEpisode` (its
-seed and the actions taken so far), across ``learn`` calls and in its checkpoint (the actions
-in the state file, beside the agent's arrays, the rest in the manifest's ``rollout``); the next
-``learn`` resets the env with that seed and replays the actions, without learning from them or
-telling the callbacks, to put the env back where it was. So ``learn(2N)`` gives the same agent
-as ``learn(N)``, save, load, ``learn(N)`` when the env is deterministic given its seed and
-actions (Gymnasium's classic-control and toy-text envs, arena's envs). Two limits:
+Play is cut into segments: a segment starts with an env reset seeded from the agent's own
+generator, and its later episodes start with unseeded resets, which carry on the env's own
+generator; an episode that starts after :data:`SEGMENT_STEPS` steps of its segment starts a new
+one. So a segment is reproducible from its seed and its actions, and a seeded reset (about 10
+µs: Gymnasium builds a new generator) is paid once per segment, not once per episode of a game
+whose episodes last a step or two. The agent keeps the segment it is in, :class:`OpenEpisode`
+(its seed, its actions, and where the episode in progress is), across ``learn`` calls and in
+its checkpoint (the actions in the state file, beside the agent's arrays, the rest in the
+manifest's ``rollout``); the next ``learn`` resets the env with that seed and replays the
+actions, resetting unseeded where an episode ended, without learning from them or telling the
+callbacks, to put the env back where it was. So ``learn(2N)`` gives the same agent as
+``learn(N)``, save, load, ``learn(N)`` when the env is deterministic given its seed and actions
+(Gymnasium's classic-control and toy-text envs, arena's envs). Two limits:
 
-- an episode keeps at most :data:`MAX_REPLAY_BYTES` of actions (two million Discrete actions,
+- a segment keeps at most :data:`MAX_REPLAY_BYTES` of actions (two million Discrete actions,
   8,000 of a ``Box(250, 2)`` float32 batch), and only for a Discrete, Box, MultiDiscrete or
-  MultiBinary action space; past that it is not recorded, and the next ``learn`` starts a new
-  episode and says so in ``agent.learn_info["resume"]``;
-- if the replay does not give back the return recorded (the env is not deterministic), the
-  next ``learn`` also starts a new episode and says so.
+  MultiBinary action space; past that it is not recorded (and ends with its episode), and the
+  next ``learn`` starts a new episode and says so in ``agent.learn_info["resume"]``;
+- if the replay does not give back the rewards and episode ends recorded (the env is not
+  deterministic), the next ``learn`` also starts a new episode and says so.
 
-The replay costs the open episode's length in env steps at each ``learn`` call.
+The replay costs the open segment's length in env steps (about :data:`SEGMENT_STEPS` plus an
+episode) at each ``learn`` call.
 """
 
 from __future__ import annotations
@@ -62,6 +68,10 @@ MAX_REPLAY_BYTES = 16 * 2**20
 ACTIONS_KEY = "arena.rollout.actions"
 """The name of the open episode's actions among the state file's arrays."""
 MAX_SEED = 2**31 - 1
+_SCALARS = (int, np.integer)
+"""Actions recorded as they are; others (arrays) are copied, since an agent may reuse them."""
+SEGMENT_STEPS = 1024
+"""Steps of a segment after which the next episode starts a new one, with a seeded reset."""
 
 
 class Transition(NamedTuple):
@@ -88,14 +98,17 @@ class Transition(NamedTuple):
 
 @dataclass
 class OpenEpisode:
-    """The episode an agent is in: enough to put a fresh env back where it was.
+    """The segment an agent is in: enough to put a fresh env back where it was.
 
     Attributes:
         env_id: The id of the env it plays (None for an env without a spec).
-        seed: The seed its reset took.
-        actions: The actions taken so far; None once there were too many to record.
-        ret: The sum of its rewards so far, which the replay must give back.
-        length: The steps taken so far.
+        seed: The seed its first reset took.
+        actions: The segment's actions so far; None once there were too many to record.
+        ret: The sum of the segment's rewards so far, which the replay must give back.
+        length: The steps of the episode in progress (0 between episodes).
+        steps: The segment's steps so far.
+        in_episode: Whether an episode is in progress (False: the last one ended, and the next
+            starts with an unseeded reset).
     """
 
     env_id: str | None
@@ -103,19 +116,15 @@ class OpenEpisode:
     actions: list[Any] | None = field(default_factory=list)
     ret: float = 0.0
     length: int = 0
+    steps: int = 0
+    in_episode: bool = True
 
-    def record(self, action: Any, reward: float, cap: int) -> None:
-        """Adds one step; forgets the actions once there are more than ``cap``."""
-        self.ret += float(reward)
-        self.length += 1
-        if self.actions is None:
-            return
-        if len(self.actions) >= cap:
-            self.actions = None
-            return
-        self.actions.append(
-            action if isinstance(action, (int, np.integer)) else copy.deepcopy(action)
-        )
+    def end_episode(self) -> bool:
+        """Marks the episode in progress ended; returns whether the segment goes on."""
+        if self.steps >= SEGMENT_STEPS or self.actions is None:
+            return False
+        self.length, self.in_episode = 0, False
+        return True
 
 
 def rollout(agent: Agent, env: gym.Env, steps: int, callback: Callback) -> None:
@@ -134,9 +143,10 @@ def rollout(agent: Agent, env: gym.Env, steps: int, callback: Callback) -> None:
     if agent.open_episode is not None and steps > 0:
         observation = _replay(agent, env, tracker)
     episode = agent.open_episode
-    # The hot loop: bound methods are looked up once (it must cost little next to env.step).
+    # The hot loop must cost little next to env.step: bound methods are looked up once, and
+    # the segment's and the tracker's sums are kept inline rather than in method calls.
     act, observe, step, on_step = agent.act, agent.observe, env.step, callback.on_step
-    track = tracker.record
+    returns, lengths = tracker.returns, tracker.lengths
     while agent.num_timesteps < end:
         if observation is None:
             observation = _begin(agent, env)
@@ -148,16 +158,30 @@ def rollout(agent: Agent, env: gym.Env, steps: int, callback: Callback) -> None:
             _refuse_nonfinite(agent, action)  # the env's refusal of a diverged agent's answer
             raise
         agent.num_timesteps += 1
-        episode.record(action, reward, cap)
+        now = agent.num_timesteps
+        reward_ = float(reward)
+        episode.ret += reward_
+        episode.length += 1
+        episode.steps += 1
+        recorded = episode.actions
+        if recorded is not None:
+            if len(recorded) >= cap:
+                episode.actions = None
+            else:
+                recorded.append(action if isinstance(action, _SCALARS) else copy.deepcopy(action))
         keep_going = observe(
             Transition(observation, action, reward, next_observation, terminated, truncated, info)
         )
-        done = bool(terminated or truncated)
-        track(agent.num_timesteps, 0, reward, done, info)
-        if done:
-            agent.open_episode = None
-        observation = None if done else next_observation
-        if not on_step(agent.num_timesteps) or keep_going is False:
+        if terminated or truncated:
+            tracker.record(now, 0, reward_, True, info)
+            if not episode.end_episode():
+                agent.open_episode = None
+            observation = None
+        else:
+            returns[0] += reward_
+            lengths[0] += 1
+            observation = next_observation
+        if not on_step(now) or keep_going is False:
             return
 
 
@@ -194,6 +218,8 @@ def episode_to_checkpoint(
         "seed": episode.seed,
         "return": episode.ret if math.isfinite(episode.ret) else None,
         "length": episode.length,
+        "steps": episode.steps,
+        "in_episode": episode.in_episode,
         "recorded": episode.actions is not None,
     }
     if not episode.actions:
@@ -206,10 +232,10 @@ def recorded_bytes(entry: Any, action_space: spaces.Space) -> int:
     """The bytes of actions that a manifest's ``rollout`` entry says the state file holds."""
     if not isinstance(entry, dict) or entry.get("recorded") is not True:
         return 0
-    length = entry.get("length")
-    if not _is_count(length):
+    steps = entry.get("steps", entry.get("length"))
+    if not _is_count(steps):
         return 0
-    return _action_bytes(action_space) * min(length, replay_cap(action_space))
+    return _action_bytes(action_space) * min(steps, replay_cap(action_space))
 
 
 def episode_from_checkpoint(
@@ -229,37 +255,53 @@ def episode_from_checkpoint(
         if actions is not None:
             raise ValueError("the state file holds actions, but no episode is open")
         return None
-    keys = {"env", "seed", "return", "length", "recorded"}
+    keys = {"env", "seed", "return", "length", "steps", "in_episode", "recorded"}
+    if isinstance(entry, dict) and set(entry) == keys - {"steps", "in_episode"}:
+        # Before segments (the same format version): a segment of the one episode in progress.
+        entry = {**entry, "steps": entry["length"], "in_episode": True}
     if not isinstance(entry, dict) or set(entry) != keys:
         raise ValueError(f"an open episode is an object with the keys {sorted(keys)}")
     env_id, seed, ret, length = entry["env"], entry["seed"], entry["return"], entry["length"]
+    steps, in_episode = entry["steps"], entry["in_episode"]
     if not (env_id is None or (isinstance(env_id, str) and len(env_id) <= 200)):
         raise ValueError("its env must be null or an env id")
     if not _is_count(seed) or seed > MAX_SEED:
         raise ValueError(f"its seed must be an integer from 0 to {MAX_SEED}")
     if ret is not None and (isinstance(ret, bool) or not isinstance(ret, (int, float))):
         raise ValueError("its return must be null or a number")
-    if not _is_count(length):
-        raise ValueError("its length must be a whole number")
-    if not isinstance(entry["recorded"], bool):
-        raise ValueError("its 'recorded' must be true or false")
+    if not _is_count(length) or not _is_count(steps) or length > steps:
+        raise ValueError("its length and steps must be whole numbers, the length at most steps")
+    if not isinstance(in_episode, bool) or not isinstance(entry["recorded"], bool):
+        raise ValueError("its 'in_episode' and 'recorded' must be true or false")
+    if not in_episode and (length or not steps or not entry["recorded"]):
+        raise ValueError("between episodes, its length must be 0 and its steps recorded")
     recorded = None
     if entry["recorded"]:
-        if length > replay_cap(action_space):
-            raise ValueError(f"it records {length} actions, more than {replay_cap(action_space)}")
-        recorded = _actions(actions, length, action_space)
+        if steps > replay_cap(action_space):
+            raise ValueError(f"it records {steps} actions, more than {replay_cap(action_space)}")
+        recorded = _actions(actions, steps, action_space)
     elif actions is not None:
         raise ValueError("the state file holds actions that the episode does not record")
     ret = math.nan if ret is None else float(ret)
-    return OpenEpisode(env_id, seed, recorded, ret, length)
+    return OpenEpisode(env_id, seed, recorded, ret, length, steps, in_episode)
 
 
 def _begin(agent: Agent, env: gym.Env) -> Any:
-    """Starts a new episode with a seed from the agent's generator; returns its observation."""
-    seed = agent.env_seed()
-    agent.open_episode = OpenEpisode(env.spec.id if env.spec is not None else None, seed)
-    agent.reset()
-    observation, info = env.reset(seed=seed)
+    """Starts an episode; returns its observation.
+
+    Within a segment the reset is unseeded; otherwise a new segment starts, with a seed from the
+    agent's generator.
+    """
+    segment = agent.open_episode
+    if segment is None:
+        seed = agent.env_seed()
+        agent.open_episode = OpenEpisode(env.spec.id if env.spec is not None else None, seed)
+        agent.reset()
+        observation, info = env.reset(seed=seed)
+    else:
+        segment.in_episode = True
+        agent.reset()
+        observation, info = env.reset()
     agent.observe_reset(observation, info)
     return observation
 
@@ -274,6 +316,9 @@ def _replay(agent: Agent, env: gym.Env, tracker: EpisodeTracker) -> Any:
     episode = agent.open_episode
     env_id = env.spec.id if env.spec is not None else None
     why = None
+    if episode.env_id != env_id and not episode.in_episode:
+        agent.open_episode = None  # between episodes: a new segment loses nothing
+        return None
     if episode.actions is None:
         cap = replay_cap(agent.action_space)
         why = f"it was longer than the {cap} actions arena records for a replay"
@@ -281,18 +326,23 @@ def _replay(agent: Agent, env: gym.Env, tracker: EpisodeTracker) -> Any:
         why = f"it was on {episode.env_id}, this run is on {env_id}"
     else:
         observation, _ = env.reset(seed=episode.seed)
-        ret, done = 0.0, False
+        ret, done, length = 0.0, False, 0
         for action in episode.actions:
-            if done:
-                break
+            if done:  # an episode of the segment ended here: the next one began unseeded
+                observation, _ = env.reset()
+                length, tracker.returns[0], tracker.lengths[0] = 0, 0.0, 0
             observation, reward, terminated, truncated, info = env.step(action)
             ret += float(reward)
+            length += 1
             done = bool(terminated or truncated)
             tracker.record(agent.num_timesteps, 0, reward, False, info)
-        if not done and (ret == episode.ret or not math.isfinite(episode.ret)):
-            return observation
-        why = "replaying its seed and actions did not give back its rewards: the env is not "
-        why += "deterministic given them"
+        same_return = ret == episode.ret or not math.isfinite(episode.ret)
+        if done:
+            tracker.returns[0], tracker.lengths[0] = 0.0, 0
+        if same_return and done != episode.in_episode and length == (episode.length or length):
+            return observation if episode.in_episode else None
+        why = "replaying its seed and actions did not give back its rewards and episode ends: "
+        why += "the env is not deterministic given them"
         tracker.returns[0], tracker.lengths[0] = 0.0, 0
     agent.learn_info["resume"] = (
         f"started a new episode instead of continuing the one in progress ({why}), so this "

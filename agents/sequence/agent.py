@@ -118,10 +118,8 @@ class SequenceAgent(Agent):
         h = config.hidden_size
         width = config.embedding_dim if found.vocab is not None else found.in_dim
         embed = found.vocab * config.embedding_dim if found.vocab is not None else 0
-        layers = sum(
-            gates * h * (inputs + h) + 2 * gates * h
-            for inputs in [width] + [h] * (config.num_layers - 1)
-        )
+        first, later = (gates * h * (inputs + h) + 2 * gates * h for inputs in (width, h))
+        layers = first + (config.num_layers - 1) * later  # later layers read the one below
         params = embed + layers + dense_parameters([h, found.out_dim])
         # Per step of the window, per stream and layer: the gates, the cell and the state.
         window = config.window * found.streams * config.num_layers * (gates + 2) * h
@@ -207,7 +205,7 @@ class SequenceAgent(Agent):
         """
         self._episode_observations = getattr(env.unwrapped, "episode_observations", None)
         episode = self.open_episode
-        lost = episode is not None and self._remembered != episode.length
+        lost = episode is not None and episode.in_episode and self._remembered != episode.length
         if not lost and self.model.mode == "inputs known":
             lost = self._episode_observations is None
         if episode is not None and lost:

@@ -19,7 +19,7 @@ from arena.agent import Agent
 from arena.callbacks import Callback, Episode
 from arena.checkpoint import load_checkpoint
 from arena.errors import CheckpointError
-from arena.rollout import ACTIONS_KEY, OpenEpisode, Transition, replay_cap
+from arena.rollout import ACTIONS_KEY, SEGMENT_STEPS, OpenEpisode, Transition, replay_cap
 from arena.testing import check_resume
 from tests.conftest import run_arena
 
@@ -106,6 +106,7 @@ CASES = {
     ("random", "Pendulum-v1"): 150,  # Box actions; one episode is 200 steps
     ("toy", "CartPole-v1"): 50,
     ("toy", "FrozenLake-v1"): 23,
+    ("random", "Blackjack-v1"): 1500,  # cuts the second segment
 }
 
 
@@ -215,13 +216,39 @@ def test_what_the_replay_can_record():
     assert replay_cap(spaces.Text(8)) == 0
 
 
-def test_a_checkpoint_between_episodes_records_none(tmp_path):
+def test_a_checkpoint_between_episodes_keeps_the_segment_open(tmp_path):
     env = gym.make("CartPole-v1")
     agent = arena.make_agent("random", env, seed=0)
     agent.learn(env, 1000, callback=_StopAtEpisodeEnd(), progress=False)
-    assert agent.open_episode is None
+    segment = agent.open_episode
+    assert not segment.in_episode and segment.length == 0 and segment.steps > 0
     agent.save(tmp_path)
-    assert json.loads((tmp_path / "manifest.json").read_text())["rollout"] is None
+    rollout = json.loads((tmp_path / "manifest.json").read_text())["rollout"]
+    assert rollout["in_episode"] is False and rollout["steps"] == segment.steps
+    whole = arena.make_agent("random", env, seed=0).learn(env, segment.steps + 30, progress=False)
+    resumed = arena.load(tmp_path).learn(gym.make("CartPole-v1"), 30, progress=False)
+    check_resume(whole, resumed, 30)
+    assert "resume" not in resumed.learn_info
+
+
+class _CountSeededResets(gym.Wrapper):
+    def __init__(self, env: gym.Env) -> None:
+        super().__init__(env)
+        self.seeded = self.unseeded = 0
+
+    def reset(self, *, seed=None, options=None):
+        if seed is None:
+            self.unseeded += 1
+        else:
+            self.seeded += 1
+        return self.env.reset(seed=seed, options=options)
+
+
+def test_episodes_reset_unseeded_within_a_segment_of_segment_steps():
+    env = _CountSeededResets(gym.make("Blackjack-v1"))
+    arena.make_agent("random", env, seed=0).learn(env, 3 * SEGMENT_STEPS, progress=False)
+    assert env.seeded == 3  # a new segment at the first episode after each SEGMENT_STEPS steps
+    assert env.unseeded > 1_000  # Blackjack's episodes last one or two steps
 
 
 class _StopAtEpisodeEnd(Callback):
@@ -235,7 +262,15 @@ class _StopAtEpisodeEnd(Callback):
         return not self.ended
 
 
-GOOD = {"env": "FrozenLake-v1", "seed": 1, "return": 0.0, "length": 3, "recorded": True}
+GOOD = {
+    "env": "FrozenLake-v1",
+    "seed": 1,
+    "return": 0.0,
+    "length": 3,
+    "steps": 3,
+    "in_episode": True,
+    "recorded": True,
+}
 
 
 @pytest.mark.parametrize(
@@ -247,10 +282,12 @@ GOOD = {"env": "FrozenLake-v1", "seed": 1, "return": 0.0, "length": 3, "recorded
         ({**GOOD, "seed": 2**31}, "its seed must be"),
         ({**GOOD, "return": "x"}, "its return must be"),
         ({**GOOD, "env": 3}, "its env must be"),
-        ({**GOOD, "length": 2.5}, "its length must be a whole number"),
-        ({**GOOD, "recorded": 1}, "its 'recorded' must be true or false"),
-        ({**GOOD, "length": 2}, r"its actions must be an array of shape \(2,\)"),
-        ({**GOOD, "length": 2_100_000}, "more than 2097152"),
+        ({**GOOD, "length": 2.5}, "its length and steps must be whole numbers"),
+        ({**GOOD, "length": 4}, "the length at most steps"),
+        ({**GOOD, "recorded": 1}, "its 'in_episode' and 'recorded' must be true or false"),
+        ({**GOOD, "in_episode": False}, "between episodes, its length must be 0"),
+        ({**GOOD, "steps": 2, "length": 2}, r"its actions must be an array of shape \(2,\)"),
+        ({**GOOD, "steps": 2_100_000}, "more than 2097152"),
         ({**GOOD, "recorded": False}, "holds actions that the episode does not record"),
         (None, "holds actions, but no episode is open"),
     ],
@@ -265,6 +302,20 @@ def test_a_bad_rollout_in_the_manifest_is_refused(tmp_path, rollout, message):
     (tmp_path / "manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(CheckpointError, match=message):
         arena.load(tmp_path)
+
+
+def test_a_rollout_from_before_segments_loads_as_a_segment_of_its_episode(tmp_path):
+    env = gym.make("FrozenLake-v1")
+    whole = arena.make_agent("random", env, seed=0).learn(env, 20, progress=False)
+    agent = arena.make_agent("random", env, seed=0)
+    agent.learn(env, 1000, callback=Log(stop_at=3), progress=False).save(tmp_path)
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    for key in ("steps", "in_episode"):
+        del manifest["rollout"][key]
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
+    loaded = arena.load(tmp_path)
+    assert (loaded.open_episode.steps, loaded.open_episode.in_episode) == (3, True)
+    check_resume(whole, loaded.learn(gym.make("FrozenLake-v1"), 17, progress=False), 17)
 
 
 def _rewrite_actions(path: Path, actions: np.ndarray) -> None:
@@ -302,11 +353,12 @@ def test_bad_recorded_actions_are_refused(tmp_path, actions, message):
 def test_the_actions_are_in_the_state_file_and_a_torch_agent_saves_them_too(tmp_path):
     env = gym.make("arena/Ring8-v0")
     agent = arena.make_agent("gan", env, seed=0, device="cpu")
-    agent.open_episode = OpenEpisode("arena/Ring8-v0", 5, [env.action_space.sample()], 0.5, 1)
+    actions = [env.action_space.sample()]
+    agent.open_episode = OpenEpisode("arena/Ring8-v0", 5, actions, 0.5, 1, 1)
     agent.save(tmp_path)
     loaded = arena.load(tmp_path, device="cpu")
     assert loaded.open_episode == OpenEpisode(
-        "arena/Ring8-v0", 5, loaded.open_episode.actions, 0.5, 1
+        "arena/Ring8-v0", 5, loaded.open_episode.actions, 0.5, 1, 1
     )
     assert np.array_equal(loaded.open_episode.actions[0], agent.open_episode.actions[0])
 
