@@ -14,13 +14,15 @@ business (:mod:`arena.runtime`), set around ``learn`` as in one process.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from types import ModuleType
+from typing import Any
 
-from arena.errors import ArenaError
+from arena.errors import ArenaError, TrainingError
 
 INSTALL_HINT = 'pip install "gym-arena[ray]"'
 """How to get Ray and Optuna, as the messages say it."""
@@ -32,6 +34,10 @@ WORKER_ENV = {
 }
 """Environment variables of every worker: one BLAS thread per task (oversubscribed BLAS threads
 were measured 10-150x slower on a busy 2-core machine)."""
+
+TASK_RETRIES = 3
+"""How often Ray runs a task again whose worker died (killed, out of memory) before the command
+gives up; an error the task raises itself is not retried."""
 
 _ADDRESS = re.compile(r"^(?:ray://)?[A-Za-z0-9._\-\[\]:]+:\d{1,5}$")
 
@@ -51,6 +57,11 @@ def require_ray(command: str) -> ModuleType:
         raise ArenaError(
             f"{command} runs on Ray, which is not installed. Install the extra: {INSTALL_HINT}"
         ) from None
+
+
+def ray_installed() -> bool:
+    """Whether Ray can be imported, found without importing it."""
+    return importlib.util.find_spec("ray") is not None
 
 
 def check_address(address: str) -> str:
@@ -93,7 +104,9 @@ def ray_session(command: str, address: str | None = None) -> Iterator[ModuleType
         "log_to_driver": False,
     }
     if address is None:
-        options.update(num_cpus=os.cpu_count() or 1, include_dashboard=False)
+        # "local" starts a new instance: Ray's default (None) would join the last cluster that
+        # `ray start` left running on this machine, someone else's perhaps.
+        options.update(address="local", num_cpus=os.cpu_count() or 1, include_dashboard=False)
     else:
         options["address"] = check_address(address)
     try:
@@ -105,3 +118,33 @@ def ray_session(command: str, address: str | None = None) -> Iterator[ModuleType
         yield ray
     finally:
         ray.shutdown()
+
+
+def run_tasks(ray: ModuleType, function: Callable[..., Any], jobs: Sequence[Any]) -> Iterator[Any]:
+    """Runs ``function(job)`` for every job as a Ray task of one CPU; yields the results as the
+    tasks finish, in that order, not the jobs'.
+
+    A task whose worker dies is run again, up to :data:`TASK_RETRIES` times. When the caller
+    stops early (an error, Ctrl-C), the tasks still running are cancelled.
+
+    Args:
+        ray: The initialised ``ray`` module, from :func:`ray_session`.
+        function: A module-level function, so that workers import it rather than unpickle it.
+        jobs: Its arguments, one task each; small and picklable.
+
+    Raises:
+        TrainingError: A task failed on every try (its worker died each time), or raised.
+    """
+    task = ray.remote(num_cpus=1, max_retries=TASK_RETRIES)(function)
+    pending = [task.remote(job) for job in jobs]
+    try:
+        while pending:
+            done, pending = ray.wait(pending, num_returns=1)
+            try:
+                result = ray.get(done[0])
+            except ray.exceptions.RayError as error:
+                raise TrainingError(f"a Ray task failed: {error}") from None
+            yield result
+    finally:
+        for ref in pending:
+            ray.cancel(ref, force=True)
