@@ -35,6 +35,12 @@ WORKER_ENV = {
 """Environment variables of every worker: one BLAS thread per task (oversubscribed BLAS threads
 were measured 10-150x slower on a busy 2-core machine)."""
 
+AUTH_HINT = (
+    "A head that `ray start` started where ~/.ray/auth_token exists requires Ray's token "
+    "authentication (Ray 2.60 does so): join it with RAY_AUTH_MODE=token set, and its token "
+    "in ~/.ray/auth_token or RAY_AUTH_TOKEN."
+)
+"""What to check when joining a cluster fails."""
 TASK_RETRIES = 3
 """How often Ray runs a task again whose worker died (killed, out of memory) before the command
 gives up; an error the task raises itself is not retried."""
@@ -85,6 +91,8 @@ def ray_session(command: str, address: str | None = None) -> Iterator[ModuleType
 
     A local instance gets every CPU of the machine and is shut down when the block ends; a
     cluster is only left, never stopped. Ray's own start-up messages are kept off the terminal.
+    When this process has already initialised Ray (a script's own ``ray.init()``), that session
+    is used as it is, and left running.
 
     Args:
         command: The command that needs Ray, for messages.
@@ -97,6 +105,9 @@ def ray_session(command: str, address: str | None = None) -> Iterator[ModuleType
         ArenaError: Ray is missing, the address is malformed, or no head answers there.
     """
     ray = require_ray(command)
+    if ray.is_initialized():  # the caller's own session (a script's, a test's): use it, leave it
+        yield ray
+        return
     address = address or os.environ.get("RAY_ADDRESS") or None
     options: dict = {
         "runtime_env": {"env_vars": dict(WORKER_ENV)},
@@ -113,7 +124,8 @@ def ray_session(command: str, address: str | None = None) -> Iterator[ModuleType
         ray.init(**options)
     except (ConnectionError, TimeoutError, ValueError, RuntimeError) as error:
         where = f"at {address}" if address else "on this machine"
-        raise ArenaError(f"{command} could not start or join Ray {where}: {error}") from None
+        hint = f" {AUTH_HINT}" if address else ""
+        raise ArenaError(f"{command} could not start or join Ray {where}: {error}.{hint}") from None
     try:
         yield ray
     finally:
