@@ -60,9 +60,21 @@ def require_ray(command: str) -> ModuleType:
     try:
         return importlib.import_module("ray")
     except ImportError:
-        raise ArenaError(
-            f"{command} runs on Ray, which is not installed. Install the extra: {INSTALL_HINT}"
-        ) from None
+        raise ArenaError(_not_installed(command)) from None
+
+
+def check_ray_installed(command: str) -> None:
+    """Refuses as :func:`require_ray` does when Ray is missing, but imports nothing.
+
+    Raises:
+        ArenaError: Ray is not installed.
+    """
+    if not ray_installed():
+        raise ArenaError(_not_installed(command))
+
+
+def _not_installed(command: str) -> str:
+    return f"{command} runs on Ray, which is not installed. Install the extra: {INSTALL_HINT}"
 
 
 def ray_installed() -> bool:

@@ -90,13 +90,12 @@ def compare(
         ArenaError: Bad input, refused before any worker starts, or a mistake a worker met.
         TrainingError: A run stopped (a NaN loss), or its worker died on every try.
     """
-    from arena.cluster import check_address, ray_installed, require_ray
+    from arena.cluster import check_address, check_ray_installed
 
+    check_ray_installed("arena compare")
     _check_counts(agents, seeds, episodes)
     if address is not None:
         check_address(address)
-    if not ray_installed():
-        require_ray("arena compare")
     budgets = {name: _budget(name, env_id, steps) for name in agents}
     out = Path(out).absolute()
     started = time.perf_counter()

@@ -46,6 +46,14 @@ def test_train_seeds_without_ray_trains_in_process(monkeypatch, tmp_path, capsys
     assert [s["seed"] for s in summary["seeds"]] == [0, 1]
 
 
+def test_compare_without_ray_says_how_to_install_it(monkeypatch, tmp_path, capsys):
+    monkeypatch.setattr(cluster, "ray_installed", lambda: False)
+    arguments = ["compare", "random", "--env", "arena/Chain-v0", "--seeds", "2"]
+    assert main([*arguments, "--out", str(tmp_path / "out")]) == 2
+    assert 'pip install "gym-arena[ray]"' in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
 def test_seeds_on_ray_train_as_in_process(tmp_path):
     pytest.importorskip("ray")
     runs, _ = train_seeds_on_ray(
