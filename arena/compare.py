@@ -97,7 +97,8 @@ def compare(
     if address is not None:
         check_address(address)
     budgets = {name: _budget(name, env_id, steps) for name in agents}
-    out = Path(out).absolute()
+    shown = Path(out)  # as the user named it, for the summary
+    out = shown.absolute()  # for the workers, which may run in another folder
     started = time.perf_counter()
     with _held(out):
         runs = plan_runs(out, env_id, budgets, seeds, episodes)
@@ -107,7 +108,7 @@ def compare(
         if todo:
             reports.update(_run_on_ray(todo, address, log))
         rows = [_row(run.job, reports[run.job.agent, run.job.seed]) for run in runs]
-        summary = _summary(out, env_id, budgets, seeds, episodes, rows, runs)
+        summary = _summary(shown, env_id, budgets, seeds, episodes, rows, runs)
         summary["seconds"] = round(time.perf_counter() - started, 2)
         _write_results(out / RESULTS_FILE, rows)
         from arena.compare_plot import plot_comparison
