@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -101,6 +102,10 @@ def _best(result: Any) -> dict[str, Any]:
     }
 
 
+def _log(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
 def _train_seeds(args: argparse.Namespace) -> int:
     import statistics
 
@@ -124,7 +129,13 @@ def _train_seeds(args: argparse.Namespace) -> int:
         )
     if seeds_on_ray and (args.address is not None or ray_installed()):
         results, seconds = train_seeds_on_ray(
-            args.agent, args.env, out=args.out, seeds=args.seeds, address=args.address, **options
+            args.agent,
+            args.env,
+            out=args.out,
+            seeds=args.seeds,
+            address=args.address,
+            log=None if args.json or args.quiet else _log,
+            **options,
         )
     else:  # a family's own side-by-side path, or one seed after another without Ray
         trained = train_seeds(args.agent, args.env, out=args.out, seeds=args.seeds, **options)

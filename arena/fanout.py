@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -211,6 +211,7 @@ def train_seeds_on_ray(
     steps: int | None = None,
     seed: int = 0,
     address: str | None = None,
+    log: Callable[[str], None] | None = None,
     **options: Any,
 ) -> tuple[list[SeedRun], float]:
     """``arena train --seeds`` for an agent without a fast path of its own: one Ray task a seed.
@@ -227,6 +228,7 @@ def train_seeds_on_ray(
         steps: The step budget; the preset's when omitted.
         seed: The first seed.
         address: A Ray cluster to join; None starts a local instance (or takes ``RAY_ADDRESS``).
+        log: Called with a line as each seed finishes.
         **options: The other keyword arguments of :func:`arena.training.train`.
 
     Returns:
@@ -268,6 +270,8 @@ def train_seeds_on_ray(
         for report in run_tasks(ray, run_seed, jobs):
             raise_error(report)
             reports[report["seed"]] = report
+            if log is not None:
+                log(f"seed {report['seed']}: {report['steps']} steps in {report['seconds']:.1f}s")
     seconds = time.perf_counter() - started
     return [_seed_run(agent.name, env_id, reports[job.seed]) for job in jobs], seconds
 
