@@ -31,6 +31,7 @@ import numpy as np
 
 from arena.aggregate import BOOTSTRAP_REPS, CONFIDENCE, summarize
 from arena.cli_common import MAX_ENVS, MAX_EPISODES
+from arena.compare_plot import plot_comparison
 from arena.errors import ArenaError
 from arena.fanout import RESULT_FILE, RESULT_FORMAT, SeedJob, eval_seed
 from arena.rundir import LOCK_FILE, checkpoint_manifest
@@ -111,8 +112,6 @@ def compare(
         summary = _summary(shown, env_id, budgets, seeds, episodes, rows, runs)
         summary["seconds"] = round(time.perf_counter() - started, 2)
         _write_results(out / RESULTS_FILE, rows)
-        from arena.compare_plot import plot_comparison
-
         scores = {name: [r["mean_return"] for r in rows if r["agent"] == name] for name in agents}
         folders = {
             name: [Path(run.job.out) for run in runs if run.job.agent == name] for name in agents
