@@ -21,6 +21,7 @@ import io
 import json
 import math
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -51,7 +52,8 @@ class Run:
 
     Attributes:
         job: The task's arguments.
-        todo: ``"train"``, ``"resume"`` (a checkpoint short of the budget), ``"evaluate"``
+        todo: ``"train"``, ``"resume"`` (a checkpoint short of the budget: resumed, or trained
+            again where the agent cannot resume exactly), ``"evaluate"``
             (a complete checkpoint without a standing result) or ``"done"``.
         record: The standing ``result.json``, for a done run.
     """
@@ -109,7 +111,8 @@ def compare(
         if todo:
             reports.update(_run_on_ray(todo, address, log))
         rows = [_row(run.job, reports[run.job.agent, run.job.seed]) for run in runs]
-        summary = _summary(shown, env_id, budgets, seeds, episodes, rows, runs)
+        done = Counter(_how(run, reports[run.job.agent, run.job.seed]) for run in runs)
+        summary = _summary(shown, env_id, budgets, seeds, episodes, rows, done)
         summary["seconds"] = round(time.perf_counter() - started, 2)
         _write_results(out / RESULTS_FILE, rows)
         scores = {name: [r["mean_return"] for r in rows if r["agent"] == name] for name in agents}
@@ -333,7 +336,7 @@ def _summary(
     seeds: int,
     episodes: int,
     rows: Sequence[Mapping[str, Any]],
-    runs: Sequence[Run],
+    done: Mapping[str, int],
 ) -> dict[str, Any]:
     agents = {}
     for name, budget in budgets.items():
@@ -347,7 +350,6 @@ def _summary(
                 for key in metrics
             },
         }
-    counts = {todo: sum(run.todo == todo for run in runs) for todo in ("train", "resume")}
     return {
         "format": FORMAT,
         "env": env_id,
@@ -359,15 +361,20 @@ def _summary(
             f"bootstrap ({BOOTSTRAP_REPS} resamples; Agarwal et al., NeurIPS 2021)"
         ),
         "agents": agents,
-        "runs": {
-            "trained": counts["train"],
-            "resumed": counts["resume"],
-            "evaluated": sum(run.todo == "evaluate" for run in runs),
-            "reused": sum(run.todo == "done" for run in runs),
-        },
+        "runs": {how: done.get(how, 0) for how in ("trained", "resumed", "evaluated", "reused")},
         "results": str(out / RESULTS_FILE),
         "plot": str(out / PLOT_FILE),
     }
+
+
+def _how(run: Run, report: Mapping[str, Any]) -> str:
+    """What became of a run: ``trained`` (from the start, also over a checkpoint its agent
+    cannot resume exactly), ``resumed``, ``evaluated`` (a complete checkpoint) or ``reused``."""
+    if run.todo == "done":
+        return "reused"
+    if run.todo == "evaluate":
+        return "evaluated"
+    return "resumed" if report["resumed"] else "trained"
 
 
 def _stats(scores: Sequence[float]) -> dict[str, Any]:

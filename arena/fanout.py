@@ -96,9 +96,12 @@ def run_seed(job: SeedJob) -> dict[str, Any]:
     """Trains (or finishes) one seed's run, evaluates it if asked, and reports.
 
     The run directory ``job.out`` is held for the whole task. A checkpoint already there was
-    left by an earlier try of this task (the driver refused any other), so it is resumed to
-    the budget, or, once complete, only evaluated; logs a try killed before its first
-    checkpoint left are cleared. With ``overwrite`` in the options a fresh run replaces it.
+    left by an earlier try of this task or an interrupted command (the driver refused any
+    other): it is resumed to the budget where the agent's class splits runs exactly
+    (``Agent.splits_exactly``: the resumed run is the uninterrupted one), else trained again
+    from the start, so that a result never depends on where a run was cut; a complete one is
+    only evaluated. Logs that a try killed before its first checkpoint left are cleared. With
+    ``overwrite`` in the options a fresh run replaces whatever checkpoint is there.
 
     Returns:
         ``seed``, ``out``, ``steps``, ``episodes``, ``recent_return``, ``learn_info``,
@@ -117,6 +120,7 @@ def run_seed(job: SeedJob) -> dict[str, Any]:
 
 def _run_seed(job: SeedJob) -> dict[str, Any]:
     from arena.checkpoint import atomic_write, load_checkpoint
+    from arena.registry import agent_class
     from arena.rundir import checkpoint_manifest, clear_unfinished, hold
     from arena.training import train
 
@@ -127,10 +131,14 @@ def _run_seed(job: SeedJob) -> dict[str, Any]:
         raise ArenaError(f"Cannot create {str(out)!r}: {e.strerror}.") from None
     started = time.perf_counter()
     report: dict[str, Any] = {"seed": job.seed, "out": str(out), "resumed": False}
+    overwrite = bool(job.options.get("overwrite"))
+    exact = agent_class(job.agent).splits_exactly
     with hold(out):
         manifest = checkpoint_manifest(out)
         done = 0 if manifest is None else int(manifest.get("steps", 0))
-        if manifest is None or job.options.get("overwrite"):
+        if manifest is not None and manifest.get("agent") != job.agent and not overwrite:
+            raise ArenaError(f"{out} holds a {manifest.get('agent')} checkpoint.")
+        if manifest is None or overwrite or (done < job.steps and not exact):
             clear_unfinished(out)
             result = train(
                 job.agent,
@@ -139,10 +147,8 @@ def _run_seed(job: SeedJob) -> dict[str, Any]:
                 steps=job.steps,
                 seed=job.seed,
                 progress=False,
-                **job.options,
+                **{**job.options, "overwrite": manifest is not None},
             )
-        elif manifest.get("agent") != job.agent:
-            raise ArenaError(f"{out} holds a {manifest.get('agent')} checkpoint.")
         elif done < job.steps:
             options = {k: v for k, v in job.options.items() if k in _RESUME_OPTIONS}
             result = train(
