@@ -137,7 +137,10 @@ def ray_session(command: str, address: str | None = None) -> Iterator[ModuleType
     except (ConnectionError, TimeoutError, ValueError, RuntimeError) as error:
         where = f"at {address}" if address else "on this machine"
         hint = f" {AUTH_HINT}" if address else ""
-        raise ArenaError(f"{command} could not start or join Ray {where}: {error}.{hint}") from None
+        reason = str(error).rstrip(". ")
+        raise ArenaError(
+            f"{command} could not start or join Ray {where}: {reason}.{hint}"
+        ) from None
     try:
         yield ray
     finally:
