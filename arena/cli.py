@@ -1,4 +1,4 @@
-"""The ``arena`` command: list, info, train, evaluate, sample, encode, plot.
+"""The ``arena`` command: list, info, train, evaluate, sample, encode, compare, plot.
 
 User mistakes exit with status 2 and a one-paragraph message, never a traceback.
 """
@@ -17,6 +17,7 @@ from arena.cli_common import (
     MAX_EPISODES,
     MAX_SEED,
     MAX_STEPS,
+    add_address_option,
     add_allow_other_distribution_option,
     add_threads_option,
     env_kwargs_from,
@@ -25,6 +26,7 @@ from arena.cli_common import (
     print_json,
     whole_number,
 )
+from arena.cli_compare import add_command as add_compare_command
 from arena.cli_train import cmd_train
 from arena.errors import ArenaError, TrainingError
 
@@ -388,9 +390,10 @@ def build_parser() -> argparse.ArgumentParser:
         type=whole_number("--seeds", 1, MAX_ENVS),
         default=1,
         metavar="N",
-        help="train N independent seeds (in parallel where the agent can) into OUT/seed-K "
-        "and report the mean and std across them",
+        help="train N independent seeds into OUT/seed-K, as Ray tasks (or side by side in one "
+        "compiled kernel, for the tabular agents), and report the mean and std across them",
     )
+    add_address_option(p)
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
     add_threads_option(p)
     p.add_argument("--json", action="store_true", help="print a JSON summary, no progress bar")
@@ -422,6 +425,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_evaluate)
 
     add_array_commands(sub)
+    add_compare_command(sub)
 
     p = sub.add_parser("plot", help="draw learning curves of runs to a PNG")
     p.add_argument("runs", nargs="+", metavar="DIR", help="`arena train --out` directories")

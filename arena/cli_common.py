@@ -99,3 +99,13 @@ def add_allow_other_distribution_option(parser: argparse.ArgumentParser) -> None
         action="store_true",
         help="load a checkpoint whose agent name is now provided by another distribution",
     )
+
+
+def add_address_option(parser: argparse.ArgumentParser) -> None:
+    """``--address HOST:PORT``: the Ray cluster to run on, instead of a local instance."""
+    parser.add_argument(
+        "--address",
+        metavar="HOST:PORT",
+        help="run on the Ray cluster whose head `ray start --head` started there (default: "
+        "RAY_ADDRESS, else a local Ray instance sized to this machine)",
+    )

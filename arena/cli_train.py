@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,8 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     if args.seeds != 1:
         return _train_seeds(args)
+    if args.address is not None:
+        raise ArenaError("--address runs seeds on a Ray cluster; it needs --seeds N.")
     if args.out is None:
         if args.resume is None:
             raise ArenaError("train needs --out DIR, the folder to write the run into.")
@@ -99,9 +102,16 @@ def _best(result: Any) -> dict[str, Any]:
     }
 
 
+def _log(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
 def _train_seeds(args: argparse.Namespace) -> int:
     import statistics
 
+    from arena.cluster import ray_installed
+    from arena.fanout import fans_out, seed_runs, train_seeds_on_ray
+    from arena.registry import agent_class
     from arena.training import train_seeds
 
     if args.resume:
@@ -110,9 +120,26 @@ def _train_seeds(args: argparse.Namespace) -> int:
         raise ArenaError("train --seeds needs an AGENT and an ENV.")
     if args.out is None:
         raise ArenaError("train --seeds needs --out DIR; each seed's run goes to DIR/seed-K.")
-    results = train_seeds(
-        args.agent, args.env, out=args.out, seeds=args.seeds, **_train_options(args)
-    )
+    options = _train_options(args)
+    seeds_on_ray = fans_out(agent_class(args.agent))
+    if args.address is not None and not seeds_on_ray:
+        raise ArenaError(
+            f"{args.agent} trains its seeds side by side in this process, not on Ray; "
+            "drop --address."
+        )
+    if seeds_on_ray and (args.address is not None or ray_installed()):
+        results, seconds = train_seeds_on_ray(
+            args.agent,
+            args.env,
+            out=args.out,
+            seeds=args.seeds,
+            address=args.address,
+            log=None if args.json or args.quiet else _log,
+            **options,
+        )
+    else:  # a family's own side-by-side path, or one seed after another without Ray
+        trained = train_seeds(args.agent, args.env, out=args.out, seeds=args.seeds, **options)
+        results, seconds = seed_runs(trained), trained[0].seconds
 
     def spread(values: list[Any]) -> dict[str, float] | None:
         numbers = [v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)]
@@ -123,30 +150,27 @@ def _train_seeds(args: argparse.Namespace) -> int:
     first = results[0]
     recent = spread([r.recent_return for r in results])
     # The seeds' numeric learn_info values (a final score, say) are summarized the same way.
-    infos = {
-        key: spread([r.agent.learn_info.get(key) for r in results])
-        for key in first.agent.learn_info
-    }
+    infos = {key: spread([r.learn_info.get(key) for r in results]) for key in first.learn_info}
     infos = {key: value for key, value in infos.items() if value is not None}
     summary = {
-        "agent": first.agent.name,
-        "env": first.agent.env_id,
+        "agent": first.name,
+        "env": first.env_id,
         "out": str(Path(args.out)),
         "seeds": [
             {
-                "seed": r.agent.seed,
+                "seed": r.seed,
                 "out": str(r.out),
                 "steps": r.steps,
                 "episodes": r.episodes,
                 "recent_mean_return": r.recent_return,
-                "learn_info": r.agent.learn_info,
+                "learn_info": r.learn_info,
                 **({"best_eval": _best(r)} if r.best_eval is not None else {}),
             }
             for r in results
         ],
         "recent_mean_return": recent,
         "learn_info": infos,
-        "seconds": round(first.seconds, 2),
+        "seconds": round(seconds, 2),
     }
     if args.json:
         print_json(summary)
@@ -154,7 +178,7 @@ def _train_seeds(args: argparse.Namespace) -> int:
     print(
         f"Trained {summary['agent']} on {summary['env']} with {len(results)} seeds "
         f"({args.seed}..{args.seed + len(results) - 1}) to {first.steps} steps each "
-        f"in {first.seconds:.1f}s."
+        f"in {seconds:.1f}s."
     )
     if recent is not None:
         print(
@@ -165,11 +189,11 @@ def _train_seeds(args: argparse.Namespace) -> int:
         print(f"  {key}: {value['mean']:.4g} +- {value['std']:.4g} (mean +- std across seeds)")
     for r in results:
         shown = "-" if r.recent_return is None else f"{r.recent_return:.3f}"
-        extra = "".join(f", {key} {r.agent.learn_info[key]:.4g}" for key in infos)
+        extra = "".join(f", {key} {r.learn_info[key]:.4g}" for key in infos)
         if r.best_eval is not None:
             extra += f", best evaluation {r.best_eval['mean_return']:.3f} in {_best(r)['out']}"
-        print(f"  seed {r.agent.seed}: {shown} ({plural(r.episodes, 'episode')}{extra})")
-    for key, value in first.agent.learn_info.items():
+        print(f"  seed {r.seed}: {shown} ({plural(r.episodes, 'episode')}{extra})")
+    for key, value in first.learn_info.items():
         if key not in infos:
             print(f"  {key}: {value}")
     print(f"Checkpoints and progress.csv in {Path(args.out) / 'seed-N'}")

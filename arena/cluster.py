@@ -14,13 +14,15 @@ business (:mod:`arena.runtime`), set around ``learn`` as in one process.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from types import ModuleType
+from typing import Any
 
-from arena.errors import ArenaError
+from arena.errors import ArenaError, TrainingError
 
 INSTALL_HINT = 'pip install "gym-arena[ray]"'
 """How to get Ray and Optuna, as the messages say it."""
@@ -32,6 +34,16 @@ WORKER_ENV = {
 }
 """Environment variables of every worker: one BLAS thread per task (oversubscribed BLAS threads
 were measured 10-150x slower on a busy 2-core machine)."""
+
+AUTH_HINT = (
+    "A head that `ray start` started where ~/.ray/auth_token exists requires Ray's token "
+    "authentication (Ray 2.60 does so): join it with RAY_AUTH_MODE=token set, and its token "
+    "in ~/.ray/auth_token or RAY_AUTH_TOKEN."
+)
+"""What to check when joining a cluster fails."""
+TASK_RETRIES = 3
+"""How often Ray runs a task again whose worker died (killed, out of memory) before the command
+gives up; an error the task raises itself is not retried."""
 
 _ADDRESS = re.compile(r"^(?:ray://)?[A-Za-z0-9._\-\[\]:]+:\d{1,5}$")
 
@@ -48,9 +60,26 @@ def require_ray(command: str) -> ModuleType:
     try:
         return importlib.import_module("ray")
     except ImportError:
-        raise ArenaError(
-            f"{command} runs on Ray, which is not installed. Install the extra: {INSTALL_HINT}"
-        ) from None
+        raise ArenaError(_not_installed(command)) from None
+
+
+def check_ray_installed(command: str) -> None:
+    """Refuses as :func:`require_ray` does when Ray is missing, but imports nothing.
+
+    Raises:
+        ArenaError: Ray is not installed.
+    """
+    if not ray_installed():
+        raise ArenaError(_not_installed(command))
+
+
+def _not_installed(command: str) -> str:
+    return f"{command} runs on Ray, which is not installed. Install the extra: {INSTALL_HINT}"
+
+
+def ray_installed() -> bool:
+    """Whether Ray can be imported, found without importing it."""
+    return importlib.util.find_spec("ray") is not None
 
 
 def check_address(address: str) -> str:
@@ -74,6 +103,8 @@ def ray_session(command: str, address: str | None = None) -> Iterator[ModuleType
 
     A local instance gets every CPU of the machine and is shut down when the block ends; a
     cluster is only left, never stopped. Ray's own start-up messages are kept off the terminal.
+    When this process has already initialised Ray (a script's own ``ray.init()``), that session
+    is used as it is, and left running.
 
     Args:
         command: The command that needs Ray, for messages.
@@ -86,6 +117,9 @@ def ray_session(command: str, address: str | None = None) -> Iterator[ModuleType
         ArenaError: Ray is missing, the address is malformed, or no head answers there.
     """
     ray = require_ray(command)
+    if ray.is_initialized():  # the caller's own session (a script's, a test's): use it, leave it
+        yield ray
+        return
     address = address or os.environ.get("RAY_ADDRESS") or None
     options: dict = {
         "runtime_env": {"env_vars": dict(WORKER_ENV)},
@@ -93,15 +127,51 @@ def ray_session(command: str, address: str | None = None) -> Iterator[ModuleType
         "log_to_driver": False,
     }
     if address is None:
-        options.update(num_cpus=os.cpu_count() or 1, include_dashboard=False)
+        # "local" starts a new instance: Ray's default (None) would join the last cluster that
+        # `ray start` left running on this machine, someone else's perhaps.
+        options.update(address="local", num_cpus=os.cpu_count() or 1, include_dashboard=False)
     else:
         options["address"] = check_address(address)
     try:
         ray.init(**options)
     except (ConnectionError, TimeoutError, ValueError, RuntimeError) as error:
         where = f"at {address}" if address else "on this machine"
-        raise ArenaError(f"{command} could not start or join Ray {where}: {error}") from None
+        hint = f" {AUTH_HINT}" if address else ""
+        reason = str(error).rstrip(". ")
+        raise ArenaError(
+            f"{command} could not start or join Ray {where}: {reason}.{hint}"
+        ) from None
     try:
         yield ray
     finally:
         ray.shutdown()
+
+
+def run_tasks(ray: ModuleType, function: Callable[..., Any], jobs: Sequence[Any]) -> Iterator[Any]:
+    """Runs ``function(job)`` for every job as a Ray task of one CPU; yields the results as the
+    tasks finish, in that order, not the jobs'.
+
+    A task whose worker dies is run again, up to :data:`TASK_RETRIES` times. When the caller
+    stops early (an error, Ctrl-C), the tasks still running are cancelled.
+
+    Args:
+        ray: The initialised ``ray`` module, from :func:`ray_session`.
+        function: A module-level function, so that workers import it rather than unpickle it.
+        jobs: Its arguments, one task each; small and picklable.
+
+    Raises:
+        TrainingError: A task failed on every try (its worker died each time), or raised.
+    """
+    task = ray.remote(num_cpus=1, max_retries=TASK_RETRIES)(function)
+    pending = [task.remote(job) for job in jobs]
+    try:
+        while pending:
+            done, pending = ray.wait(pending, num_returns=1)
+            try:
+                result = ray.get(done[0])
+            except ray.exceptions.RayError as error:
+                raise TrainingError(f"a Ray task failed: {error}") from None
+            yield result
+    finally:
+        for ref in pending:
+            ray.cancel(ref, force=True)

@@ -314,6 +314,37 @@ def check_seeds_folder(path: Path, flag: str = "--out") -> None:
         )
 
 
+def check_run_target(path: Path, overwrite: bool = False, flag: str = "--out") -> None:
+    """Checks a run directory as :func:`open_run` does, without creating or locking anything:
+    for a driver that hands the folder to a worker and must refuse it before any worker starts.
+
+    Raises:
+        ArenaError: What :func:`open_run` would refuse.
+    """
+    check_folder_target(path, flag)
+    if path.is_dir():
+        _old_run(path, overwrite, flag)
+
+
+def clear_unfinished(path: Path) -> None:
+    """Removes the logs that a run killed before its first checkpoint left in ``path``, so that
+    a new run may start there; the caller holds the folder's lock.
+
+    Only ``progress.csv`` and ``evaluations.csv`` with arena's headers go; nothing happens in a
+    folder that holds a checkpoint or any other file, which :func:`open_run` then judges.
+    """
+    if checkpoint_manifest(path) is not None:
+        return
+    logs = {PROGRESS_FILE: PROGRESS_HEADER, EVALUATIONS_FILE: EVALUATIONS_HEADER}
+    entries = [p for p in path.iterdir() if p.name != LOCK_FILE]
+    if any(p.name not in logs or not p.is_file() or p.is_symlink() for p in entries):
+        return
+    for log in entries:
+        check_header(log, logs[log.name])
+    for log in entries:
+        log.unlink()
+
+
 def check_folder_target(path: Path, flag: str = "--out") -> None:
     """Refuses a folder target that is a file, lies under a file, or cannot be written."""
     if path.exists():

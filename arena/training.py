@@ -189,7 +189,7 @@ def train(
                 num_envs=num_envs,
             )
         try:
-            budget = _budget(agent, env_id, steps, preset_steps, save_every)
+            budget = step_budget(agent, env_id, steps, preset_steps, save_every)
             evaluation = _evaluation(agent, env_id, run.path, eval_every, eval_episodes)
             callbacks, counter = _run_callbacks(
                 run.path, budget, save_every, evaluation, log_every_episode
@@ -266,7 +266,7 @@ def train_seeds(
             agents = [first]
             for i in range(1, seeds):
                 agents.append(construct(cls, first.config, env, seed=seed + i, device=device))
-            budget = _budget(first, env_id, steps, preset_steps, save_every)
+            budget = step_budget(first, env_id, steps, preset_steps, save_every)
             evaluations = [
                 _evaluation(agent, env_id, run.path, eval_every, eval_episodes)
                 for agent, run in zip(agents, runs, strict=True)
@@ -306,7 +306,7 @@ def _same_folder(a: str | Path, b: str | Path) -> bool:
         return False
 
 
-def _budget(
+def step_budget(
     agent: Agent,
     env_id: str,
     steps: int | None,
