@@ -18,6 +18,7 @@ from arena.cli_common import (
     MAX_SEED,
     MAX_STEPS,
     add_allow_other_distribution_option,
+    add_tensorboard_option,
     add_threads_option,
     env_kwargs_from,
     literal,
@@ -376,6 +377,7 @@ def build_parser() -> argparse.ArgumentParser:
         "into a few thousand rows, with their count in the episodes column)",
     )
     p.add_argument("--resume", metavar="DIR", help="continue training a checkpoint")
+    add_tensorboard_option(p)
     p.add_argument(
         "--no-save-replay",
         action="store_true",

@@ -99,3 +99,13 @@ def add_allow_other_distribution_option(parser: argparse.ArgumentParser) -> None
         action="store_true",
         help="load a checkpoint whose agent name is now provided by another distribution",
     )
+
+
+def add_tensorboard_option(parser: argparse.ArgumentParser) -> None:
+    """``--tensorboard DIR``: TensorBoard event files of each run, in a new folder inside DIR."""
+    parser.add_argument(
+        "--tensorboard",
+        metavar="DIR",
+        help="also write TensorBoard event files (returns, env metrics, losses, epsilon, "
+        "evaluations) into a new folder inside DIR: tensorboard --logdir DIR",
+    )

@@ -29,6 +29,7 @@ def _train_options(args: argparse.Namespace) -> dict[str, Any]:
         "eval_episodes": args.eval_episodes,
         "log_every_episode": args.log_every_episode,
         "overwrite": args.overwrite,
+        "tensorboard": args.tensorboard,
     }
 
 
