@@ -1,4 +1,4 @@
-"""The ``arena`` command: list, info, train, evaluate, sample, encode, plot.
+"""The ``arena`` command: list, info, train, evaluate, sample, encode, sweep, plot.
 
 User mistakes exit with status 2 and a one-paragraph message, never a traceback.
 """
@@ -26,6 +26,7 @@ from arena.cli_common import (
     print_json,
     whole_number,
 )
+from arena.cli_sweep import add_command as add_sweep_command
 from arena.cli_train import cmd_train
 from arena.errors import ArenaError, TrainingError
 
@@ -424,6 +425,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_evaluate)
 
     add_array_commands(sub)
+    add_sweep_command(sub)
 
     p = sub.add_parser("plot", help="draw learning curves of runs to a PNG")
     p.add_argument("runs", nargs="+", metavar="DIR", help="`arena train --out` directories")
