@@ -9,7 +9,7 @@ import os
 import time
 from collections.abc import Callable, Mapping
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -76,6 +76,8 @@ class TrainResult:
     best_eval: dict[str, float] | None = None
     """The best evaluation during training (``step``, ``mean_return``...), whose agent is in
     ``out/best``; None without ``eval_every``."""
+    events: Path | None = None
+    """The folder of the run's TensorBoard events; None without ``tensorboard``."""
 
 
 class _Counter(Callback):
@@ -219,7 +221,8 @@ def train(
             if events is not None:
                 events.close()
         save_checkpoint(agent, run.path)
-    return _result(agent, run.path, counter, time.perf_counter() - started, evaluation)
+    result = _result(agent, run.path, counter, time.perf_counter() - started, evaluation)
+    return replace(result, events=events.folder if events is not None else None)
 
 
 def train_seeds(
@@ -314,9 +317,12 @@ def train_seeds(
         for agent, run in zip(agents, runs, strict=True):
             save_checkpoint(agent, run.path)
     return [
-        _result(agent, run.path, counter, seconds, evaluation)
-        for agent, run, (_, counter), evaluation in zip(
-            agents, runs, callbacks, evaluations, strict=True
+        replace(
+            _result(agent, run.path, counter, seconds, evaluation),
+            events=log.folder if log is not None else None,
+        )
+        for agent, run, (_, counter), evaluation, log in zip(
+            agents, runs, callbacks, evaluations, events, strict=True
         )
     ]
 
