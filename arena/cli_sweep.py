@@ -74,6 +74,11 @@ def add_command(sub: Any) -> None:
         help="episodes per evaluation",
     )
     p.add_argument(
+        "--no-prune",
+        action="store_true",
+        help="run every trial to its budget (by default ASHA stops those that fall behind)",
+    )
+    p.add_argument(
         "--address",
         metavar="HOST:PORT",
         help="join the Ray cluster there (or RAY_ADDRESS); by default a local Ray instance",
@@ -106,6 +111,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         seed=args.seed,
         evaluations=args.evaluations,
         eval_episodes=args.eval_episodes,
+        prune=not args.no_prune,
     )
     show = None if args.quiet or args.json else (lambda line: print(line, file=sys.stderr))
     rows, finished = run_sweep(

@@ -58,9 +58,11 @@ class Param:
     integer: bool = False
     choices: tuple[Any, ...] = ()
 
-    def edges(self) -> tuple[Any, ...]:
-        """The values that must each make a valid config: both ends, or every choice."""
-        return self.choices or (self.low, self.high)
+    def edges(self) -> list[tuple[str, Any]]:
+        """The values that must each make a valid config, named: both ends, or every choice."""
+        if self.choices:
+            return [("choice", c) for c in self.choices]
+        return [("low", self.low), ("high", self.high)]
 
     def describe(self) -> str:
         """The param as a user would write it, for listings."""
@@ -115,8 +117,8 @@ def check_space(
         if name not in known:
             raise ConfigError(str(UnknownNameError(f"{source} key", name, known)))
         param = _param(name, entry, hints[name], source)
-        for value in param.edges():
-            build_config(config_cls, {**base, name: value}, source=f"{source}, {name}")
+        for which, value in param.edges():
+            build_config(config_cls, {**base, name: value}, source=f"{source}, {name}'s {which}")
         params.append(param)
     return params
 
