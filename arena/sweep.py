@@ -202,7 +202,7 @@ def prepare_folder(out: Path, plan: SweepPlan) -> bool:
     Raises:
         ArenaError: ``out`` is a file, holds other files, or holds another sweep.
     """
-    from arena.rundir import check_folder_target
+    from arena.rundir import LOCK_FILE, check_folder_target
 
     if not str(out).strip():
         raise ArenaError("--out is empty; name the folder to write the sweep into.")
@@ -222,7 +222,7 @@ def prepare_folder(out: Path, plan: SweepPlan) -> bool:
                 "same command to resume it, or pick another --out."
             )
         return True
-    if out.exists() and any(p.name != ".arena.lock" for p in out.iterdir()):
+    if out.exists() and any(p.name != LOCK_FILE for p in out.iterdir()):
         raise ArenaError(
             f"--out {str(out)!r} is a folder with other files in it and no sweep; a sweep "
             "writes into a new or empty folder, or resumes its own."
