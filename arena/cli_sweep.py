@@ -32,7 +32,13 @@ def add_command(sub: Any) -> None:
     p.add_argument("agent", help="agent name")
     p.add_argument("env", help="env id")
     p.add_argument("--out", required=True, metavar="DIR", help="the sweep's folder")
-    p.add_argument("--trials", type=whole_number("--trials", 1, 10_000), required=True, metavar="T")
+    p.add_argument(
+        "--trials",
+        type=whole_number("--trials", 1, 10_000),
+        required=True,
+        metavar="T",
+        help="how many configs to try",
+    )
     p.add_argument(
         "--space",
         metavar="FILE.toml",
@@ -58,7 +64,13 @@ def add_command(sub: Any) -> None:
         type=whole_number("--steps", 1, MAX_STEPS),
         help="each trial's budget; the agent's preset for ENV by default",
     )
-    p.add_argument("--seed", type=whole_number("--seed", 0, MAX_SEED), default=0)
+    p.add_argument(
+        "--seed",
+        type=whole_number("--seed", 0, MAX_SEED),
+        default=0,
+        help="seeds TPE's sampler and every trial's first training seed (all trials play the "
+        "same seeds)",
+    )
     p.add_argument(
         "--evaluations",
         type=whole_number("--evaluations", 1, 1000),
