@@ -104,11 +104,11 @@ def add_command(sub: Any) -> None:
 def cmd_sweep(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from arena.cluster import check_address, require_ray
-    from arena.sweep import plan_sweep, run_sweep
+    from arena.cluster import check_address
+    from arena.sweep import plan_sweep, require_tune, run_sweep
     from arena.sweep_report import BEST_FILE, PLOT_FILE, TRIALS_FILE, best_row
 
-    require_ray("arena sweep")
+    require_tune()
     if args.address:
         check_address(args.address)
     plan = plan_sweep(

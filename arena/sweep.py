@@ -15,6 +15,7 @@ writes ``best.toml``, ``trials.csv`` and ``search.png`` (:mod:`arena.sweep_repor
 
 from __future__ import annotations
 
+import importlib
 import json
 import math
 import os
@@ -88,6 +89,25 @@ class SweepPlan:
         data["params"] = [{**asdict(p), "choices": list(p.choices)} for p in self.params]
         data["eval_every"] = self.eval_every
         return json.loads(json.dumps(data))  # tuples as lists, as the file reads back
+
+
+def require_tune() -> None:
+    """Imports Ray Tune and Optuna, or says how to install them.
+
+    Raises:
+        ArenaError: Either is missing.
+    """
+    from arena.cluster import INSTALL_HINT, require_ray
+
+    require_ray("arena sweep")
+    for module in ("ray.tune", "optuna"):
+        try:
+            importlib.import_module(module)
+        except ImportError:
+            raise ArenaError(
+                f"arena sweep needs {module}, which is not installed. Install the extra: "
+                f"{INSTALL_HINT}"
+            ) from None
 
 
 def plan_sweep(
