@@ -17,9 +17,12 @@ from __future__ import annotations
 
 import importlib
 import json
+import logging
 import math
 import os
-from collections.abc import Callable
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -292,12 +295,29 @@ def run_sweep(
         "tensorboard": str(Path(tensorboard).absolute()) if tensorboard else None,
     }
     os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")  # Tune's own tables stay off the terminal
-    with hold(out), ray_session("arena sweep", address):
+    with hold(out), ray_session("arena sweep", address), _quiet_ray():
         grid = _tuner(plan, out / TUNE_DIR, given, resumed, on_trial).fit()
         rows = trial_rows(grid, plan)
         finished = grid.num_terminated + grid.num_errors >= plan.trials
         write_results(out, plan, rows)
     return rows, finished
+
+
+@contextmanager
+def _quiet_ray() -> Iterator[None]:
+    """Keeps Ray's and Optuna's logs of a trial's failure off the terminal while the sweep runs:
+    the progress lines say what happened to each trial, and trials.csv keeps each error."""
+    loggers = [logging.getLogger(name) for name in ("ray", "ray.tune")]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.CRITICAL)
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", module="optuna")
+            yield
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
 
 
 def _tuner(
@@ -394,5 +414,8 @@ def _progress_callback(on_trial: Callable[[str], None]) -> Any:
 
         def on_trial_error(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
             on_trial(f"{trial}: failed (its error is in trials.csv)")
+
+        def on_trial_recover(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
+            on_trial(f"{trial}: its worker failed; the trial starts again")
 
     return Progress()
