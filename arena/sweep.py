@@ -217,19 +217,17 @@ def _check_metric(agent: str, env: str, metric: str, env_kwargs: dict[str, Any],
 
 
 def prepare_folder(out: Path, plan: SweepPlan) -> bool:
-    """Makes ``out`` for a new sweep, or checks that it holds this very sweep to resume.
+    """Readies the folder ``out``, whose lock the caller holds, for a new sweep, or checks that
+    it holds this very sweep to resume.
 
     Returns:
         True when ``out`` holds an earlier run of this sweep.
 
     Raises:
-        ArenaError: ``out`` is a file, holds other files, or holds another sweep.
+        ArenaError: ``out`` holds other files, or another sweep.
     """
-    from arena.rundir import LOCK_FILE, check_folder_target
+    from arena.rundir import LOCK_FILE
 
-    if not str(out).strip():
-        raise ArenaError("--out is empty; name the folder to write the sweep into.")
-    check_folder_target(out)
     settings_file = out / SETTINGS_FILE
     if settings_file.is_file():
         try:
@@ -245,12 +243,11 @@ def prepare_folder(out: Path, plan: SweepPlan) -> bool:
                 "same command to resume it, or pick another --out."
             )
         return True
-    if out.exists() and any(p.name != LOCK_FILE for p in out.iterdir()):
+    if any(p.name != LOCK_FILE for p in out.iterdir()):
         raise ArenaError(
             f"--out {str(out)!r} is a folder with other files in it and no sweep; a sweep "
             "writes into a new or empty folder, or resumes its own."
         )
-    out.mkdir(parents=True, exist_ok=True)
     settings_file.write_text(json.dumps(plan.settings(), indent=2) + "\n", encoding="utf-8")
     return False
 
@@ -277,14 +274,17 @@ def run_sweep(
         ended (False after Ctrl-C: the same command resumes it).
 
     Raises:
-        ArenaError: ``out`` holds something else, Ray cannot start, or no trial finished.
+        ArenaError: ``out`` is a file or holds something else, another process sweeps into it,
+            or Ray cannot start.
     """
     from arena.cluster import ray_session
-    from arena.rundir import hold
+    from arena.rundir import check_folder_target, hold
     from arena.sweep_report import trial_rows, write_results
 
+    if not str(out).strip():
+        raise ArenaError("--out is empty; name the folder to write the sweep into.")
     out = Path(out).absolute()
-    resumed = prepare_folder(out, plan)
+    check_folder_target(out)
     if tensorboard is not None:
         from arena.tensorboard import summary_writer_class
 
@@ -294,21 +294,26 @@ def run_sweep(
         "out": str(out),
         "tensorboard": str(Path(tensorboard).absolute()) if tensorboard else None,
     }
-    os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")  # Tune's own tables stay off the terminal
-    with hold(out), ray_session("arena sweep", address), _quiet_ray():
-        grid = _tuner(plan, out / TUNE_DIR, given, resumed, on_trial).fit()
-        rows = trial_rows(grid, plan)
-        finished = grid.num_terminated + grid.num_errors >= plan.trials
-        write_results(out, plan, rows)
+    out.mkdir(parents=True, exist_ok=True)
+    with hold(out):
+        resumed = prepare_folder(out, plan)
+        with ray_session("arena sweep", address), _quiet_ray():
+            grid = _tuner(plan, out / TUNE_DIR, given, resumed, on_trial).fit()
+            rows = trial_rows(grid, plan)
+            finished = grid.num_terminated + grid.num_errors >= plan.trials
+            write_results(out, plan, rows)
     return rows, finished
 
 
 @contextmanager
 def _quiet_ray() -> Iterator[None]:
-    """Keeps Ray's and Optuna's logs of a trial's failure off the terminal while the sweep runs:
-    the progress lines say what happened to each trial, and trials.csv keeps each error."""
+    """Keeps Tune's tables and Ray's and Optuna's logs of a trial's failure off the terminal
+    while the sweep runs, and restores them after: the progress lines say what happened to each
+    trial, and trials.csv keeps each error."""
     loggers = [logging.getLogger(name) for name in ("ray", "ray.tune")]
     levels = [logger.level for logger in loggers]
+    output = os.environ.get(_TUNE_OUTPUT)
+    os.environ[_TUNE_OUTPUT] = "0"
     for logger in loggers:
         logger.setLevel(logging.CRITICAL)
     try:
@@ -318,6 +323,14 @@ def _quiet_ray() -> Iterator[None]:
     finally:
         for logger, level in zip(loggers, levels, strict=True):
             logger.setLevel(level)
+        if output is None:
+            os.environ.pop(_TUNE_OUTPUT, None)
+        else:
+            os.environ[_TUNE_OUTPUT] = output
+
+
+_TUNE_OUTPUT = "RAY_AIR_NEW_OUTPUT"
+"""Tune prints its configuration table and summaries unless this is "0"."""
 
 
 def _tuner(

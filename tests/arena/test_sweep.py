@@ -173,3 +173,16 @@ def test_without_ray_sweep_says_how_to_install_it(tmp_path):
     )  # fmt: skip
     assert done.returncode == 2
     assert 'pip install "gym-arena[ray]"' in done.stderr
+
+
+def test_a_folder_with_other_files_is_refused_and_left_as_it_was(tmp_path, space):
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    done = run_arena(
+        "sweep", "q-learning", "FrozenLake-v1", "--trials", "2", "--space", str(space),
+        "--out", str(out),
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert "a folder with other files in it and no sweep" in done.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["notes.txt"]
