@@ -127,6 +127,7 @@ class Agent(ABC):
         self.save_replay = True
         self.open_episode: OpenEpisode | None = None
         self._loss_poison: Any = None
+        self._last_loss: Any = None
 
     @classmethod
     def memory_needed(
@@ -298,8 +299,25 @@ class Agent(ABC):
         """
         if loss is None:
             return
-        poison = loss.detach() * 0 if hasattr(loss, "detach") else float(loss) * 0.0
+        self._last_loss = loss.detach() if hasattr(loss, "detach") else float(loss)
+        poison = self._last_loss * 0
         self._loss_poison = poison if self._loss_poison is None else self._loss_poison + poison
+
+    def training_scalars(self) -> dict[str, float]:
+        """What learning looks like now, by name, for TensorBoard (:mod:`arena.tensorboard`).
+
+        By default: ``loss``, the last loss given to :meth:`record_loss` (reading a torch loss
+        waits for its device, so the core reads this once per group of episodes, and only when
+        a run writes events), and ``epsilon``, where the agent has an ``epsilon()`` method (the
+        epsilon-greedy families). A family overrides it to add its own (a learning rate).
+        """
+        scalars = {}
+        if self._last_loss is not None:
+            scalars["loss"] = float(self._last_loss)
+        epsilon = getattr(self, "epsilon", None)
+        if callable(epsilon):
+            scalars["epsilon"] = float(epsilon())
+        return scalars
 
     def losses_finite(self) -> bool:
         """Whether every loss recorded since the last call was finite; forgets them."""

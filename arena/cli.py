@@ -1,4 +1,4 @@
-"""The ``arena`` command: list, info, train, evaluate, sample, encode, compare, plot.
+"""The ``arena`` command: list, info, train, evaluate, sample, encode, compare, sweep, plot.
 
 User mistakes exit with status 2 and a one-paragraph message, never a traceback.
 """
@@ -19,6 +19,7 @@ from arena.cli_common import (
     MAX_STEPS,
     add_address_option,
     add_allow_other_distribution_option,
+    add_tensorboard_option,
     add_threads_option,
     env_kwargs_from,
     literal,
@@ -27,6 +28,7 @@ from arena.cli_common import (
     whole_number,
 )
 from arena.cli_compare import add_command as add_compare_command
+from arena.cli_sweep import add_command as add_sweep_command
 from arena.cli_train import cmd_train
 from arena.errors import ArenaError, TrainingError
 
@@ -378,6 +380,7 @@ def build_parser() -> argparse.ArgumentParser:
         "into a few thousand rows, with their count in the episodes column)",
     )
     p.add_argument("--resume", metavar="DIR", help="continue training a checkpoint")
+    add_tensorboard_option(p)
     p.add_argument(
         "--no-save-replay",
         action="store_true",
@@ -426,6 +429,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_array_commands(sub)
     add_compare_command(sub)
+    add_sweep_command(sub)
 
     p = sub.add_parser("plot", help="draw learning curves of runs to a PNG")
     p.add_argument("runs", nargs="+", metavar="DIR", help="`arena train --out` directories")

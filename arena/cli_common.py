@@ -109,3 +109,13 @@ def add_address_option(parser: argparse.ArgumentParser) -> None:
         help="run on the Ray cluster whose head `ray start --head` started there (default: "
         "RAY_ADDRESS, else a local Ray instance sized to this machine)",
     )
+
+
+def add_tensorboard_option(parser: argparse.ArgumentParser) -> None:
+    """``--tensorboard DIR``: TensorBoard event files of each run, in a new folder inside DIR."""
+    parser.add_argument(
+        "--tensorboard",
+        metavar="DIR",
+        help="also write TensorBoard event files (returns, env metrics, losses, epsilon, "
+        "evaluations) into a new folder inside DIR: tensorboard --logdir DIR",
+    )

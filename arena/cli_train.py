@@ -30,6 +30,7 @@ def _train_options(args: argparse.Namespace) -> dict[str, Any]:
         "eval_episodes": args.eval_episodes,
         "log_every_episode": args.log_every_episode,
         "overwrite": args.overwrite,
+        "tensorboard": args.tensorboard,
     }
 
 
@@ -65,6 +66,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     }
     if result.best_eval is not None:
         summary["best_eval"] = _best(result)
+    if result.events is not None:
+        summary["tensorboard"] = str(result.events)
     if args.json:
         print_json(summary)
         return 0
@@ -81,6 +84,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     for key, value in result.agent.learn_info.items():
         print(f"  {key}: {value}")
     print(f"Checkpoint and progress.csv in {result.out}")
+    if result.events is not None:
+        print(f"TensorBoard events in {result.events} (tensorboard --logdir {args.tensorboard})")
     if "best_eval" in summary:
         best = summary["best_eval"]
         print(

@@ -79,7 +79,7 @@ def describe(config_cls: type) -> list[tuple[str, str, str, str]]:
     rows = []
     for f in dataclasses.fields(config_cls):
         default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
-        shown = _type_name(hints[f.name])
+        shown = type_name(hints[f.name])
         declared = range_text(config_cls, f.name)
         if declared:
             shown = f"{shown} ({declared})"
@@ -178,7 +178,7 @@ def build_config(config_cls: type, values: Mapping[str, Any], source: str = "con
         except (TypeError, ValueError, OverflowError) as e:
             shown = repr(value) if len(repr(value)) <= 80 else f"{repr(value)[:60]}..."
             raise ConfigError(
-                f"{source}: {key}={shown} is not a valid {_type_name(hints[key])} ({e})."
+                f"{source}: {key}={shown} is not a valid {type_name(hints[key])} ({e})."
             ) from None
     try:
         return config_cls(**kwargs)
@@ -325,15 +325,16 @@ def _is_integral(text: str) -> bool:
     return number.is_integer() and not text.strip().lstrip("+-").isdigit()
 
 
-def _type_name(tp: Any) -> str:
+def type_name(tp: Any) -> str:
+    """A field's type as messages show it: ``float``, ``int | None``, ``tuple[int, ...]``."""
     origin = typing.get_origin(tp)
     args = typing.get_args(tp)
     if origin in (typing.Union, types.UnionType):
-        return " | ".join(_type_name(a) for a in args)
+        return " | ".join(type_name(a) for a in args)
     if origin is Literal:
         return "|".join(str(a) for a in args)
     if origin in (tuple, list):
-        return f"{origin.__name__}[{_type_name(args[0]) if args else 'str'}, ...]"
+        return f"{origin.__name__}[{type_name(args[0]) if args else 'str'}, ...]"
     if tp is type(None):
         return "None"
     return getattr(tp, "__name__", str(tp))

@@ -255,6 +255,8 @@ def train_seeds_on_ray(
     if address is not None:
         check_address(address)
     out = Path(out).absolute()
+    if options.get("tensorboard") is not None:  # the workers' working folder may differ
+        options = {**options, "tensorboard": str(Path(options["tensorboard"]).absolute())}
     check_folder_target(out)
     check_seeds_folder(out)
     build = {k: options[k] for k in ("overrides", "config_file", "env_kwargs") if k in options}

@@ -14,7 +14,7 @@ import csv
 import math
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from arena.callbacks import Callback
 from arena.errors import ArenaError
@@ -41,16 +41,25 @@ class PeriodicEval(Callback):
         every: Steps between evaluations.
         episodes: Greedy episodes per evaluation.
         seed: Every evaluation's first reset takes this seed, so each plays the same episodes.
+        report: Called after each evaluation with the agent, the step and the report's
+            numbers (:meth:`~arena.evaluation.EvalReport.summary`): TensorBoard, a sweep's trial.
     """
 
     def __init__(
-        self, make_env: Callable[[], gym.Env], out: Path, every: int, episodes: int, seed: int
+        self,
+        make_env: Callable[[], gym.Env],
+        out: Path,
+        every: int,
+        episodes: int,
+        seed: int,
+        report: Callable[[Agent, int, dict[str, Any]], None] | None = None,
     ) -> None:
         self.make_env = make_env
         self.out = out
         self.every = every
         self.episodes = episodes
         self.seed = seed
+        self.report = report
         self.agent: Agent | None = None
         self.env: gym.Env | None = None
         self.last = 0
@@ -109,6 +118,8 @@ class PeriodicEval(Callback):
             }
         )
         self.last = step
+        if self.report is not None:
+            self.report(self.agent, step, numbers)
 
     def history(self) -> list[dict[str, float]]:
         """The evaluations already in ``out/evaluations.csv``, oldest first.

@@ -10,7 +10,11 @@ An agent class names its preset file in ``presets``; the file sits next to the a
     config = { learning_rate = 2.3e-3, batch_size = 64 }
     env_kwargs = {}           # optional
 
+    ["CartPole-v1".sweep]     # optional: the default search space of ``arena sweep``
+    learning_rate = { low = 1e-4, high = 1e-2, log = true }
+
 ``arena train`` without ``--steps`` takes the budget from here, and ``--set`` overrides the config.
+``arena sweep`` searches the ``sweep`` table around the preset's config (:mod:`arena.search_space`).
 """
 
 from __future__ import annotations
@@ -35,6 +39,8 @@ class Preset:
     config: dict[str, Any] = field(default_factory=dict)
     env_kwargs: dict[str, Any] = field(default_factory=dict)
     source: str = ""
+    sweep: dict[str, Any] = field(default_factory=dict)
+    """The default search space of ``arena sweep`` on this env; empty when none ships."""
 
 
 def preset_table(agent_cls: type[Agent]) -> dict[str, Any]:
@@ -51,15 +57,16 @@ def find_preset(agent_cls: type[Agent], env_id: str) -> Preset:
     if key is None:
         return Preset()
     entry = table[key]
-    unknown = set(entry) - {"steps", "config", "env_kwargs"}
+    unknown = set(entry) - {"steps", "config", "env_kwargs", "sweep"}
     if unknown:
         raise ConfigError(
             f"{agent_cls.name}'s preset [{key}] has unknown keys {sorted(unknown)}; "
-            "it takes steps, config and env_kwargs."
+            "it takes steps, config, env_kwargs and sweep."
         )
     return Preset(
         steps=entry.get("steps"),
         config=dict(entry.get("config", {})),
         env_kwargs=dict(entry.get("env_kwargs", {})),
         source=f"{agent_cls.presets} [{key}]",
+        sweep=dict(entry.get("sweep", {})),
     )

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +28,11 @@ from arena.runtime import DEFAULT_THREADS
 
 if TYPE_CHECKING:
     from arena.agent import Agent
+    from arena.tensorboard import TensorBoardLog
+
+EvaluationHook = Callable[["Agent", int, dict[str, Any]], None]
+"""Called after each evaluation during training with the agent, the step and the report's numbers
+(:class:`arena.periodic_eval.PeriodicEval`'s ``report``)."""
 
 MAX_DEFAULT_SAVE_EVERY = 1_000_000
 """The default checkpoint interval is a tenth of the budget, but never more than this many steps."""
@@ -71,6 +76,8 @@ class TrainResult:
     best_eval: dict[str, float] | None = None
     """The best evaluation during training (``step``, ``mean_return``...), whose agent is in
     ``out/best``; None without ``eval_every``."""
+    events: Path | None = None
+    """The folder of the run's TensorBoard events; None without ``tensorboard``."""
 
 
 class _Counter(Callback):
@@ -103,6 +110,8 @@ def train(
     allow_other_distribution: bool = False,
     progress: bool | None = None,
     overwrite: bool = False,
+    tensorboard: str | Path | None = None,
+    on_evaluation: EvaluationHook | None = None,
 ) -> TrainResult:
     """Trains an agent, or resumes a checkpoint, writing checkpoints and progress.csv to ``out``.
 
@@ -141,10 +150,14 @@ def train(
         progress: Show a progress bar; None shows it on a terminal.
         overwrite: Replace the checkpoint at ``out`` (another than ``resume``), with its logs
             and ``best/``; nothing else in the folder.
+        tensorboard: Also write TensorBoard event files into a new folder inside this one
+            (:mod:`arena.tensorboard`).
+        on_evaluation: Called after each evaluation during training (with ``eval_every``).
 
     Raises:
         ArenaError: Any user mistake, before training starts.
     """
+    events = _tensorboard_log(tensorboard)
     if out is None:
         if resume is None:
             raise ArenaError("train needs --out DIR, the folder to write the run into.")
@@ -190,9 +203,11 @@ def train(
             )
         try:
             budget = step_budget(agent, env_id, steps, preset_steps, save_every)
-            evaluation = _evaluation(agent, env_id, run.path, eval_every, eval_episodes)
+            evaluation = _evaluation(
+                agent, env_id, run.path, eval_every, eval_episodes, _hooks(on_evaluation, events)
+            )
             callbacks, counter = _run_callbacks(
-                run.path, budget, save_every, evaluation, log_every_episode
+                run.path, budget, save_every, evaluation, log_every_episode, events
             )
             agent.threads = threads
             agent.save_replay = save_replay
@@ -203,8 +218,11 @@ def train(
                 evaluation.finish(agent)
         finally:
             env.close()
+            if events is not None:
+                events.close()
         save_checkpoint(agent, run.path)
-    return _result(agent, run.path, counter, time.perf_counter() - started, evaluation)
+    result = _result(agent, run.path, counter, time.perf_counter() - started, evaluation)
+    return replace(result, events=events.folder if events is not None else None)
 
 
 def train_seeds(
@@ -227,6 +245,8 @@ def train_seeds(
     eval_episodes: int = 10,
     log_every_episode: bool = False,
     overwrite: bool = False,
+    tensorboard: str | Path | None = None,
+    on_evaluation: EvaluationHook | None = None,
 ) -> list[TrainResult]:
     """Trains ``seeds`` independent agents with seeds ``seed, seed + 1, ...`` on one env.
 
@@ -241,6 +261,7 @@ def train_seeds(
     """
     if seeds < 1:
         raise ArenaError(f"--seeds must be at least 1, got {seeds}.")
+    events = [_tensorboard_log(tensorboard) for _ in range(seeds)]
     if not str(out).strip():
         raise ArenaError("--out is empty; name the folder to write the runs into.")
     out = Path(out)
@@ -268,12 +289,14 @@ def train_seeds(
                 agents.append(construct(cls, first.config, env, seed=seed + i, device=device))
             budget = step_budget(first, env_id, steps, preset_steps, save_every)
             evaluations = [
-                _evaluation(agent, env_id, run.path, eval_every, eval_episodes)
-                for agent, run in zip(agents, runs, strict=True)
+                _evaluation(
+                    agent, env_id, run.path, eval_every, eval_episodes, _hooks(on_evaluation, log)
+                )
+                for agent, run, log in zip(agents, runs, events, strict=True)
             ]
             callbacks = [
-                _run_callbacks(run.path, budget, save_every, evaluation, log_every_episode)
-                for run, evaluation in zip(runs, evaluations, strict=True)
+                _run_callbacks(run.path, budget, save_every, evaluation, log_every_episode, log)
+                for run, evaluation, log in zip(runs, evaluations, events, strict=True)
             ]
             for agent in agents:
                 agent.threads = threads
@@ -287,13 +310,19 @@ def train_seeds(
                     evaluation.finish(agent)
         finally:
             env.close()
+            for log in events:
+                if log is not None:
+                    log.close()
         seconds = time.perf_counter() - started
         for agent, run in zip(agents, runs, strict=True):
             save_checkpoint(agent, run.path)
     return [
-        _result(agent, run.path, counter, seconds, evaluation)
-        for agent, run, (_, counter), evaluation in zip(
-            agents, runs, callbacks, evaluations, strict=True
+        replace(
+            _result(agent, run.path, counter, seconds, evaluation),
+            events=log.folder if log is not None else None,
+        )
+        for agent, run, (_, counter), evaluation, log in zip(
+            agents, runs, callbacks, evaluations, events, strict=True
         )
     ]
 
@@ -338,8 +367,41 @@ def default_save_every(budget: int) -> int:
     return min(max(budget // 10, 1), MAX_DEFAULT_SAVE_EVERY)
 
 
+def _tensorboard_log(folder: str | Path | None) -> TensorBoardLog | None:
+    """The run's TensorBoard events in ``folder``, or None without one.
+
+    Raises:
+        ArenaError: An empty folder name, or no TensorBoard writer installed.
+    """
+    if folder is None:
+        return None
+    if not str(folder).strip():
+        raise ArenaError("--tensorboard is empty; name the folder to write event files into.")
+    from arena.tensorboard import TensorBoardLog
+
+    return TensorBoardLog(Path(folder))
+
+
+def _hooks(hook: EvaluationHook | None, events: TensorBoardLog | None) -> EvaluationHook | None:
+    """One evaluation hook that calls ``hook`` and writes the evaluation to ``events``."""
+    if events is None:
+        return hook
+
+    def both(agent: Agent, step: int, numbers: dict[str, Any]) -> None:
+        events.evaluation(step, numbers)
+        if hook is not None:
+            hook(agent, step, numbers)
+
+    return both
+
+
 def _evaluation(
-    agent: Agent, env_id: str, out: Path, every: int | None, episodes: int
+    agent: Agent,
+    env_id: str,
+    out: Path,
+    every: int | None,
+    episodes: int,
+    report: EvaluationHook | None = None,
 ) -> PeriodicEval | None:
     """The run's evaluation during training, or None without ``every``.
 
@@ -359,6 +421,7 @@ def _evaluation(
         every,
         episodes,
         seed=EVAL_SEED + (agent.seed or 0),
+        report=report,
     )
 
 
@@ -368,8 +431,10 @@ def _run_callbacks(
     save_every: int | None,
     evaluation: PeriodicEval | None = None,
     log_every_episode: bool = False,
+    events: TensorBoardLog | None = None,
 ) -> tuple[CallbackList, _Counter]:
-    """The run's callbacks: progress.csv, periodic checkpoints, evaluation, episode returns."""
+    """The run's callbacks: progress.csv, periodic checkpoints, evaluation, episode returns,
+    TensorBoard events."""
     counter = _Counter()
     progress = ProgressCSV(out / PROGRESS_FILE, every_episode=log_every_episode)
     callbacks = [
@@ -378,6 +443,7 @@ def _run_callbacks(
         PeriodicCheckpoint(out, save_every or default_save_every(budget), progress),
         evaluation,
         counter,
+        events,
     ]
     return CallbackList(callbacks), counter
 
