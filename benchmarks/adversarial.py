@@ -94,12 +94,13 @@ import numpy as np
 
 TARGETS = {"ring8": "arena/Ring8-v0", "grid25": "arena/Grid25-v0", "digits": "arena/DigitsGen-v0"}
 CYCLE_WEIGHT = 10.0
-"""ALICE's cycle term in the ``bigan+cycle`` runs (the bigan preset has none)."""
+"""ALICE's cycle term in the ``bigan+cycle`` runs (the mixture presets' weight); ``bigan``
+runs have none."""
 MODELS = {
     "gan": ("gan", {}),
     "wgan-gp": ("wgan-gp", {}),
     "vae": ("vae", {}),
-    "bigan": ("bigan", {}),
+    "bigan": ("bigan", {"cycle_weight": 0.0}),
     "bigan+cycle": ("bigan", {"cycle_weight": CYCLE_WEIGHT}),
 }
 """Each benchmarked model: the agent and the config it takes over its preset's."""

@@ -42,8 +42,8 @@ class BiGANConfig(NetConfig):
     coordinates in the env's [-1, 1] scale, between a real batch and its reconstruction
     G(E(x)), added to the generator's and encoder's loss. 0 is plain BiGAN/ALI, whose
     reconstructions need not resemble their inputs (the adversarial game only matches the
-    joint distributions); the presets leave it at 0, and ``cycle_weight=1`` makes the
-    reconstructions land on the input's mode (see ``bigan_presets.toml``)."""
+    joint distributions). The mixture presets take 10, which on ring8 also keeps every mode
+    (see ``bigan_presets.toml``)."""
 
 
 class BiGAN(GenerativeAgent, Encoder):
