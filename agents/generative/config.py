@@ -100,6 +100,16 @@ class WGANGPConfig(NetConfig):
     used 0.1 for their 2-D toy sets, which the mixture presets take (10 fails on them)."""
     critic_steps: Annotated[int, AtLeast(1)] = 5
     """Critic steps (env steps) per generator step."""
+    refine_steps: Annotated[int, AtLeast(0)] = 0
+    """Critic gradient refinement when generating (``act`` and ``sample``, not training): each
+    sample takes this many gradient-ascent steps on the critic, x <- x + ``refine_step_size``
+    * grad f(x). The critic's gradient points along the optimal transport from the generated
+    to the real distribution (Gulrajani et al.), so this moves samples towards the data: the
+    gradient form of Discriminator Optimal Transport (Tanaka, 2019) without its proximity term.
+    0 is off; deterministic. ``agent.model.refine_steps = 0`` turns it off on a trained
+    model."""
+    refine_step_size: Annotated[float, Above(0)] = 1e-3
+    """The step size of the refinement, in the env's [-1, 1] coordinates per unit of gradient."""
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
