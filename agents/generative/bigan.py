@@ -4,46 +4,23 @@ The agent plays ``arena/Generation-v0`` as :class:`~agents.generative.agent.GAN`
 also an encoder (:class:`arena.capabilities.Encoder`): ``arena encode`` writes its codes of
 inputs, and :meth:`BiGAN.reconstruct` maps inputs through the encoder and back through the
 generator. The networks live in :mod:`.bigan_networks`, imported when first used (no torch at
-import).
+import); the hyperparameters in :mod:`.config`.
 """
 
 from __future__ import annotations
 
-import dataclasses
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING
 
 import numpy as np
 from gymnasium import spaces
 
 from agents.generative.agent import GenerativeAgent
-from agents.generative.config import NetConfig
+from agents.generative.config import BiGANConfig
 from arena.capabilities import Encoder
-from arena.ranges import Above, AtLeast, Between
 from arena.sizes import FLOAT32, adam_bytes, dense_parameters
 
 if TYPE_CHECKING:
     from agents.generative.bigan_networks import BiGANModel
-
-
-@dataclasses.dataclass(frozen=True, kw_only=True)
-class BiGANConfig(NetConfig):
-    """Hyperparameters of BiGAN/ALI and its ALICE cycle term."""
-
-    generator_learning_rate: Annotated[float, Above(0)] = 1e-3
-    """Adam learning rate of the generator and the encoder (one optimizer for both)."""
-    discriminator_learning_rate: Annotated[float, Above(0)] = 1e-3
-    """Adam learning rate of the discriminator of (sample, code) pairs."""
-    beta1: Annotated[float, Between(0, 1, open_high=True)] = 0.5
-    """Adam's first-moment decay."""
-    beta2: Annotated[float, Between(0, 1, open_high=True)] = 0.999
-    """Adam's second-moment decay."""
-    cycle_weight: Annotated[float, AtLeast(0)] = 0.0
-    """Weight of ALICE's cycle term (Li et al., 2017): the mean squared error, over the
-    coordinates in the env's [-1, 1] scale, between a real batch and its reconstruction
-    G(E(x)), added to the generator's and encoder's loss. 0 is plain BiGAN/ALI, whose
-    reconstructions need not resemble their inputs (the adversarial game only matches the
-    joint distributions). The mixture presets take 10, which on ring8 also keeps every mode
-    (see ``bigan_presets.toml``)."""
 
 
 class BiGAN(GenerativeAgent, Encoder):

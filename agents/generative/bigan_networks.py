@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from agents.generative.bigan import BiGANConfig
+from agents.generative.config import BiGANConfig
 from agents.generative.networks import GENERATE_CHUNK, Model, adam, mlp
 
 

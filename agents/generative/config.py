@@ -119,3 +119,24 @@ class VAEConfig(NetConfig, OptimizerConfig):
 
     recon_std: Annotated[float, Above(0)] = 0.02
     """Standard deviation of the Gaussian likelihood, in the env's coordinates."""
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class BiGANConfig(NetConfig):
+    """Hyperparameters of BiGAN/ALI and its ALICE cycle term."""
+
+    generator_learning_rate: Annotated[float, Above(0)] = 1e-3
+    """Adam learning rate of the generator and the encoder (one optimizer for both)."""
+    discriminator_learning_rate: Annotated[float, Above(0)] = 1e-3
+    """Adam learning rate of the discriminator of (sample, code) pairs."""
+    beta1: Annotated[float, Between(0, 1, open_high=True)] = 0.5
+    """Adam's first-moment decay."""
+    beta2: Annotated[float, Between(0, 1, open_high=True)] = 0.999
+    """Adam's second-moment decay."""
+    cycle_weight: Annotated[float, AtLeast(0)] = 0.0
+    """Weight of ALICE's cycle term (Li et al., 2017): the mean squared error, over the
+    coordinates in the env's [-1, 1] scale, between a real batch and its reconstruction
+    G(E(x)), added to the generator's and encoder's loss. 0 is plain BiGAN/ALI, whose
+    reconstructions need not resemble their inputs (the adversarial game only matches the
+    joint distributions). The mixture presets take 10, which on ring8 also keeps every mode
+    (see ``bigan_presets.toml``)."""
