@@ -52,11 +52,14 @@ scored by the same protocol from a script, then saved, which also chose the refi
     ring8   wgan-gp          3   8.00        0.049         53
     grid25  wgan-gp+ref      3  25.00        0.714         52
     grid25  wgan-gp          3  23.00        0.047         52
+    grid25  vae              3  25.00        0.700         91
 
 Per seed, hq of wgan-gp+ref / wgan-gp: ring8 0.947 / 0.063, 0.929 / 0.042, 0.926 / 0.043;
 grid25 0.705 / 0.049, 0.662 / 0.050, 0.776 / 0.042 (25 modes each refined; 24, 23 and 22 raw).
 Both above VEEGAN's (0.529 and 0.40) with every mode, raw far below: the refinement, not the
 training, meets the target, and the raw rows say so.
+vae per seed: grid25 0.711, 0.698, 0.691 (25 modes each; 101, 86 and 86 CPU s; seed 0 from
+the tuning script, same protocol); ring8 seed 0 8 modes, 0.640 (82 CPU s).
 
 gan's presets filter its samples by Discriminator Rejection Sampling (Azadi et al., 2019), and
 its mixture presets also refine each sample by gradient ascent on the discriminator's logit
