@@ -205,7 +205,9 @@ class WGANGP(GenerativeAgent):
     """WGAN-GP (Gulrajani et al., 2017): a generator against a gradient-penalised critic.
 
     Each env step is one critic step; every ``critic_steps`` env steps the generator steps too.
-    Plays arena/Generation-v0 and its presets.
+    Plays arena/Generation-v0 and its presets. When generating, ``refine_steps`` moves each
+    sample up the critic's gradient (on in the mixture presets); ``agent.model.refine_steps =
+    0`` turns it off on a trained model.
     """
 
     name = "wgan-gp"

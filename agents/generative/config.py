@@ -100,6 +100,16 @@ class WGANGPConfig(NetConfig):
     used 0.1 for their 2-D toy sets, which the mixture presets take (10 fails on them)."""
     critic_steps: Annotated[int, AtLeast(1)] = 5
     """Critic steps (env steps) per generator step."""
+    refine_steps: Annotated[int, AtLeast(0)] = 0
+    """Critic gradient refinement when generating (``act`` and ``sample``, not training): each
+    sample takes this many gradient-ascent steps on the critic, x <- x + ``refine_step_size``
+    * grad f(x). The critic's gradient points along the optimal transport from the generated
+    to the real distribution (Gulrajani et al.), so this moves samples towards the data: the
+    gradient form of Discriminator Optimal Transport (Tanaka, 2019) without its proximity term.
+    0 is off; deterministic. ``agent.model.refine_steps = 0`` turns it off on a trained
+    model."""
+    refine_step_size: Annotated[float, Above(0)] = 1e-3
+    """The step size of the refinement, in the env's [-1, 1] coordinates per unit of gradient."""
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -109,3 +119,24 @@ class VAEConfig(NetConfig, OptimizerConfig):
 
     recon_std: Annotated[float, Above(0)] = 0.02
     """Standard deviation of the Gaussian likelihood, in the env's coordinates."""
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class BiGANConfig(NetConfig):
+    """Hyperparameters of BiGAN/ALI and its ALICE cycle term."""
+
+    generator_learning_rate: Annotated[float, Above(0)] = 1e-3
+    """Adam learning rate of the generator and the encoder (one optimizer for both)."""
+    discriminator_learning_rate: Annotated[float, Above(0)] = 1e-3
+    """Adam learning rate of the discriminator of (sample, code) pairs."""
+    beta1: Annotated[float, Between(0, 1, open_high=True)] = 0.5
+    """Adam's first-moment decay."""
+    beta2: Annotated[float, Between(0, 1, open_high=True)] = 0.999
+    """Adam's second-moment decay."""
+    cycle_weight: Annotated[float, AtLeast(0)] = 0.0
+    """Weight of ALICE's cycle term (Li et al., 2017): the mean squared error, over the
+    coordinates in the env's [-1, 1] scale, between a real batch and its reconstruction
+    G(E(x)), added to the generator's and encoder's loss. 0 is plain BiGAN/ALI, whose
+    reconstructions need not resemble their inputs (the adversarial game only matches the
+    joint distributions). The mixture presets take 10, which on ring8 also keeps every mode
+    (see ``bigan_presets.toml``)."""

@@ -49,6 +49,16 @@ def mlp(
     return nn.Sequential(*layers)
 
 
+def ascend(score: nn.Module, samples: torch.Tensor, steps: int, step_size: float) -> torch.Tensor:
+    """``steps`` gradient-ascent steps of each sample on ``score``: x <- x + step_size * grad."""
+    with torch.enable_grad():
+        for _ in range(steps):
+            x = samples.detach().requires_grad_(True)
+            (grad,) = torch.autograd.grad(score(x).sum(), x)
+            samples = x + step_size * grad
+    return samples.detach()
+
+
 def adam(
     module: nn.Module, lr: float, betas: tuple[float, float], device: torch.device
 ) -> torch.optim.Adam:
@@ -227,12 +237,7 @@ class GANModel(Model):
 
     def refine(self, samples: torch.Tensor) -> torch.Tensor:
         """Moves samples up the discriminator's logit: ``refine_steps`` gradient-ascent steps."""
-        with torch.enable_grad():
-            for _ in range(self.refine_steps):
-                x = samples.detach().requires_grad_(True)
-                (grad,) = torch.autograd.grad(self.discriminator(x).sum(), x)
-                samples = x + self.config.refine_step_size * grad
-        return samples.detach()
+        return ascend(self.discriminator, samples, self.refine_steps, self.config.refine_step_size)
 
     def drs_bounds(self) -> tuple[float, float]:
         """DRS's burn-in: the largest logit D*_M and gamma, over fixed noise (cached)."""
@@ -302,11 +307,32 @@ class GANModel(Model):
 
 
 class WGANGPModel(Model):
-    """WGAN-GP (Gulrajani et al., 2017): a critic step per batch, a G step every few."""
+    """WGAN-GP (Gulrajani et al., 2017): a critic step per batch, a G step every few.
+
+    With ``refine_steps`` > 0, :meth:`generate` moves each sample up the critic's gradient.
+    """
 
     config: WGANGPConfig
     networks = ("generator", "critic")
     optimizers = ("g_optim", "c_optim")
+
+    def __init__(
+        self,
+        config: WGANGPConfig,
+        dim: int,
+        latent_dim: int,
+        noise_bound: float,
+        device: str,
+        seed: int,
+    ) -> None:
+        super().__init__(config, dim, latent_dim, noise_bound, device, seed)
+        self.refine_steps = int(config.refine_steps)
+
+    def decode(self, noise: torch.Tensor) -> torch.Tensor:
+        samples = self.generator(noise)
+        if not self.refine_steps:
+            return samples
+        return ascend(self.critic, samples, self.refine_steps, self.config.refine_step_size)
 
     def build(self) -> None:
         hidden = list(self.config.hidden_sizes)

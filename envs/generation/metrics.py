@@ -121,12 +121,17 @@ class DataSet:
 Target = Mixture | DataSet
 
 
+def nearest_modes(samples_ND: np.ndarray, centres_KD: np.ndarray) -> np.ndarray:
+    """The index of each sample's nearest centre, shape (N,)."""
+    d2_NK = ((samples_ND[:, None, :] - centres_KD[None, :, :]) ** 2).sum(axis=2)
+    return np.argmin(np.nan_to_num(d2_NK, nan=np.inf), axis=1)
+
+
 def mixture_hits(samples_ND: np.ndarray, centres_KD: np.ndarray, std: float) -> np.ndarray:
     """The nearest centre of each high-quality sample, -1 for the others; shape (N,)."""
-    d2_NK = ((samples_ND[:, None, :] - centres_KD[None, :, :]) ** 2).sum(axis=2)
-    nearest = np.argmin(np.nan_to_num(d2_NK, nan=np.inf), axis=1)
-    close = d2_NK[np.arange(len(samples_ND)), nearest] <= (HQ_STDS * std) ** 2
-    return np.where(close, nearest, -1)
+    nearest = nearest_modes(samples_ND, centres_KD)
+    d2_N = ((samples_ND - centres_KD[nearest]) ** 2).sum(axis=1)
+    return np.where(d2_N <= (HQ_STDS * std) ** 2, nearest, -1)
 
 
 def referee_hits(probs_NC: np.ndarray) -> np.ndarray:
@@ -177,6 +182,38 @@ def score_samples(target: Target, samples_ND: np.ndarray) -> dict[str, float]:
     tally = Tally(target)
     tally.add(np.asarray(samples_ND, np.float64).reshape(len(samples_ND), -1))
     return tally.metrics()
+
+
+def reconstruction_scores(
+    target: Target, real_ND: np.ndarray, recon_ND: np.ndarray, labels_N: np.ndarray | None = None
+) -> dict[str, float]:
+    """How well an encoder-decoder pair rebuilds real samples (both in data coordinates).
+
+    Args:
+        target: What the samples come from.
+        real_ND: Real samples.
+        recon_ND: Their reconstructions, G(E(x)) for an encoder E and generator G.
+        labels_N: The real samples' classes, for a data set; a mixture's are its nearest modes.
+
+    Returns:
+        ``recon_mse``, the squared error averaged over samples and coordinates, and
+        ``same_mode``, the share of reconstructions whose nearest mode (a data set: the
+        referee's most likely class) is the real sample's own; a data set without
+        ``labels_N`` gives only ``recon_mse``.
+    """
+    real_ND = np.asarray(real_ND, np.float64).reshape(len(real_ND), -1)
+    recon_ND = np.asarray(recon_ND, np.float64).reshape(real_ND.shape)
+    scores = {"recon_mse": float(np.mean((real_ND - recon_ND) ** 2))}
+    if isinstance(target, Mixture):
+        scores["same_mode"] = float(
+            np.mean(
+                nearest_modes(recon_ND, target.centres) == nearest_modes(real_ND, target.centres)
+            )
+        )
+    elif labels_N is not None:
+        predicted = np.argmax(target.probabilities(recon_ND), axis=1)
+        scores["same_mode"] = float(np.mean(predicted == np.asarray(labels_N)))
+    return scores
 
 
 def ring8() -> Mixture:

@@ -47,6 +47,8 @@ def test_refuses_envs_that_are_not_generation_games(name):
         ("gan", {"refine_steps": -1}),
         ("gan", {"refine_step_size": 0.0}),
         ("gan", {"pack": 2, "refine_steps": 5}),
+        ("wgan-gp", {"refine_steps": -1}),
+        ("wgan-gp", {"refine_step_size": 0.0}),
     ],
 )
 def test_bad_config_raises_config_error(name, bad):
@@ -160,6 +162,21 @@ def test_refinement_climbs_the_discriminator_and_is_deterministic():
     with torch.no_grad():
         logits = [agent.model.discriminator(torch.as_tensor(x)).mean() for x in (raw, refined)]
     assert logits[1] > logits[0]
+
+
+def test_wgan_gp_refinement_climbs_the_critic_and_is_deterministic():
+    import torch
+
+    env = arena.make_env("arena/Ring8-v0", batch_size=50)
+    agent = arena.make_agent("wgan-gp", env, seed=0, device="cpu", refine_steps=20)
+    agent.learn(env, 200, progress=False)
+    obs, _ = env.reset(seed=0)
+    np.testing.assert_array_equal(agent.act(obs), agent.act(obs))
+    noise = torch.as_tensor(obs["noise"].reshape(50, -1))
+    with torch.no_grad():  # unclipped samples: act clips to the action box
+        refined, raw = agent.model.decode(noise), agent.model.generator(noise)
+        values = [agent.model.critic(x).mean() for x in (raw, refined)]
+    assert values[1] > values[0]
 
 
 @pytest.mark.parametrize("name", AGENTS)

@@ -21,6 +21,7 @@ from envs.generation.metrics import (
     grid25,
     load_npz,
     make_target,
+    reconstruction_scores,
     ring8,
     score_samples,
 )
@@ -242,3 +243,16 @@ def test_rgb_array_frames(target, shape):
         assert frame.shape[0] == frame.shape[1] == 8 * (8 * 4 + 2) + 2
     env.close()
     env.close()
+
+
+def test_reconstruction_scores_on_hand_made_sets():
+    target = ring8()
+    real = target.centres[[0, 1, 2, 3]]
+    recon = target.centres[[0, 1, 5, 3]] + 0.1  # one lands on another mode
+    scores = reconstruction_scores(target, real, recon)
+    expected_mse = np.mean((real - recon) ** 2)
+    assert scores == pytest.approx({"recon_mse": expected_mse, "same_mode": 0.75})
+    data = digits()
+    scores = reconstruction_scores(data, data.data[:40], data.data[:40], data.labels[:40])
+    assert scores["recon_mse"] == 0.0 and scores["same_mode"] >= 0.9
+    assert set(reconstruction_scores(data, data.data[:5], data.data[:5])) == {"recon_mse"}
