@@ -92,14 +92,35 @@ from pathlib import Path
 
 import numpy as np
 
-TARGETS = {"ring8": "arena/Ring8-v0", "grid25": "arena/Grid25-v0", "digits": "arena/DigitsGen-v0"}
-AGENTS = ("gan", "wgan-gp", "vae")
+TARGETS = {
+    "ring8": "arena/Ring8-v0",
+    "grid25": "arena/Grid25-v0",
+    "digits": "arena/DigitsGen-v0",
+    "ring8cond": "arena/Ring8Cond-v0",
+    "digitscond": "arena/DigitsCond-v0",
+}
+AGENTS = ("gan", "wgan-gp", "vae", "cgan", "infogan")
+CONDITIONAL_AGENTS = ("cgan",)
+"""The agents that play the conditional targets (``*cond``), and only those."""
 PEERS = [
     ("PacGAN (best)", "grid25", 24.8, 0.936),
     ("VEEGAN", "grid25", 24.6, 0.40),
     ("VEEGAN", "ring8", 8.0, 0.529),
 ]
-GOALS = {"ring8": (8, 0.98), "grid25": (25, 0.95), "digits": (10, None)}
+GOALS = {
+    "ring8": (8, 0.98),
+    "grid25": (25, 0.95),
+    "digits": (10, None),
+    "ring8cond": (8, None),
+    "digitscond": (10, None),
+}
+CODE_GOALS = {
+    ("cgan", "digitscond"): {"label_agreement": 0.95, "worst_class_agreement": None},
+    ("cgan", "ring8cond"): {"label_agreement": 0.95, "worst_class_agreement": None},
+    ("infogan", "digits"): {"mi_bound_nats": 2.2, "code_accuracy": 0.65},
+    ("infogan", "ring8"): {"mi_bound_nats": None},
+}
+"""The conditional and code measures of issue 18, with their targets (None: reported only)."""
 TRAIN_SECONDS = 120.0
 
 
@@ -150,8 +171,53 @@ def run_one(agent_name: str, target: str, seed: int, pictures: str) -> list[dict
                 **report.metrics,
             }
         )
+    rows[0].update(code_measures(agent, env.unwrapped.target))
     env.close()
     return rows
+
+
+def code_measures(agent, target) -> dict[str, float]:
+    """The measures of issue 18 beyond the env's own (empty for the other agents).
+
+    cgan: the label agreement of the worst class, on 250 samples asked of each of 10 classes
+    (the env's ``label_agreement`` mixes the classes as the env asks for them). infogan: the
+    categorical code's mutual-information bound on 2,500 generated samples (fixed noise), and
+    on a data set the code as a classifier of the real samples: each sample's most probable code
+    by the Q head, matched one to one to the classes by the Hungarian method
+    (``scipy.optimize.linear_sum_assignment``), then the share classified right. The digits
+    have no test split and infogan never sees a label, so it classifies all 1,797 digits.
+    """
+    from envs.generation.conditioning import label_agreement
+    from envs.generation.metrics import DataSet
+
+    measures = {}
+    if agent.name == "cgan":
+        per_class = 250
+        agreements = []
+        for label in range(target.num_modes):
+            labels = np.full(per_class, label)
+            rng = np.random.default_rng(20_000 + label)
+            samples = agent.sample(per_class, rng, {"labels": labels})
+            agreements.append(label_agreement(target, samples, labels))
+        measures["worst_class_agreement"] = min(agreements)
+    if agent.name == "infogan":
+        measures["mi_bound_nats"] = agent.model.mi_bound(seed=30_000)
+        if isinstance(target, DataSet):
+            categories = agent.config.categories
+            codes = agent.encode(target.data / target.scale)[:, :categories].argmax(axis=1)
+            measures["code_accuracy"] = matched_accuracy(codes, target.labels, categories)
+    return measures
+
+
+def matched_accuracy(codes: np.ndarray, labels: np.ndarray, categories: int) -> float:
+    """The share of samples whose code is matched to their label, codes matched one to one to
+    labels so that most samples are (the Hungarian method)."""
+    from scipy.optimize import linear_sum_assignment
+
+    counts = np.zeros((categories, int(labels.max()) + 1))
+    np.add.at(counts, (codes, labels), 1)
+    rows, cols = linear_sum_assignment(-counts)
+    return float(counts[rows, cols].sum() / len(codes))
 
 
 def draw(agent, label: str, target, path: Path) -> None:
@@ -164,7 +230,7 @@ def draw(agent, label: str, target, path: Path) -> None:
     from envs.generation.metrics import Mixture, score_samples
     from envs.generation.render import image_grid
 
-    samples = agent.sample(2500, np.random.default_rng(0))
+    samples = showcase(agent, target)
     scores = score_samples(target, samples)
     title = f"{label} on {target.name}: " + ", ".join(f"{k} {v:.3g}" for k, v in scores.items())
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -186,6 +252,26 @@ def draw(agent, label: str, target, path: Path) -> None:
     plt.close(fig)
 
 
+def showcase(agent, target) -> np.ndarray:
+    """The samples a picture shows: 2,500 as the agent draws them; on images, 10 rows of 10
+    where the rows are cgan's classes (10 samples each) or infogan's categorical code (columns
+    sweeping its first continuous code from -1 to 1, the noise held fixed)."""
+    from envs.generation.metrics import Mixture
+
+    if isinstance(target, Mixture) or agent.name not in ("cgan", "infogan"):
+        return agent.sample(2500, np.random.default_rng(0))
+    if agent.name == "cgan":
+        labels = np.repeat(np.arange(10), 10)
+        return agent.sample(100, np.random.default_rng(0), {"labels": labels})
+    sweep = np.linspace(-1.0, 1.0, 10)
+    codes = [{"c": c, "u1": u} for c in range(10) for u in sweep]
+    if not agent.config.continuous_codes:
+        codes = [{"c": c} for c in range(10) for _ in sweep]
+    return np.concatenate(
+        [agent.sample(1, np.random.default_rng(0), {"code": code}) for code in codes]
+    )
+
+
 def summarize(rows: list[dict], targets: list[str], agents: list[str]) -> None:
     """Prints the side-by-side table, the peers and the targets met or missed."""
     print(
@@ -198,7 +284,7 @@ def summarize(rows: list[dict], targets: list[str], agents: list[str]) -> None:
             cell = [r for r in rows if r["target"] == target and r["agent"] == name]
             if not cell:
                 continue
-            covered_key = "modes_captured" if target != "digits" else "classes_covered"
+            covered_key = "classes_covered" if "classes_covered" in cell[0] else "modes_captured"
             mean = {
                 k: statistics.fmean(r[k] for r in cell)
                 for k in (covered_key, "hq_fraction", "wall_s", "cpu_s", "confidence")
@@ -221,7 +307,7 @@ def summarize(rows: list[dict], targets: list[str], agents: list[str]) -> None:
                 f"{name} on {target}: {goal}: {'MET' if met else 'MISSED'}"
                 + (
                     ""
-                    if target == "digits"
+                    if target.startswith("digits")
                     else f"; trains under {TRAIN_SECONDS:.0f} s: "
                     f"CPU {'MET' if fast_cpu else 'MISSED'} ({mean['cpu_s']:.0f} s), "
                     f"wall {'MET' if fast_wall else 'MISSED'} ({mean['wall_s']:.0f} s)"
@@ -237,8 +323,25 @@ def summarize(rows: list[dict], targets: list[str], agents: list[str]) -> None:
                 ratios += f"   {name}/peer hq {ours_hq / hq:.2f}"
         print(f"  {who:<14} {target:<7} modes {modes:>5}  hq {hq:.3f}{ratios}")
     print("\nTargets:")
-    for line in verdicts:
+    for line in verdicts + code_verdicts(rows):
         print(f"  {line}")
+
+
+def code_verdicts(rows: list[dict]) -> list[str]:
+    """The means of the conditional and code measures (``CODE_GOALS``), met or missed."""
+    lines = []
+    for (name, target), goals in CODE_GOALS.items():
+        cell = [r for r in rows if r["agent"] == name and r["target"] == target]
+        for key, goal in goals.items():
+            values = [r[key] for r in cell if key in r]
+            if not values:
+                continue
+            mean = statistics.fmean(values)
+            each = ", ".join(f"{v:.3f}" for v in values)
+            verdict = "reported" if goal is None else ("MET" if mean >= goal else "MISSED")
+            aim = "" if goal is None else f" >= {goal}"
+            lines.append(f"{name} on {target}: {key} {mean:.3f} ({each}){aim}: {verdict}")
+    return lines
 
 
 def main() -> None:
@@ -256,6 +359,7 @@ def main() -> None:
         for target in args.targets
         for name in args.agents
         for seed in range(args.first_seed, args.first_seed + args.seeds)
+        if (name in CONDITIONAL_AGENTS) == target.endswith("cond")
     ]
     rows = []
     with ProcessPoolExecutor(max_workers=args.jobs) as pool:

