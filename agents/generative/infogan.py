@@ -107,9 +107,13 @@ class InfoGAN(GenerativeAgent, ConditionalSampler, Encoder):
         if unknown:
             raise ValueError(f"infogan takes only 'code' as a condition, not {unknown[0]!r}")
         c = self.config
-        for name, value in dict(conditions.get("code", {})).items():
+        for name, given in dict(conditions.get("code", {})).items():
+            try:
+                value = float(given)
+            except (TypeError, ValueError):
+                raise ValueError(f"the code {name} must be a number, got {given!r}") from None
             if name == "c":
-                if value != int(value) or not 0 <= value < c.categories:
+                if not math.isfinite(value) or value != int(value) or not 0 <= value < c.categories:
                     raise ValueError(
                         f"c={value:g} is out of range: the categorical code takes 0 to "
                         f"{c.categories - 1}"
@@ -120,7 +124,7 @@ class InfoGAN(GenerativeAgent, ConditionalSampler, Encoder):
                         f"there is no continuous code {name}: this agent has "
                         f"{c.continuous_codes} (u1 to u{c.continuous_codes})"
                     )
-                if not math.isfinite(value) or abs(value) > CONTINUOUS_RANGE:
+                if not abs(value) <= CONTINUOUS_RANGE:
                     raise ValueError(
                         f"{name}={value:g} is out of range: a continuous code takes "
                         f"-{CONTINUOUS_RANGE:g} to {CONTINUOUS_RANGE:g}"
