@@ -275,7 +275,7 @@ def showcase(agent, target) -> np.ndarray:
 def summarize(rows: list[dict], targets: list[str], agents: list[str]) -> None:
     """Prints the side-by-side table, the peers and the targets met or missed."""
     print(
-        f"\n{'target':<7} {'agent':<11} {'seeds':>5} {'modes/classes':>14} {'hq_fraction':>12} "
+        f"\n{'target':<10} {'agent':<11} {'seeds':>5} {'modes/classes':>14} {'hq_fraction':>12} "
         f"{'confidence':>10} {'train wall s':>12} {'train cpu s':>11}"
     )
     verdicts = []
@@ -292,7 +292,7 @@ def summarize(rows: list[dict], targets: list[str], agents: list[str]) -> None:
             }
             conf = f"{mean['confidence']:.3f}" if "confidence" in mean else "-"
             print(
-                f"{target:<7} {name:<11} {len(cell):>5} {mean[covered_key]:>14.2f} "
+                f"{target:<10} {name:<11} {len(cell):>5} {mean[covered_key]:>14.2f} "
                 f"{mean['hq_fraction']:>12.3f} {conf:>10} {mean['wall_s']:>12.1f} "
                 f"{mean['cpu_s']:>11.1f}"
             )
@@ -321,7 +321,7 @@ def summarize(rows: list[dict], targets: list[str], agents: list[str]) -> None:
             if ours and name.startswith("gan"):
                 ours_hq = statistics.fmean(r["hq_fraction"] for r in ours)
                 ratios += f"   {name}/peer hq {ours_hq / hq:.2f}"
-        print(f"  {who:<14} {target:<7} modes {modes:>5}  hq {hq:.3f}{ratios}")
+        print(f"  {who:<14} {target:<10} modes {modes:>5}  hq {hq:.3f}{ratios}")
     print("\nTargets:")
     for line in verdicts + code_verdicts(rows):
         print(f"  {line}")
