@@ -51,7 +51,7 @@ def run(stage: Stage) -> None:
     stage.need("infogan")
     agent, env, steps = arena.build_agent("infogan", ENV, seed=stage.seed)
     steps = steps or 6000
-    steps = steps // 10 if stage.fast else steps
+    steps = steps // 16 if stage.fast else steps
     grids = Grids(max(steps // 20, 1), stage.seed)
     agent.learn(env, steps, callback=grids, progress=False)
     env.close()
