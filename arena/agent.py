@@ -82,6 +82,10 @@ class Agent(ABC):
     """File name of a TOML preset table next to the agent's module, or None."""
     supports_vector_env: ClassVar[bool] = False
     """Whether ``learn`` accepts a Gymnasium vector env (``arena train --num-envs N``)."""
+    splits_exactly: ClassVar[bool] = True
+    """Whether ``learn(2N)`` on one seeded env gives bitwise the agent that ``learn(N)`` twice
+    gives (and so ``learn(N)``, save, load, ``learn(N)``). The core loop does; a family with a
+    loop of its own carries its open episode across calls, or says False and why."""
     uses_torch: ClassVar[bool] = False
     """Whether the agent computes with torch: the core then imports torch before it sets
     torch's threads around ``learn`` and ``evaluate`` (:mod:`arena.runtime`), so that a model

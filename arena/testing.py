@@ -74,7 +74,8 @@ def check_agent(
     observation or action space) it raises :class:`~arena.errors.IncompatibleEnvError` when
     built, or else acts validly on them; it learns ``steps`` steps, counting them in
     ``num_timesteps``; ``learn`` resumes exactly (learning ``steps`` more gives bitwise the same
-    state as saving, loading and learning ``steps`` on a fresh env); its actions are in the
+    state as saving, loading and learning ``steps`` on a fresh env, and, unless the class says
+    otherwise in ``splits_exactly``, as learning ``2 * steps`` in one call); its actions are in the
     action space, exploring or not; a saved and loaded copy acts as it does; and none of this
     changes torch's thread count. Runs on the CPU.
 
@@ -122,6 +123,11 @@ def check_agent(
             with _expect(name, "learns after a save and a load"):
                 resumed.learn(make_env(), steps, progress=False)
             _check_resume(name, agent_, resumed, steps)
+            if cls.splits_exactly:
+                whole = build(env.observation_space, env.action_space)
+                with _expect(name, f"learns {2 * steps} steps in one call"):
+                    whole.learn(make_env(), 2 * steps, progress=False)
+                _check_same(name, f"learns {2 * steps} steps in one call as in two", whole, agent_)
             _check_acts(name, agent_, make_env(), seed)
             _check_same_acts(name, agent_, make_env(), Path(tmp) / "second")
 
@@ -195,10 +201,15 @@ def _check_incompatible(
 
 
 def _check_resume(name: str, first: Agent, resumed: Agent, steps: int) -> None:
+    property_ = f"resumes exactly (learn {steps}, then {steps} more, as after a save and load)"
+    _check_same(name, property_, first, resumed)
+
+
+def _check_same(name: str, property_: str, first: Agent, resumed: Agent) -> None:
+    """Fails ``property_`` unless the two agents' counts, states and open episodes are equal."""
     from arena.checkpoint import rng_state
     from arena.rollout import episode_to_checkpoint
 
-    property_ = f"resumes exactly (learn {steps}, then {steps} more, as after a save and load)"
     if first.num_timesteps != resumed.num_timesteps:
         _fail(name, property_, f"num_timesteps {first.num_timesteps} vs {resumed.num_timesteps}")
     mine, theirs = first.state(), resumed.state()

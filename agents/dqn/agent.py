@@ -1,7 +1,8 @@
 """DQN: deep Q-learning in PyTorch for Box observations and Discrete actions.
 
-This module stays light (no torch at import, so ``arena list`` starts fast): it holds the agent
-and its env loop on the host; the hyperparameters are in :mod:`.config`. The network, the
+This module stays light (no torch at import, so ``arena list`` starts fast): it holds the agent,
+which learns from each transition of the core's loop (:mod:`arena.rollout`) and keeps its own
+loop for vector envs; the hyperparameters are in :mod:`.config`. The network, the
 on-device replay buffer and the update step live in :mod:`.networks`, :mod:`.replay` and
 :mod:`.learner`, imported when an agent is built.
 """
@@ -25,7 +26,8 @@ from arena.sizes import FLOAT32, adam_bytes, dense_parameters
 if TYPE_CHECKING:
     from gymnasium.vector import VectorEnv
 
-    from agents.dqn.replay import ReplayBuffer
+    from agents.dqn.replay import NStepAccumulator, ReplayBuffer
+    from arena.rollout import Transition
 
 
 class DQN(Agent):
@@ -35,11 +37,12 @@ class DQN(Agent):
     (hard or Polyak updates), a Huber loss, gradient-norm clipping and a linear epsilon schedule
     in absolute env steps, so ``--resume`` continues it. The replay buffer is one preallocated
     tensor on the agent's device; on CUDA each update stays on the GPU. Learns on a Gymnasium
-    vector env too (``--num-envs N``, next-step autoreset). A checkpoint holds the online and
-    target networks, the optimizer, the sampling generator and the replay buffer (the filled
-    rows, with their priorities), so that ``--resume`` continues the run exactly; with
-    ``save_replay`` off (``arena train --no-save-replay``) it leaves the buffer out and a resumed
-    run refills it.
+    vector env too (``--num-envs N``, next-step autoreset), in a loop of its own. A checkpoint
+    holds the online and target networks, the optimizer, the sampling generator, the replay
+    buffer (the filled rows, with their priorities) and the open episode's unfinished n-step
+    transitions, so that on one env ``learn(2N)`` and ``learn(N)``, save, load, ``learn(N)`` give
+    the same weights; with ``save_replay`` off (``arena train --no-save-replay``) it leaves the
+    buffer out and a resumed run refills it.
     """
 
     Config = DQNConfig
@@ -81,6 +84,9 @@ class DQN(Agent):
             int(self.np_random.integers(2**63 - 1))
         )
         self.buffer: ReplayBuffer | None = None
+        self.nstep: NStepAccumulator | None = None
+        # The last observation act() converted, and its float32 row, for observe() to reuse.
+        self._acted: tuple[Any, np.ndarray] | None = None
 
     @classmethod
     def memory_needed(
@@ -123,7 +129,54 @@ class DQN(Agent):
         if explore and self.np_random.random() < self.epsilon():
             return self.action_start + int(self.np_random.integers(self.num_actions))
         obs_1D = np.asarray(observation, np.float32).reshape(1, self.obs_dim)
+        if explore:
+            self._acted = (observation, obs_1D)
         return self.action_start + int(self.policy.greedy(obs_1D)[0])
+
+    def observe_reset(self, observation: Any, info: dict[str, Any]) -> None:
+        """Refuses a non-finite first observation."""
+        self._observations(observation, 1, self.num_timesteps)
+
+    def observe(self, transition: Transition) -> None:
+        """Stores the (n-step) transition; trains and updates the target on their cadence."""
+        obs, action, reward, next_obs, terminated, truncated, _ = transition
+        acted = self._acted
+        if acted is not None and acted[0] is obs:
+            obs_1D = acted[1]
+        else:
+            obs_1D = np.asarray(obs, np.float32).reshape(1, self.obs_dim)
+        now = self.num_timesteps
+        next_1D = self._observations(next_obs, 1, now)
+        self._nstep().add(
+            0,
+            obs_1D[0],
+            action - self.action_start,
+            reward,
+            next_1D[0],
+            terminated,
+            terminated or truncated,
+        )
+        self._train(now - 1, now)
+
+    def _nstep(self) -> NStepAccumulator:
+        """The single env's n-step accumulator, kept across learn calls (and checkpoints)."""
+        from agents.dqn.replay import NStepAccumulator
+
+        if self.nstep is None:
+            cfg = self.config
+            self.nstep = NStepAccumulator(1, cfg.n_step, cfg.gamma, self._replay_buffer().add)
+        return self.nstep
+
+    def _train(self, before: int, now: int) -> None:
+        """The gradient steps and target update due between step counts ``before`` and ``now``."""
+        cfg = self.config
+        rounds = now // cfg.train_freq - before // cfg.train_freq
+        if rounds and now >= cfg.learning_starts:
+            self.buffer.flush()
+            if self.buffer.size >= cfg.batch_size:
+                self._update(rounds * cfg.gradient_steps, now)
+        if now // cfg.target_update_interval > before // cfg.target_update_interval:
+            self.learner.update_target()
 
     def _explore(self, obs_ND: np.ndarray) -> np.ndarray:
         """Epsilon-greedy action indices for a batch of observations."""
@@ -137,30 +190,37 @@ class DQN(Agent):
         return actions_N
 
     def _learn(self, env: gym.Env | VectorEnv, steps: int, callback: Callback) -> None:
+        self._replay_buffer()
+        if isinstance(env, gym.vector.VectorEnv):
+            self._learn_vector(env, steps, callback)
+        else:
+            super()._learn(env, steps, callback)
+        self._acted = None
+        self.learn_info.update(epsilon=round(self.epsilon(), 4), updates=self.learner.updates)
+
+    def _learn_vector(self, env: VectorEnv, steps: int, callback: Callback) -> None:
+        """The vector env's loop: every env's transitions in one batch per step.
+
+        Each call starts new episodes and ends by storing the unfinished n-step transitions as
+        if truncated, so, unlike on one env, learning ``2N`` steps at once and ``N`` and ``N``
+        are different runs.
+        """
         from agents.dqn.replay import NStepAccumulator
 
         cfg = self.config
-        buffer, learner = self._replay_buffer(), self.learner
-        vector = isinstance(env, gym.vector.VectorEnv)
-        n = env.num_envs if vector else 1
+        n = env.num_envs
         obs, _ = env.reset(seed=self.env_seed())
         obs_ND = self._observations(obs, n, self.num_timesteps)
         self.reset()
         tracker = EpisodeTracker(callback, n)
-        nstep = NStepAccumulator(n, cfg.n_step, cfg.gamma, buffer.add)
+        nstep = NStepAccumulator(n, cfg.n_step, cfg.gamma, self.buffer.add)
         # Gymnasium 1.x vector envs reset an env on the step *after* it ended: that step
         # ignores the action and returns the reset observation, so it is not a transition.
         resetting_N = np.zeros(n, bool)
         end = self.num_timesteps + steps
         while self.num_timesteps < end:
             actions_N = self._explore(obs_ND)
-            if vector:
-                next_obs, reward_N, term_N, trunc_N, info = env.step(actions_N + self.action_start)
-            else:
-                next_obs, reward, term, trunc, info = env.step(
-                    int(actions_N[0]) + self.action_start
-                )
-                reward_N, term_N, trunc_N = np.array([reward]), np.array([term]), np.array([trunc])
+            next_obs, reward_N, term_N, trunc_N, info = env.step(actions_N + self.action_start)
             before = self.num_timesteps
             self.num_timesteps += n
             now = self.num_timesteps
@@ -172,30 +232,15 @@ class DQN(Agent):
                 nstep.add(
                     i, obs_ND[i], actions_N[i], reward_N[i], next_obs_ND[i], term_N[i], done_N[i]
                 )
-                env_info = _sub_info(info, i) if vector and done_N[i] else info
+                env_info = _sub_info(info, i) if done_N[i] else info
                 tracker.record(now, i, reward_N[i], done_N[i], env_info)
-            if vector:
-                resetting_N = done_N
-                obs_ND = next_obs_ND
-            elif done_N[0]:
-                obs, _ = env.reset()
-                obs_ND = self._observations(obs, n, now)
-                self.reset()
-            else:
-                obs_ND = next_obs_ND
-            rounds = now // cfg.train_freq - before // cfg.train_freq
-            if rounds and now >= cfg.learning_starts:
-                buffer.flush()
-                if buffer.size >= cfg.batch_size:
-                    self._update(rounds * cfg.gradient_steps, now)
-            if now // cfg.target_update_interval > before // cfg.target_update_interval:
-                learner.update_target()
+            resetting_N = done_N
+            obs_ND = next_obs_ND
+            self._train(before, now)
             if done_N.any() and not callback.on_step(now):
                 break
         nstep.flush()
-        buffer.flush()
         callback.on_step(self.num_timesteps)
-        self.learn_info = {"epsilon": round(self.epsilon(), 4), "updates": learner.updates}
 
     def _replay_buffer(self) -> ReplayBuffer:
         """The replay buffer, allocated on first use."""
@@ -244,6 +289,8 @@ class DQN(Agent):
         arrays["generator"] = self.generator.get_state()
         if self.save_replay and self.buffer is not None:
             arrays.update(self.buffer.state())
+            if self.nstep is not None:  # the open episode's transitions not yet in the buffer
+                arrays.update(self.nstep.state())
         return arrays
 
     def state_allowance(self) -> int:
@@ -253,7 +300,8 @@ class DQN(Agent):
         cfg = self.config
         row = (2 * self.obs_dim + 3) * FLOAT32
         priorities = (cfg.buffer_size + 1) * FLOAT32 if cfg.prioritized else 0
-        return (cfg.buffer_size + STAGE_ROWS) * row + priorities + 8
+        nstep = (cfg.n_step * (self.obs_dim + 2) + self.obs_dim) * 8
+        return (cfg.buffer_size + STAGE_ROWS) * row + priorities + 8 + nstep
 
     def extra_state(self) -> dict[str, Any]:
         from arena.torch_utils import optimizer_state
@@ -277,6 +325,8 @@ class DQN(Agent):
             self.generator.set_state(arrays["generator"].cpu())
         if "replay.data" in arrays:
             self._replay_buffer().load(arrays)
+        if "nstep.actions" in arrays:
+            self._nstep().load(arrays, self.obs_dim, self.num_actions)
         self.policy.refresh()
 
 

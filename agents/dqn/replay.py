@@ -64,6 +64,49 @@ class NStepAccumulator:
             while history:
                 self._emit_first(history, self.last_next[index], False)
 
+    def state(self) -> dict[str, torch.Tensor]:
+        """The first env's unfinished steps, for a checkpoint (nothing when there are none)."""
+        history = self.histories[0]
+        if not history:
+            return {}
+        obs, actions, rewards = zip(*history, strict=True)
+        return {
+            "nstep.obs": torch.from_numpy(np.stack(obs)),
+            "nstep.actions": torch.tensor(actions, dtype=torch.int64),
+            "nstep.rewards": torch.tensor(rewards, dtype=torch.float64),
+            "nstep.next": torch.from_numpy(self.last_next[0].copy()),
+        }
+
+    def load(self, arrays: dict[str, torch.Tensor], obs_dim: int, num_actions: int) -> None:
+        """Restores what :meth:`state` returned into the first env's history.
+
+        Raises:
+            ValueError: The arrays are not fewer than ``n`` steps of this observation size.
+        """
+        obs, actions = arrays["nstep.obs"], arrays["nstep.actions"]
+        rewards, next_obs = arrays["nstep.rewards"], arrays["nstep.next"]
+        k = len(actions)
+        if not (
+            0 < k < self.n
+            and tuple(obs.shape) == (k, obs_dim)
+            and tuple(rewards.shape) == (k,)
+            and tuple(next_obs.shape) == (obs_dim,)
+        ):
+            raise ValueError(
+                f"its unfinished n-step transitions must be fewer than {self.n} steps of "
+                f"{obs_dim} numbers"
+            )
+        if not bool(((actions >= 0) & (actions < num_actions)).all()):
+            raise ValueError("its unfinished n-step transitions' actions are not all valid")
+        if not (bool(rewards.isfinite().all()) and bool(obs.isfinite().all())):
+            raise ValueError("its unfinished n-step transitions are not all finite")
+        obs_KD = obs.cpu().numpy().astype(np.float32)
+        history = self.histories[0]
+        history.clear()
+        for i in range(k):
+            history.append((obs_KD[i], int(actions[i]), float(rewards[i])))
+        self.last_next[0] = next_obs.cpu().numpy().astype(np.float32)
+
     def _emit_first(self, history: deque, next_obs: np.ndarray, terminated: bool) -> None:
         ret = sum(self.gamma**j * reward for j, (_, _, reward) in enumerate(history))
         discount = 0.0 if terminated else self.gamma ** len(history)

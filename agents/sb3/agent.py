@@ -44,6 +44,9 @@ class SB3Agent(Agent):
     """
 
     uses_torch = True
+    splits_exactly = False
+    """SB3's ``learn`` resets its env at every call and counts whole rollouts, so ``learn(2N)`` is
+    another run than ``learn(N)`` twice; ``learn(N)``, save, load, ``learn(N)`` is exact."""
     algorithm: ClassVar[str] = ""
     """The SB3 class name."""
     action_spaces: ClassVar[tuple[type[spaces.Space], ...]] = ()

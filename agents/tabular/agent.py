@@ -85,6 +85,11 @@ class TabularAgent(Agent):
         self._kernel_rng: np.ndarray | None = None
         self._next, self._next_state, self._next_observation = -1, -1, None
         self._plan: _Plan | None = None
+        # The compiled path's place in its episode (the kernel's carry and the episode's
+        # return so far), kept across learn calls on the same env, so learning 2N steps at once
+        # or N and N is the same run; and the env (id and arguments) it is on.
+        self._carry, self._carry_ret = np.zeros(4, np.int64), np.zeros(1)
+        self._carry_env: str | None = None
         if self.config.every_block and not self.every_block_target:
             raise ConfigError(
                 f"{self.name} has no every_block update: its target is the action it really takes "
@@ -167,13 +172,24 @@ class TabularAgent(Agent):
         return {"q": self.q_SA}
 
     def extra_state(self) -> dict[str, Any]:
-        """The generic path's kernel generator and the action it chose next, if any."""
+        """The kernels' generator, the action the generic path chose next, and the compiled
+        path's open episode, once there are any."""
         if self._kernel_rng is None:
             return {}
-        return {
+        extra: dict[str, Any] = {
             "kernel_rng": int(self._kernel_rng[0]),
             "next": [self._next, self._next_state],
         }
+        state, action, time, started = (int(v) for v in self._carry)  # the kernels' order
+        if self._carry_env is not None and started:
+            extra["model_episode"] = {
+                "env": self._carry_env,
+                "state": state,
+                "action": action,
+                "time": time,
+                "return": float(self._carry_ret[0]),
+            }
+        return extra
 
     def load_state(self, arrays: dict[str, Any], extra: dict[str, Any]) -> None:
         q = np.asarray(arrays["q"], dtype=np.float64)
@@ -197,6 +213,29 @@ class TabularAgent(Agent):
             raise ValueError("its 'next' must be [action, state] within the spaces (-1: none)")
         self._kernel_rng = np.array([rng], dtype=np.uint64)
         self._next, self._next_state = pending
+        if "model_episode" in extra:
+            self._load_model_episode(extra["model_episode"])
+
+    def _load_model_episode(self, entry: Any) -> None:
+        """Reads :meth:`extra_state`'s ``model_episode``, checking it indexes the table."""
+        keys = {"env", "state", "action", "time", "return"}
+        if not isinstance(entry, dict) or set(entry) != keys:
+            raise ValueError(f"its model_episode must be an object with the keys {sorted(keys)}")
+        counts = [entry[k] for k in ("state", "action", "time")]
+        if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in counts):
+            raise ValueError("its model_episode's state, action and time must be whole numbers")
+        state, action, time = counts
+        horizon = self.config.horizon
+        if state >= self.n_states or action >= self.n_actions or (horizon and time >= horizon):
+            raise ValueError("its model_episode's state, action or time is outside the table")
+        ret = entry["return"]
+        if isinstance(ret, bool) or not isinstance(ret, (int, float)) or not math.isfinite(ret):
+            raise ValueError("its model_episode's return must be a finite number")
+        if not isinstance(entry["env"], str) or len(entry["env"]) > 10_000:
+            raise ValueError("its model_episode's env must be a string")
+        self._carry[:] = (state, action, time, 1)
+        self._carry_ret[0] = float(ret)
+        self._carry_env = entry["env"]
 
     def _start_learning(self, env: gym.Env, steps: int, callback: Callback) -> None:
         self.check_env(env)  # a vector env is refused as such, before its horizon is read
@@ -212,6 +251,23 @@ class TabularAgent(Agent):
         else:
             self._learn_model(model, steps, callback)
             self.learn_info = {"path": "compiled model", **self._greedy_return(model)}
+
+    def _model_carry(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The compiled path's carry, return and generator for the env it learns on now.
+
+        The episode in progress continues when the env (id and arguments) is the one it was
+        on; on another env a new one starts.
+        """
+        import json
+
+        env = json.dumps([self.env_id, self.env_kwargs], sort_keys=True, default=str)
+        if env != self._carry_env:
+            self._carry[:] = 0
+            self._carry_ret[0] = 0.0
+            self._carry_env = env
+        if self._kernel_rng is None:
+            self._kernel_rng = self._rng()
+        return self._carry, self._carry_ret, self._kernel_rng
 
     def _model(self, env: gym.Env) -> tuple[TabularModel | None, str]:
         if not self.config.fast_path:
@@ -234,7 +290,7 @@ class TabularAgent(Agent):
         from agents.tabular import kernels as k
 
         hp = self.config.hyperparameters()
-        carry, ret, rng = np.zeros(4, np.int64), np.zeros(1), self._rng()
+        carry, ret, rng = self._model_carry()
         ep_step, ep_return, ep_length = _episode_buffers(min(steps, CHUNK))
         done = 0
         while done < steps:
@@ -339,8 +395,8 @@ class TabularAgent(Agent):
             agent.q_SA = q_NSA[i]  # a view: periodic checkpoints see the table as it learns
         config = agents[0].config
         hp = config.hyperparameters()
-        carry_NC, ret_N1 = np.zeros((n, 4), np.int64), np.zeros((n, 1))
-        rng_N1 = np.stack([agent._rng() for agent in agents])
+        carries = [agent._model_carry() for agent in agents]
+        carry_NC, ret_N1, rng_N1 = (np.stack(parts) for parts in zip(*carries, strict=True))
         ep_step, ep_return, ep_length = _episode_buffers(min(steps, CHUNK), n)
         episodes_N = np.zeros(n, np.int64)
         left_N = np.full(n, steps, np.int64)
@@ -360,8 +416,13 @@ class TabularAgent(Agent):
                 left_N[i] -= chunk_N[i]
                 if not callback.on_step(agent.num_timesteps):
                     left_N[i] = 0
-        for agent in agents:
+        for i, agent in enumerate(agents):
             agent.q_SA = agent.q_SA.copy()
+            agent._carry[:], agent._carry_ret[:], agent._kernel_rng[:] = (
+                carry_NC[i],
+                ret_N1[i],
+                rng_N1[i],
+            )
             path = {"path": "compiled model, seeds in parallel"}
             agent.learn_info = {**path, **agent._greedy_return(model)}
 

@@ -223,7 +223,11 @@ class _PoisonAt(gym.Wrapper):
 
 @pytest.mark.parametrize(
     ("what", "match"),
-    [("obs", "observation at step 700"), ("reward", r"loss became nan or infinite by step 7\d\d")],
+    [
+        ("obs", "observation at step 700"),
+        # The guard reads the losses every LOSS_EVERY (256) steps: by step 956 at the latest.
+        ("reward", r"loss became nan or infinite by step (7\d\d|8\d\d|9[0-5]\d)\b"),
+    ],
 )
 def test_non_finite_values_stop_training_and_keep_the_last_good_checkpoint(
     tmp_path, monkeypatch, what, match

@@ -1,6 +1,7 @@
-"""Exact resume: learning N steps twice gives bitwise the same agent as learning N, saving,
-loading and learning N on a fresh env of the same id and arguments, for every built-in agent
-and the paths a family takes (compiled and generic tabular, prioritized n-step replay, ...).
+"""Exact resume: learning 2N steps in one call gives bitwise the same agent as learning N,
+saving, loading and learning N on a fresh env of the same id and arguments, for every built-in
+agent and the paths a family takes (compiled and generic tabular, prioritized n-step replay,
+...). SB3, whose ``learn`` starts new episodes, is compared with learning N twice.
 
 check_agent (tests/arena/test_testing.py) checks it for every registered agent with its
 defaults; these are the variants whose state is easy to forget.
@@ -56,7 +57,10 @@ VARIANTS = {
 def _two_paths(name, env_id, env_kwargs, config, steps, **save):
     env = arena.make_env(env_id, **env_kwargs)
     first = arena.make_agent(name, env, seed=3, device="cpu", **config)
-    first.learn(env, steps, progress=False).learn(env, steps, progress=False)
+    if first.splits_exactly:  # one run of 2N steps
+        first.learn(env, 2 * steps, progress=False)
+    else:
+        first.learn(env, steps, progress=False).learn(env, steps, progress=False)
     env = arena.make_env(env_id, **env_kwargs)
     saved = arena.make_agent(name, env, seed=3, device="cpu", **config)
     saved.learn(env, steps, progress=False)
@@ -91,7 +95,10 @@ def test_the_replay_buffer_is_in_the_state_file_unless_no_save_replay(tmp_path):
     assert done.returncode == 0, done.stderr
     with_buffer = arena.load(tmp_path / "with", device="cpu")
     without = arena.load(tmp_path / "without", device="cpu")
-    assert with_buffer.buffer.size == 300 and without.buffer is None
+    # Staged rows are saved too, and so are the open episode's unfinished n-step transitions.
+    pending = len(with_buffer.nstep.histories[0]) if with_buffer.nstep else 0
+    kept = with_buffer.buffer.size + with_buffer.buffer.staged + pending
+    assert kept == 300 and without.buffer is None
     sizes = [
         sum(f.stat().st_size for f in (tmp_path / d).glob("state-*")) for d in ("with", "without")
     ]
@@ -210,3 +217,23 @@ def test_on_the_core_loop_learning_2n_is_n_then_save_load_and_n_more(variant):
     check_resume(whole, resumed, steps)
     assert "resume" not in resumed.learn_info
     assert resumed.learn_info == whole.learn_info
+
+
+@pytest.mark.parametrize(
+    ("name", "env_id", "settings"),
+    [
+        ("dqn", "CartPole-v1", ["learning_starts=40", "batch_size=16", "n_step=3"]),
+        ("q-learning", "FrozenLake-v1", []),  # the compiled kernel
+        ("sarsa", "Taxi-v4", ["fast_path=False"]),
+    ],
+)
+def test_arena_train_2n_equals_n_then_resume_n(tmp_path, name, env_id, settings):
+    common = [name, env_id, "--quiet", "--seed", "4", *(f"--set={s}" for s in settings)]
+    whole = run_arena("train", *common, "--steps", "310", "--out", str(tmp_path / "whole"))
+    assert whole.returncode == 0, whole.stderr
+    half = run_arena("train", *common, "--steps", "155", "--out", str(tmp_path / "split"))
+    assert half.returncode == 0, half.stderr
+    rest = run_arena("train", "--resume", str(tmp_path / "split"), "--steps", "155", "--quiet")
+    assert rest.returncode == 0, rest.stderr
+    loaded = [arena.load(tmp_path / d, device="cpu") for d in ("whole", "split")]
+    check_resume(*loaded, 155)

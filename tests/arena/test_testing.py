@@ -74,7 +74,8 @@ def test_every_registered_agent_passes_check_agent(name):
 
 
 class Coin(Agent):
-    """Plays a Discrete action from its generator; learns nothing. The base of broken agents."""
+    """Plays a Discrete action from its generator in the core loop; learns nothing. The base of
+    broken agents."""
 
     name = "coin"
 
@@ -85,6 +86,10 @@ class Coin(Agent):
 
     def act(self, observation: Any, explore: bool = False) -> int:
         return int(self.np_random.integers(self.action_space.n))
+
+
+class SplitsDifferently(Coin):
+    """Has a loop of its own that starts a new episode at each learn call."""
 
     def _learn(self, env: Any, steps: int, callback: Any) -> None:
         tracker = EpisodeTracker(callback)
@@ -100,6 +105,10 @@ class Coin(Agent):
 
 def test_a_sound_agent_passes():
     check_agent(Coin, "FrozenLake-v1", steps=50)
+
+
+def test_an_agent_with_its_own_loop_may_say_it_does_not_split_exactly():
+    check_agent(type("Declared", (SplitsDifferently,), {"splits_exactly": False}), "FrozenLake-v1")
 
 
 class LeaksThreads(Coin):
@@ -154,7 +163,7 @@ class ForgetsOnLoad(Coin):
         self.best = 2
 
     def act(self, observation: Any, explore: bool = False) -> int:
-        return self.best
+        return super().act(observation) if explore else self.best
 
 
 @pytest.mark.parametrize(
@@ -164,6 +173,7 @@ class ForgetsOnLoad(Coin):
         (ResumesDifferently, "fails the check 'resumes exactly"),
         (AcceptsAnything, "fails the check 'refuses a Text(8) observation space"),
         (ForgetsOnLoad, "fails the check 'acts as it did after a save and a load"),
+        (SplitsDifferently, "fails the check 'learns 100 steps in one call as in two'"),
     ],
 )
 def test_a_broken_agent_fails_with_the_property_named(broken, message):
