@@ -13,6 +13,8 @@ name without declaring the capability is not guessed at::
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -31,6 +33,52 @@ class Sampler(ABC):
 
         Returns:
             An array of ``n`` samples, samples first.
+        """
+
+
+class ConditionalSampler(Sampler):
+    """A sampler whose samples can be asked to meet conditions (``arena sample --labels`` or
+    ``--code``).
+
+    Two conditions exist, each optional for an agent (it lists those it takes in
+    ``conditions``):
+
+    - ``"labels"``: a class for each sample, a sequence of ``n`` integers (``arena sample
+      --labels 0,1,2`` repeats its list to ``--n`` samples);
+    - ``"code"``: values of named latent codes, the same for every sample, a mapping of names to
+      numbers (``arena sample --code c=3``).
+    """
+
+    conditions: ClassVar[dict[str, str]] = {}
+    """The conditions this agent takes, each with what it means and which values it accepts
+    (shown in the message that refuses a condition it does not take)."""
+
+    @abstractmethod
+    def check_conditions(self, n: int, conditions: Mapping[str, Any]) -> None:
+        """Checks that the agent can meet ``conditions`` for ``n`` samples.
+
+        Raises:
+            ValueError: A condition it does not take, or a value out of range or of the wrong
+                count; the message says what it accepts.
+        """
+
+    @abstractmethod
+    def sample(
+        self, n: int, rng: np.random.Generator, conditions: Mapping[str, Any] | None = None
+    ) -> np.ndarray:
+        """Generates samples that meet ``conditions`` (none: as the agent's prior draws them).
+
+        Args:
+            n: How many, at least 1.
+            rng: Draws all of their randomness, so the same generator state and conditions
+                give the same samples.
+            conditions: See the class; checked by :meth:`check_conditions`.
+
+        Returns:
+            An array of ``n`` samples, samples first.
+
+        Raises:
+            ValueError: As :meth:`check_conditions`.
         """
 
 

@@ -1,13 +1,16 @@
 """The commands that write an agent's arrays to a ``.npy`` file: ``sample`` and ``encode``.
 
 Each needs the capability the agent declares (:mod:`arena.capabilities`), works in chunks so
-that a network's activations stay small, and writes its file atomically.
+that a network's activations stay small, and writes its file atomically. ``sample --labels`` and
+``--code`` need a :class:`~arena.capabilities.ConditionalSampler`.
 """
 
 from __future__ import annotations
 
 import argparse
 import io
+import math
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -24,6 +27,8 @@ from arena.errors import ArenaError
 
 CHUNK = 10_000
 """The commands ask the agent for this many samples or codes at a time."""
+MAX_LABEL = 2**31 - 1
+"""The largest number ``--labels`` reads; an agent refuses the labels it has no class for."""
 
 
 def add_commands(sub: Any) -> None:
@@ -36,6 +41,21 @@ def add_commands(sub: Any) -> None:
     )
     p.add_argument(
         "--seed", type=whole_number("--seed", 0, MAX_SEED), default=0, help="seeds the latent noise"
+    )
+    p.add_argument(
+        "--labels",
+        type=label_list,
+        metavar="L1,L2,...",
+        help="the class of each sample, the list repeated to --n (its length must divide --n); "
+        "for a conditional agent",
+    )
+    p.add_argument(
+        "--code",
+        type=code_values,
+        action="append",
+        metavar="NAME=VALUE",
+        help="fix a latent code for every sample, such as c=3 (repeatable); for an agent with "
+        "named codes",
     )
     _add_output_options(p)
     p.set_defaults(func=cmd_sample)
@@ -68,7 +88,18 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
     out, agent = _start(args, Sampler, "generate samples", "`arena sample` needs a generative")
     rng = np.random.default_rng(args.seed)
-    samples = _in_chunks(agent, lambda n, _: agent.sample(n, rng), args.n, "--n {n} samples")
+    conditions = _conditions(args, agent)
+    if conditions:
+
+        def make(n: int, at: int) -> Any:
+            return agent.sample(n, rng, _chunk_of(conditions, at, n))
+
+    else:
+
+        def make(n: int, at: int) -> Any:
+            return agent.sample(n, rng)
+
+    samples = _in_chunks(agent, make, args.n, "--n {n} samples")
     _write(out, samples)
     if args.json:
         print_json({"out": str(out), "shape": list(samples.shape), "dtype": str(samples.dtype)})
@@ -91,6 +122,90 @@ def cmd_encode(args: argparse.Namespace) -> int:
     else:
         print(f"Wrote {len(codes)} codes of size {codes.shape[1:]} from {agent.name} to {out}.")
     return 0
+
+
+def label_list(text: str) -> list[int]:
+    """An argparse ``type`` for ``--labels``: comma-separated whole numbers from 0."""
+    labels = []
+    for part in text.split(","):
+        if not re.fullmatch(r"\s*\d{1,10}\s*", part) or int(part) > MAX_LABEL:
+            raise ArenaError(
+                f"--labels takes class numbers separated by commas, such as 0,1,2; {part!r} in "
+                f"{text!r} is not a whole number from 0 to {MAX_LABEL}."
+            )
+        labels.append(int(part))
+    return labels
+
+
+def code_values(text: str) -> dict[str, float]:
+    """An argparse ``type`` for ``--code``: ``NAME=VALUE`` pairs, comma-separated."""
+    codes: dict[str, float] = {}
+    for part in text.split(","):
+        name, equals, value = part.partition("=")
+        name = name.strip()
+        try:
+            number = float(value)
+        except ValueError:
+            number = math.nan
+        if not equals or not re.fullmatch(r"[A-Za-z_]\w{0,31}", name) or not math.isfinite(number):
+            raise ArenaError(
+                f"--code takes NAME=VALUE with a finite number, such as c=3; got {part!r}."
+            )
+        if name in codes:
+            raise ArenaError(f"--code gives {name!r} twice in {text!r}.")
+        codes[name] = number
+    return codes
+
+
+def _conditions(args: argparse.Namespace, agent: Any) -> dict[str, Any]:
+    """``--labels`` and ``--code`` as a ConditionalSampler's conditions, checked by the agent."""
+    import numpy as np
+
+    from arena.capabilities import ConditionalSampler
+
+    conditions: dict[str, Any] = {}
+    if args.labels is not None:
+        if args.n % len(args.labels):
+            raise ArenaError(
+                f"--labels gives {len(args.labels)} labels; their number must divide --n "
+                f"({args.n}), as the list is repeated to --n samples."
+            )
+        conditions["labels"] = np.tile(
+            np.asarray(args.labels, np.int64), args.n // len(args.labels)
+        )
+    if args.code is not None:
+        codes: dict[str, float] = {}
+        for given in args.code:
+            twice = sorted(set(codes) & set(given))
+            if twice:
+                raise ArenaError(f"--code gives {twice[0]!r} twice.")
+            codes.update(given)
+        conditions["code"] = codes
+    if not conditions:
+        return conditions
+    flags = " and ".join(f"--{key}" for key in conditions)
+    if not isinstance(agent, ConditionalSampler):
+        raise ArenaError(
+            f"{agent.name} agents take no conditions, so not {flags}: those need a conditional "
+            "agent, one that declares arena.capabilities.ConditionalSampler."
+        )
+    for key in conditions:
+        if key not in agent.conditions:
+            takes = "; ".join(f"--{k}: {what}" for k, what in agent.conditions.items())
+            raise ArenaError(f"{agent.name} agents do not take --{key}. They take {takes}.")
+    try:
+        agent.check_conditions(args.n, conditions)
+    except ValueError as e:
+        raise ArenaError(f"{agent.name} cannot sample {flags} as given: {e}") from None
+    return conditions
+
+
+def _chunk_of(conditions: dict[str, Any], at: int, n: int) -> dict[str, Any]:
+    """The conditions of samples ``at`` to ``at + n``: their labels, and the same code."""
+    chunk = dict(conditions)
+    if "labels" in chunk:
+        chunk["labels"] = chunk["labels"][at : at + n]
+    return chunk
 
 
 def _start(args: argparse.Namespace, capability: type, does: str, needs: str) -> tuple[Path, Any]:

@@ -36,6 +36,7 @@ class Window:
         pygame.display.set_caption(title)
         self.fps = fps
         self.closed = False
+        self._typed: list[str] = []
         self._screen = None
         self._clock = pygame.time.Clock()
 
@@ -50,6 +51,8 @@ class Window:
                 event.type == pygame.KEYDOWN and event.key in (pygame.K_ESCAPE, pygame.K_q)
             ):
                 self.closed = True
+            elif event.type == pygame.KEYDOWN and event.unicode:
+                self._typed.append(event.unicode)
         if self.closed:
             return False
         height, width = frame.shape[:2]
@@ -60,6 +63,12 @@ class Window:
         pygame.display.flip()
         self._clock.tick(self.fps)
         return True
+
+    def take_keys(self) -> list[str]:
+        """The characters typed in the window since the last call (Esc and q close it instead);
+        a demo that answers key presses reads them here."""
+        typed, self._typed = self._typed, []
+        return typed
 
     def close(self) -> None:
         """Closes the window; safe to call twice."""

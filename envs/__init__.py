@@ -43,6 +43,21 @@ ENVS: dict[str, tuple[str, int | None, dict]] = {
         None,
         {"target": "digits", "latent_dim": 32},
     ),
+    "arena/Ring8Cond-v0": (
+        "envs.generation.env:GenerationEnv",
+        None,
+        {"target": "ring8", "conditional": True},
+    ),
+    "arena/Grid25Cond-v0": (
+        "envs.generation.env:GenerationEnv",
+        None,
+        {"target": "grid25", "conditional": True},
+    ),
+    "arena/DigitsCond-v0": (
+        "envs.generation.env:GenerationEnv",
+        None,
+        {"target": "digits", "latent_dim": 32, "conditional": True},
+    ),
     # Flat, as Digits-v0, for SB3's checker; image agents ask for flatten=False.
     "arena/Reconstruction-v0": (
         "envs.reconstruction:ReconstructionEnv",

@@ -8,6 +8,12 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
+from envs.generation.conditioning import (
+    ConditionalTally,
+    check_classes,
+    num_classes,
+    sample_of_classes,
+)
 from envs.generation.metrics import EVAL_SAMPLES, Mixture, Tally, make_target
 
 NOISE_BOUND = 4.0
@@ -25,6 +31,12 @@ class GenerationEnv(gym.Env):
     All samples live in the env's coordinates, the data divided by ``info["scale"]``, so that
     they fit the [-1, 1] Box that Stable-Baselines3 asks of actions. Multiply by the scale to
     get data coordinates.
+
+    With ``conditional=True`` the game asks for a class per sample: the observation gains the
+    requested ``labels``, the real sample shown in each row is of that row's class, and the
+    referee scores whether each generated sample is of the class asked for
+    (:mod:`envs.generation.conditioning`). Registered as ``arena/Ring8Cond-v0``,
+    ``arena/Grid25Cond-v0`` and ``arena/DigitsCond-v0``.
 
     Targets (``target=``), each also registered as its own id:
 
@@ -50,6 +62,11 @@ class GenerationEnv(gym.Env):
     flattened row-major: reshape them to ``(batch_size, -1)``. (They are flat because
     Stable-Baselines3's checker accepts only 1-D or image Box observations.)
 
+    With ``conditional=True`` it also holds ``labels``, ``MultiDiscrete([C] * batch_size)``:
+    row i's class, C the target's classes (a mixture's modes, a data set's labels). The real
+    sample of row i is of class ``labels[i]`` (drawn uniformly among that class's samples, so
+    the classes come equally often), and the generated sample of row i is asked to be of it.
+
     ## Rewards
     The referee's mean score of the generated batch:
 
@@ -57,6 +74,10 @@ class GenerationEnv(gym.Env):
       their nearest mode;
     - data sets: the mean confidence (largest class probability) of the referee, a multinomial
       logistic regression (scikit-learn, C=1) fitted once per process on the whole real set.
+
+    With ``conditional=True``, each sample's score counts only when the judge puts it in the
+    class its row asked for (a mixture's nearest mode; a data set's support vector classifier,
+    independent of the referee).
 
     ## Episode End
     Termination: after the step that brings the episode's generated samples to
@@ -70,6 +91,7 @@ class GenerationEnv(gym.Env):
     - ``batch_size`` (int, default 250): samples per step, B.
     - ``latent_dim`` (int, default 16): the size of each noise vector.
     - ``episode_samples`` (int, default 2500): generated samples scored per episode.
+    - ``conditional`` (bool, default False): ask for a class per sample (above).
     - ``render_mode`` (None, "human" or "rgb_array"): mixtures draw the real (grey) and
       generated (blue) points of the last step over the mode centres (red); data sets draw a
       grid of up to 64 generated images.
@@ -81,10 +103,13 @@ class GenerationEnv(gym.Env):
       mixtures ``modes_captured`` (modes with at least one high-quality sample nearest to them)
       and ``hq_fraction``; data sets ``classes_covered`` (classes with at least one sample the
       referee gives them with confidence >= 0.9), ``confidence`` (the referee's mean
-      confidence) and ``hq_fraction`` (the fraction with confidence >= 0.9).
+      confidence) and ``hq_fraction`` (the fraction with confidence >= 0.9). With
+      ``conditional=True`` also ``label_agreement``: the share of the samples that the judge
+      puts in the class they were asked to be of.
 
     ## Version History
-    - v0: the first version.
+    - v0: the first version; ``conditional`` was added later, leaving the unconditional game
+      as it was.
     """
 
     metadata = {"render_modes": ["human", "rgb_array"], "render_fps": 30}
@@ -95,6 +120,7 @@ class GenerationEnv(gym.Env):
         batch_size: int = 250,
         latent_dim: int = 16,
         episode_samples: int = EVAL_SAMPLES,
+        conditional: bool = False,
         render_mode: str | None = None,
     ) -> None:
         for name, value in (
@@ -104,34 +130,52 @@ class GenerationEnv(gym.Env):
         ):
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        if not isinstance(conditional, bool):
+            raise ValueError(f"conditional must be True or False, got {conditional!r}")
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(f"render_mode must be one of {self.metadata['render_modes']}")
         self.target = make_target(target)
         self.batch_size = batch_size
         self.latent_dim = latent_dim
         self.episode_samples = episode_samples
+        self.conditional = conditional
         self.render_mode = render_mode
         dim = self.target.dim
-        self.observation_space = spaces.Dict(
-            {
-                "real": spaces.Box(-1.0, 1.0, (batch_size * dim,), np.float32),
-                "noise": spaces.Box(
-                    -NOISE_BOUND, NOISE_BOUND, (batch_size * latent_dim,), np.float32
-                ),
-            }
-        )
+        observed = {
+            "real": spaces.Box(-1.0, 1.0, (batch_size * dim,), np.float32),
+            "noise": spaces.Box(-NOISE_BOUND, NOISE_BOUND, (batch_size * latent_dim,), np.float32),
+        }
+        if conditional:
+            check_classes(self.target)
+            observed["labels"] = spaces.MultiDiscrete(np.full(batch_size, num_classes(self.target)))
+        self.observation_space = spaces.Dict(observed)
         self.action_space = spaces.Box(-1.0, 1.0, (batch_size, dim), np.float32)
-        self._tally = Tally(self.target)
+        self._tally = self._new_tally()
+        self._labels_B = np.zeros(batch_size, np.int64)
         self._real_BD = np.zeros((batch_size, dim), np.float32)
         self._fake_BD: np.ndarray | None = None
         self._window = None
 
+    def _new_tally(self) -> Tally:
+        return ConditionalTally(self.target) if self.conditional else Tally(self.target)
+
     def _observe(self) -> dict[str, np.ndarray]:
+        if self.conditional:
+            return self._observe_labelled()
         real = self.target.sample(self.np_random, self.batch_size) / self.target.scale
         self._real_BD = np.clip(real, -1.0, 1.0).astype(np.float32)
         noise = self.np_random.standard_normal(self.batch_size * self.latent_dim)
         noise = np.clip(noise, -NOISE_BOUND, NOISE_BOUND).astype(np.float32)
         return {"real": self._real_BD.reshape(-1), "noise": noise}
+
+    def _observe_labelled(self) -> dict[str, np.ndarray]:
+        """The conditional observation: requested classes, real samples of them, noise."""
+        self._labels_B = self.np_random.integers(num_classes(self.target), size=self.batch_size)
+        real = sample_of_classes(self.target, self.np_random, self._labels_B) / self.target.scale
+        self._real_BD = np.clip(real, -1.0, 1.0).astype(np.float32)
+        noise = self.np_random.standard_normal(self.batch_size * self.latent_dim)
+        noise = np.clip(noise, -NOISE_BOUND, NOISE_BOUND).astype(np.float32)
+        return {"real": self._real_BD.reshape(-1), "noise": noise, "labels": self._labels_B}
 
     def _info(self) -> dict[str, Any]:
         return {
@@ -144,7 +188,7 @@ class GenerationEnv(gym.Env):
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
     ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
         super().reset(seed=seed)
-        self._tally = Tally(self.target)
+        self._tally = self._new_tally()
         self._fake_BD = None
         observation = self._observe()
         if self.render_mode == "human":
@@ -161,7 +205,11 @@ class GenerationEnv(gym.Env):
             )
         self._fake_BD = np.clip(fake, -1.0, 1.0)
         keep = min(self.batch_size, self.episode_samples - self._tally.count)
-        reward = self._tally.add(self._fake_BD[:keep].astype(np.float64) * self.target.scale)
+        scored = self._fake_BD[:keep].astype(np.float64) * self.target.scale
+        if self.conditional:
+            reward = self._tally.add_labelled(scored, self._labels_B[:keep])
+        else:
+            reward = self._tally.add(scored)
         terminated = self._tally.count >= self.episode_samples
         observation = self._observe()
         if self.render_mode == "human":

@@ -184,6 +184,8 @@ CORE_LOOP = {
     "gan": ("gan", "arena/Ring8-v0", {"batch_size": 50}, {"hidden_sizes": (32, 32)}, 75),
     "wgan-gp": ("wgan-gp", "arena/Ring8-v0", {"batch_size": 50}, {"hidden_sizes": (32,)}, 75),
     "vae": ("vae", "arena/Ring8-v0", {"batch_size": 50}, {"hidden_sizes": (32,)}, 75),
+    "cgan": ("cgan", "arena/Ring8Cond-v0", {"batch_size": 50}, {"hidden_sizes": (32,)}, 75),
+    "infogan": ("infogan", "arena/Ring8-v0", {"batch_size": 50}, {"hidden_sizes": (32,)}, 75),
     "perceptron": ("perceptron", "arena/Wine-v0", {"batch_size": 16}, {}, 40),
     # Early stopping: the best epoch (22) is behind the cut (step 123, in epoch 25), so the
     # first learn ends holding the best weights and the second goes on from the trained ones.

@@ -40,6 +40,8 @@ SMALL = {
     "wgan-gp": ("arena/Ring8-v0", {"batch_size": 50}, {}, 5),
     "vae": ("arena/Ring8-v0", {"batch_size": 50}, {}, 5),
     "bigan": ("arena/Ring8-v0", {"batch_size": 50}, {"cycle_weight": 1.0}, 5),
+    "cgan": ("arena/Ring8Cond-v0", {"batch_size": 50}, {}, 5),
+    "infogan": ("arena/Ring8-v0", {"batch_size": 50}, {}, 5),
     "ae": ("arena/DigitsRecon-v0", {"batch_size": 16}, {}, 20),
     "sparse-ae": ("arena/DigitsRecon-v0", {"batch_size": 16}, {}, 20),
     "denoising-ae": ("arena/DigitsRecon-v0", {"batch_size": 16}, {}, 20),
