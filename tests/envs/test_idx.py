@@ -130,3 +130,14 @@ def test_fashion_mnist_where_installed():
     assert unwrapped.size == 10_000 and env.observation_space.shape == (28, 28)
     assert unwrapped.class_names[9] == "Ankle boot"
     assert np.bincount(unwrapped.y).tolist() == [1000] * 10
+
+
+def test_reconstruction_plays_an_idx_folder(tmp_path):
+    write_idx_set(tmp_path, gz=False)
+    kwargs = {"dataset": "mnist", "path": str(tmp_path), "batch_size": 4, "flatten": False}
+    env = gym.make("arena/Reconstruction-v0", split="test", **kwargs)
+    assert env.unwrapped.size == 20 and env.observation_space.shape == (4, 10, 10)
+    observation, _ = env.reset(seed=0)
+    assert observation.min() >= 0 and observation.max() == 1  # the bright row, scaled
+    with pytest.raises(ValueError, match="path= is the folder of"):
+        gym.make("arena/Reconstruction-v0", dataset="digits", path=str(tmp_path))
