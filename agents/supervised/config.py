@@ -82,7 +82,8 @@ class ResNetConfig(DecayConfig, NeuralConfig):
     """Residual blocks per stage (each: 3x3 conv, BN, ReLU, 3x3 conv, BN, plus the shortcut,
     ReLU); ``n`` blocks make He et al.'s ResNet-(6n+2) with three stages."""
     augment: bool = False
-    """Learn from randomly shifted copies of each batch instead of the batch itself."""
+    """Answer and learn on randomly shifted copies of each training batch instead of the batch
+    itself (one forward pass a step; acting outside training sees the images as they are)."""
     max_shift: Annotated[int, Between(0, 8)] = 2
     """With ``augment``, the most pixels an image is shifted by, in each direction."""
     flip: bool = False

@@ -117,7 +117,8 @@ class Trainer:
         self.augment: tuple[int, bool] | None = None
         """``(max_shift, flip)`` of the augmented copies learning uses, or None."""
         self.augment_only = False
-        """Learn from the augmented copy alone (the resnet), not from it and the batch (cnn)."""
+        """Answer and learn on the augmented copy alone (the resnet), not on it and the batch
+        (the cnn)."""
         if isinstance(config, ResNetConfig):
             from agents.supervised.residual import build_resnet, init_resnet
 
@@ -232,8 +233,9 @@ class Trainer:
         if not self.net.training:
             self.net.train()
         x = torch.as_tensor(x_B, device=self.device)
-        with torch.set_grad_enabled(not self.augment_only):
-            logits = self.net(x)
+        # The resnet answers, and learns, on the augmented view: one forward pass a step.
+        view = jitter(x, self.generator, *self.augment) if self.augment_only else x
+        logits = self.net(view)
         answers = logits.argmax(dim=1).cpu().numpy()
         return answers, (x, logits, answers)
 
@@ -255,17 +257,11 @@ class Trainer:
         self._right += int(np.count_nonzero((answers == labels) & learn))
         self._seen += count
         y = torch.from_numpy(labels).to(self.device)
-        if self.augment is None:
+        if self.augment is None or self.augment_only:
             loss = self.loss(logits, y, learn, count)
         else:
-            augmented = self.loss(
-                self.net(jitter(x, self.generator, *self.augment)), y, learn, count
-            )
-            loss = (
-                augmented
-                if self.augment_only
-                else (self.loss(logits, y, learn, count) + augmented) / 2
-            )
+            augmented = self.net(jitter(x, self.generator, *self.augment))
+            loss = (self.loss(logits, y, learn, count) + self.loss(augmented, y, learn, count)) / 2
         if isinstance(self.config, DecayConfig):
             fraction = self.config.learning_rate_fraction(self.agent.num_timesteps)
             for group in self.optimizer.param_groups:
