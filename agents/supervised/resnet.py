@@ -33,7 +33,8 @@ class ResNet(NeuralAgent):
         cls, config: ResNetConfig, observation_space: Any, action_space: Any
     ) -> dict[str, int]:
         """The network with AdamW's copies (and the best epoch's weights, with early
-        stopping), and a batch's feature maps and their gradients (and an augmented copy)."""
+        stopping), and a batch's feature maps and their gradients (augmented or not: one
+        forward pass a step)."""
         found = layout(observation_space, action_space)
         height, width = found.feature_shape
         maps = 3 * config.widths[0] * height * width  # the stem's conv, batch norm and ReLU
@@ -43,7 +44,7 @@ class ResNet(NeuralAgent):
                 maps += 2 * channels * height * width  # the projection's conv and batch norm
             maps += config.blocks * MAPS_PER_BLOCK * channels * height * width
         sample = maps + config.widths[-1] + found.n_classes
-        activations = 2 * found.batch_size * sample * FLOAT32 * (2 if config.augment else 1)
+        activations = 2 * found.batch_size * sample * FLOAT32
         params = cls.parameter_count(config, found)
         best = params * FLOAT32 if config.early_stopping else 0
         what = f"network (widths={list(config.widths)}, blocks={config.blocks})"
