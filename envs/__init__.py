@@ -22,6 +22,17 @@ ENVS: dict[str, tuple[str, int | None, dict]] = {
         None,
         {"dataset": "digits", "flatten": True},
     ),
+    # Flat for SB3's checker, as Digits-v0; the files' own 60,000/10,000 split.
+    "arena/FashionMNIST-v0": (
+        "envs.classification.env:ClassificationEnv",
+        None,
+        {"dataset": "fashion-mnist", "flatten": True},
+    ),
+    "arena/MNIST-v0": (
+        "envs.classification.env:ClassificationEnv",
+        None,
+        {"dataset": "mnist", "flatten": True},
+    ),
     "arena/Iris-v0": ("envs.classification.env:ClassificationEnv", None, {"dataset": "iris"}),
     "arena/Wine-v0": ("envs.classification.env:ClassificationEnv", None, {"dataset": "wine"}),
     "arena/BreastCancer-v0": (

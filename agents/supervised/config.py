@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Annotated, Literal
 
 from arena.config import require
-from arena.config_blocks import ConfigBase, NetworkConfig, OptimizerConfig
+from arena.config_blocks import ConfigBase, DecayConfig, NetworkConfig, OptimizerConfig
 from arena.ranges import Above, AtLeast, Between, Each, Length
 
 
@@ -68,3 +68,23 @@ class CNNConfig(NeuralConfig):
     """Units of the dense layer after the conv blocks (one layer: one width)."""
     augment: bool = False
     """Also learn from copies of each batch shifted by up to one pixel (twice the compute)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ResNetConfig(DecayConfig, NeuralConfig):
+    """Hyperparameters of the residual network (its learning rate may decay linearly with the
+    step count, :class:`~arena.config_blocks.DecayConfig`)."""
+
+    widths: Annotated[tuple[int, ...], Each(Between(1, 1024)), Length(1, 6)] = (16, 32, 64)
+    """Channels of each stage; every stage after the first halves the image's height and width
+    (its first block's shortcut is then a 1x1 projection, the others' the identity)."""
+    blocks: Annotated[int, Between(1, 32)] = 2
+    """Residual blocks per stage (each: 3x3 conv, BN, ReLU, 3x3 conv, BN, plus the shortcut,
+    ReLU); ``n`` blocks make He et al.'s ResNet-(6n+2) with three stages."""
+    augment: bool = False
+    """Answer and learn on randomly shifted copies of each training batch instead of the batch
+    itself (one forward pass a step; acting outside training sees the images as they are)."""
+    max_shift: Annotated[int, Between(0, 8)] = 2
+    """With ``augment``, the most pixels an image is shifted by, in each direction."""
+    flip: bool = False
+    """With ``augment``, also mirror half the images left to right (clothes, not digits)."""

@@ -14,7 +14,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from agents.supervised.common import Layout, info_arrays
-from agents.supervised.config import CNNConfig, MLPConfig
+from agents.supervised.config import CNNConfig, MLPConfig, ResNetConfig
+from arena.config_blocks import DecayConfig
 from arena.errors import ConfigError
 from arena.torch_utils import load_optimizer_state, optimizer_state, resolve_device
 
@@ -67,15 +68,25 @@ def init_weights(net: nn.Module, generator: torch.Generator) -> None:
             nn.init.uniform_(module.bias, -bound, bound, generator=generator)
 
 
-def shift(x_BHW: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-    """Shifts each image by up to one pixel in each direction, filling with the background."""
+def jitter(
+    x_BHW: torch.Tensor, generator: torch.Generator, max_shift: int, flip: bool
+) -> torch.Tensor:
+    """Shifts each image by up to ``max_shift`` pixels in each direction (filling with the
+    background), and with ``flip`` mirrors a random half of them left to right."""
     batch, height, width = x_BHW.shape
-    padded = F.pad(x_BHW, (1, 1, 1, 1), value=float(x_BHW.min()))
-    offsets = torch.randint(0, 3, (2, batch), generator=generator).to(x_BHW.device)
-    rows = offsets[0, :, None] + torch.arange(height, device=x_BHW.device)
-    cols = offsets[1, :, None] + torch.arange(width, device=x_BHW.device)
-    index = torch.arange(batch, device=x_BHW.device)[:, None, None]
-    return padded[index, rows[:, :, None], cols[:, None, :]]
+    device = x_BHW.device
+    if max_shift:
+        pad = max_shift
+        padded = F.pad(x_BHW, (pad, pad, pad, pad), value=float(x_BHW.min()))
+        offsets = torch.randint(0, 2 * pad + 1, (2, batch), generator=generator).to(device)
+        rows = offsets[0, :, None] + torch.arange(height, device=device)
+        cols = offsets[1, :, None] + torch.arange(width, device=device)
+        index = torch.arange(batch, device=device)[:, None, None]
+        x_BHW = padded[index, rows[:, :, None], cols[:, None, :]]
+    if flip:
+        mirrored = (torch.rand(batch, generator=generator) < 0.5).to(device)
+        x_BHW = torch.where(mirrored[:, None, None], x_BHW.flip(-1), x_BHW)
+    return x_BHW
 
 
 class Trainer:
@@ -90,23 +101,38 @@ class Trainer:
 
     Args:
         agent: The agent it learns for: its device, generator and loss record.
-        config: The agent's hyperparameters; a :class:`CNNConfig` builds a CNN, else an MLP.
+        config: The agent's hyperparameters; a :class:`CNNConfig` builds a CNN, a
+            :class:`ResNetConfig` a residual network, else an MLP.
         layout: How the env's spaces lay out samples.
     """
 
-    def __init__(self, agent: Agent, config: MLPConfig | CNNConfig, layout: Layout) -> None:
+    def __init__(
+        self, agent: Agent, config: MLPConfig | CNNConfig | ResNetConfig, layout: Layout
+    ) -> None:
         self.agent = agent
         self.config = config
         self.layout = layout
         self.device = resolve_device(agent.device)
         self.generator = torch.Generator().manual_seed(int(agent.np_random.integers(2**62)))
-        if isinstance(config, CNNConfig):
+        self.augment: tuple[int, bool] | None = None
+        """``(max_shift, flip)`` of the augmented copies learning uses, or None."""
+        self.augment_only = False
+        """Answer and learn on the augmented copy alone (the resnet), not on it and the batch
+        (the cnn)."""
+        if isinstance(config, ResNetConfig):
+            from agents.supervised.residual import build_resnet, init_resnet
+
+            self.net = build_resnet(layout, config.widths, config.blocks)
+            init_resnet(self.net, self.generator)
+            if config.augment:
+                self.augment, self.augment_only = (config.max_shift, config.flip), True
+        elif isinstance(config, CNNConfig):
             self.net = build_cnn(layout, config.channels, config.hidden_size)
-            self.augment = config.augment
+            init_weights(self.net, self.generator)
+            self.augment = (1, False) if config.augment else None
         else:
             self.net = build_mlp(layout, config.hidden_sizes, config.activation)
-            self.augment = False
-        init_weights(self.net, self.generator)
+            init_weights(self.net, self.generator)
         self.net.to(self.device)
         self.optimizer = torch.optim.AdamW(
             self.net.parameters(),
@@ -207,7 +233,9 @@ class Trainer:
         if not self.net.training:
             self.net.train()
         x = torch.as_tensor(x_B, device=self.device)
-        logits = self.net(x)
+        # The resnet answers, and learns, on the augmented view: one forward pass a step.
+        view = jitter(x, self.generator, *self.augment) if self.augment_only else x
+        logits = self.net(view)
         answers = logits.argmax(dim=1).cpu().numpy()
         return answers, (x, logits, answers)
 
@@ -229,9 +257,15 @@ class Trainer:
         self._right += int(np.count_nonzero((answers == labels) & learn))
         self._seen += count
         y = torch.from_numpy(labels).to(self.device)
-        loss = self.loss(logits, y, learn, count)
-        if self.augment:
-            loss = (loss + self.loss(self.net(shift(x, self.generator)), y, learn, count)) / 2
+        if self.augment is None or self.augment_only:
+            loss = self.loss(logits, y, learn, count)
+        else:
+            augmented = self.net(jitter(x, self.generator, *self.augment))
+            loss = (self.loss(logits, y, learn, count) + self.loss(augmented, y, learn, count)) / 2
+        if isinstance(self.config, DecayConfig):
+            fraction = self.config.learning_rate_fraction(self.agent.num_timesteps)
+            for group in self.optimizer.param_groups:
+                group["lr"] = self.config.learning_rate * fraction
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         if self.config.max_grad_norm is not None:

@@ -14,12 +14,38 @@ from pathlib import Path
 import numpy as np
 
 from arena.arrays import weigh_npz
+from envs.classification.idx import IdxError, MissingDataError, read_idx
 
 BUNDLED = ("digits", "iris", "wine", "breast_cancer")
 GENERATED = ("blobs", "moons", "xor")
+IDX_SETS = {
+    "fashion-mnist": (
+        "/usr/share/datasets/fashion-mnist",
+        "dataset-fashion-mnist",
+        (
+            "T-shirt/top",
+            "Trouser",
+            "Pullover",
+            "Dress",
+            "Coat",
+            "Sandal",
+            "Shirt",
+            "Sneaker",
+            "Bag",
+            "Ankle boot",
+        ),
+    ),
+    "mnist": (None, None, tuple(str(d) for d in range(10))),
+}
+"""The 28x28 sets read from the four standard IDX files: their default folder (where a Debian
+package installs them, or None), that package, and their class names."""
+IDX_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte")
+IDX_TEST_FILES = ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
 FILE_SUFFIXES = (".npz", ".csv")
 DEFAULT_NOISE = {"blobs": 1.0, "moons": 0.15, "xor": 0.25}
 SCALES = ("standard", "minmax", "none")
+BYTE_CHUNK = 2**22
+"""Pixels per chunk when counting a byte image set's histogram."""
 
 
 @dataclass(frozen=True)
@@ -32,6 +58,8 @@ class Dataset:
         y: Labels, ``(n,)`` int64 in ``0 .. len(class_names) - 1``.
         class_names: The original label of each class, as text.
         is_image: Whether the rows are 2-D images.
+        test_start: Where the set's own test split starts, for sets that come split (the
+            rows before it are the train split); None for sets the env splits itself.
     """
 
     name: str
@@ -39,25 +67,40 @@ class Dataset:
     y: np.ndarray
     class_names: tuple[str, ...]
     is_image: bool
+    test_start: int | None = None
 
 
 def load_dataset(
-    dataset: str, *, n_samples: int, noise: float | None, seed: int, label_column: str
+    dataset: str,
+    *,
+    n_samples: int,
+    noise: float | None,
+    seed: int,
+    label_column: str,
+    path: str | None = None,
 ) -> Dataset:
-    """Loads a bundled set, generates one, or reads a user's ``.npz`` or ``.csv`` file.
+    """Loads a bundled set, generates one, reads an IDX set or a user's ``.npz`` or ``.csv``.
 
     Args:
-        dataset: A name from :data:`BUNDLED` or :data:`GENERATED`, or a file path.
+        dataset: A name from :data:`BUNDLED`, :data:`GENERATED` or :data:`IDX_SETS`, or a
+            file path.
         n_samples: How many samples a generated set has.
         noise: The generated set's noise (Gaussian std); None takes :data:`DEFAULT_NOISE`.
         seed: Seeds the generated sets.
         label_column: The CSV header naming the label column.
+        path: The folder of an IDX set's four files; None takes its default folder.
 
     Raises:
         ValueError: An unknown name, a missing file, or data that fails :func:`check_data`.
+        IdxError: An IDX set's files are missing (the message says how to get them) or
+            corrupt.
     """
+    if path is not None and dataset not in IDX_SETS:
+        raise ValueError(f"path= is the folder of {' or '.join(IDX_SETS)}, not of {dataset!r}")
     if dataset in BUNDLED:
         return _bundled(dataset)
+    if dataset in IDX_SETS:
+        return load_idx_set(dataset, path)
     if dataset in GENERATED:
         if not isinstance(n_samples, int) or n_samples < 8:
             raise ValueError(f"n_samples must be an integer >= 8, got {n_samples!r}")
@@ -68,11 +111,79 @@ def load_dataset(
         return check_data(X, y, dataset)
     if str(dataset).lower().endswith(FILE_SUFFIXES):
         return _read_file(Path(dataset), label_column)
-    names = ", ".join(BUNDLED + GENERATED)
+    names = ", ".join(BUNDLED + GENERATED + tuple(IDX_SETS))
     raise ValueError(
         f"Unknown dataset {dataset!r}: use one of {names}, or a path to a .npz file "
         "(arrays X and y) or a .csv file (with a label column)."
     )
+
+
+def load_idx_set(name: str, path: str | None) -> Dataset:
+    """Reads a set of :data:`IDX_SETS` from its four files in ``path``, each gzipped
+    (``.gz``) or not: the train split's rows first, then the test split's. The images stay
+    uint8, so that the 70,000 of them take 55 MB.
+
+    Raises:
+        MissingDataError: A file is missing; the message says how to get the four.
+        IdxError: A file is corrupt, or the files disagree with each other.
+    """
+    default, _, class_names = IDX_SETS[name]
+    folder = Path(path if path is not None else default or "")
+    if path is None and default is None:
+        raise MissingDataError(
+            _how_to_get(name, "it has no default folder, and no path= was given")
+        )
+    parts = []
+    for images_name, labels_name in (IDX_FILES, IDX_TEST_FILES):
+        images = read_idx(_idx_file(name, folder, images_name), ndim=3)
+        labels = read_idx(_idx_file(name, folder, labels_name), ndim=1)
+        if len(images) != len(labels) or images.dtype != np.uint8 or labels.dtype != np.uint8:
+            raise IdxError(
+                f"{folder / images_name} and its labels disagree: {images.shape} {images.dtype} "
+                f"images, {labels.shape} {labels.dtype} labels (uint8, one label per image)"
+            )
+        if labels.size and labels.max() >= len(class_names):
+            raise IdxError(
+                f"{folder / labels_name} has the label {labels.max()}; {name} has "
+                f"{len(class_names)} classes"
+            )
+        parts.append((images, labels))
+    (train_X, train_y), (test_X, test_y) = parts
+    if train_X.shape[1:] != test_X.shape[1:] or not len(train_X) or not len(test_X):
+        raise IdxError(
+            f"{folder}: the train images {train_X.shape} and test images {test_X.shape} must be "
+            "non-empty and of one size"
+        )
+    X = np.concatenate([train_X, test_X])
+    y = np.concatenate([train_y, test_y]).astype(np.int64)
+    return Dataset(name, X, y, class_names, True, test_start=len(train_X))
+
+
+def _idx_file(name: str, folder: Path, stem: str) -> Path:
+    """The file ``stem.gz`` or ``stem`` in ``folder``.
+
+    Raises:
+        IdxError: Neither is there; the message says how to get the set.
+    """
+    for candidate in (folder / f"{stem}.gz", folder / stem):
+        if candidate.is_file():
+            return candidate
+    raise MissingDataError(_how_to_get(name, f"{folder / stem}[.gz] is missing"))
+
+
+def _how_to_get(name: str, problem: str) -> str:
+    default, package, _ = IDX_SETS[name]
+    files = ", ".join(f"{stem}.gz" for stem in IDX_FILES + IDX_TEST_FILES)
+    ways = (
+        f"put its four files ({files}; gzipped or not) in a folder and give it with "
+        "--env-kwargs path=DIR"
+    )
+    if package is not None:
+        ways = (
+            f"install Debian's package (sudo apt-get install {package}, which puts them in "
+            f"{default}), or {ways}"
+        )
+    return f"{name}: {problem}. Nothing is downloaded at run time: {ways}."
 
 
 def check_data(X: np.ndarray, y: np.ndarray, name: str) -> Dataset:
@@ -146,6 +257,8 @@ def scaler(X_train: np.ndarray, scale: str, per_feature: bool) -> tuple[np.ndarr
     """
     if scale == "none":
         return np.zeros(X_train.shape[1:]), np.ones(X_train.shape[1:])
+    if X_train.dtype == np.uint8 and not per_feature:
+        return _byte_scaler(X_train, scale)
     axis = 0 if per_feature else None
     if scale == "standard":
         offset, spread = X_train.mean(axis=axis), X_train.std(axis=axis)
@@ -154,6 +267,25 @@ def scaler(X_train: np.ndarray, scale: str, per_feature: bool) -> tuple[np.ndarr
         spread = X_train.max(axis=axis) - offset
     spread = np.asarray(spread, np.float64)
     return offset, np.divide(1.0, spread, out=np.ones_like(spread), where=spread > 0)
+
+
+def _byte_scaler(X_train: np.ndarray, scale: str) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`scaler` for byte images, from a histogram of their pixels: exact, and without a
+    float copy of the set (NumPy's ``std`` makes one)."""
+    counts = np.zeros(256, np.int64)
+    flat = X_train.reshape(-1)
+    for start in range(0, flat.size, BYTE_CHUNK):
+        counts += np.bincount(flat[start : start + BYTE_CHUNK], minlength=256)
+    values = np.arange(256.0)
+    if scale == "standard":
+        offset = counts @ values / counts.sum()
+        spread = np.sqrt(counts @ (values - offset) ** 2 / counts.sum())
+    else:
+        present = np.flatnonzero(counts)
+        offset, spread = values[present[0]], values[present[-1]] - values[present[0]]
+    spread = np.asarray(spread, np.float64)
+    factor = np.divide(1.0, spread, out=np.ones_like(spread), where=spread > 0)
+    return np.asarray(offset, np.float64), factor
 
 
 def _bundled(name: str) -> Dataset:

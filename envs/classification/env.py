@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import gymnasium as gym
@@ -40,9 +41,9 @@ class ClassificationEnv(gym.Env):
     smallest and largest scaled value in the whole dataset, rounded out to integers, so that
     both splits have the same space. ``shape`` is the feature shape for
     ``batch_size=1`` and ``(B, *feature_shape)`` otherwise. Tabular data has feature shape
-    ``(n_features,)``; image data (``digits``) keeps its 2-D shape ``(8, 8)`` for CNNs, unless
-    ``flatten=True`` makes it ``(64,)``. After the last step the observation is all zeros
-    (clipped to the bounds).
+    ``(n_features,)``; image data keeps its 2-D shape for CNNs (``(8, 8)`` for ``digits``,
+    ``(28, 28)`` for the IDX sets), unless ``flatten=True`` makes it a vector. After the last
+    step the observation is all zeros (clipped to the bounds).
 
     ## Rewards
     The number of right answers in the step, so an episode's return is the number of samples
@@ -56,11 +57,19 @@ class ClassificationEnv(gym.Env):
     ## Arguments
     - ``dataset`` (str, default "iris"): ``digits``, ``iris``, ``wine``, ``breast_cancer``
       (scikit-learn's bundled sets), ``blobs`` (3 linearly separable classes), ``moons``,
-      ``xor`` (2 classes, not linearly separable), or a path to a ``.npz`` file with arrays
-      ``X`` (samples first) and ``y``, or to a ``.csv`` file with a header and a label column.
+      ``xor`` (2 classes, not linearly separable), ``fashion-mnist`` or ``mnist`` (28x28
+      images read from their four IDX files, see ``path``), or a path to a ``.npz`` file with
+      arrays ``X`` (samples first) and ``y``, or to a ``.csv`` file with a header and a label
+      column.
+    - ``path`` (str or None, default None): the folder of ``fashion-mnist``'s or ``mnist``'s
+      four files (``train-images-idx3-ubyte``, ``train-labels-idx1-ubyte``,
+      ``t10k-images-idx3-ubyte``, ``t10k-labels-idx1-ubyte``, each gzipped as ``.gz`` or not).
+      None reads Fashion-MNIST from where Debian's ``dataset-fashion-mnist`` package puts it,
+      ``/usr/share/datasets/fashion-mnist``; MNIST has no default. Nothing is downloaded.
     - ``split`` ("train" or "test", default "train"): the part of the data to play.
     - ``batch_size`` (int, default 1): samples per step.
-    - ``test_size`` (float, default 0.2): the test split's share of each class.
+    - ``test_size`` (float, default 0.2): the test split's share of each class; the IDX sets
+      keep their own split (60,000 train and 10,000 test images).
     - ``data_seed`` (int, default 0): seeds the split and the generated sets.
     - ``scale`` ("standard", "minmax" or "none", default "standard"): feature scaling, fitted
       on the train split.
@@ -73,6 +82,7 @@ class ClassificationEnv(gym.Env):
       true class, over the regions the agent's predictions so far mark out.
 
     A missing file, a wrong shape, NaNs, a single class or a bad argument raise ValueError.
+    The IDX sets stay uint8 in memory, and each step scales only the batch it shows.
 
     ## Info
     Returned by ``step`` (``reset`` returns ``size``, the number of samples in the split):
@@ -105,6 +115,7 @@ class ClassificationEnv(gym.Env):
         n_samples: int = 300,
         noise: float | None = None,
         label_column: str = "label",
+        path: str | None = None,
         render_mode: str | None = None,
     ) -> None:
         if split not in SPLITS:
@@ -118,10 +129,19 @@ class ClassificationEnv(gym.Env):
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(f"render_mode must be one of {self.metadata['render_modes']}")
         data = load_dataset(
-            dataset, n_samples=n_samples, noise=noise, seed=data_seed, label_column=label_column
+            dataset,
+            n_samples=n_samples,
+            noise=noise,
+            seed=data_seed,
+            label_column=label_column,
+            path=path,
         )
-        train_rows, test_rows = stratified_split(data.y, test_size, data_seed)
-        offset, factor = scaler(data.X[train_rows], scale, per_feature=not data.is_image)
+        if data.test_start is None:
+            train_rows, test_rows = stratified_split(data.y, test_size, data_seed)
+        else:  # the set's own split, as views
+            train_rows, test_rows = slice(0, data.test_start), slice(data.test_start, None)
+        self._train_raw = data.X[train_rows]
+        self._offset, self._factor = scaler(self._train_raw, scale, per_feature=not data.is_image)
         rows = train_rows if split == "train" else test_rows
         self.dataset = data.name
         self.split = split
@@ -130,20 +150,18 @@ class ClassificationEnv(gym.Env):
         self.n_classes = len(data.class_names)
         self.is_image = data.is_image and not flatten
         self.raw = data.X[rows]
-        """The split's unscaled features, for rendering."""
-        self.X = ((self.raw - offset) * factor).astype(np.float32)
+        """The split's unscaled features (uint8 for the IDX sets); batches are scaled from it."""
         self.y = data.y[rows]
-        self.train_X = ((data.X[train_rows] - offset) * factor).reshape(len(train_rows), -1)
-        """The train split's scaled, flat features; the renderer fits its projection on them."""
-        if flatten:
-            self.X = self.X.reshape(len(rows), -1)
-        self.feature_shape = self.X.shape[1:]
-        self.size = len(rows)
+        self.size = len(self.raw)
+        sample_shape = self.raw.shape[1:]
+        self.feature_shape = (math.prod(sample_shape),) if flatten else sample_shape
         self.render_mode = render_mode
         shape = self.feature_shape if batch_size == 1 else (batch_size, *self.feature_shape)
-        scaled = (data.X - offset) * factor
-        low = float(np.floor(scaled.min()))
-        high = max(float(np.ceil(scaled.max())), low + 1.0)
+        # Scaling is monotone (its factors are positive), so the extremes of the scaled data are
+        # the scaled extremes, found without a scaled copy of the set.
+        low = float(np.floor(((data.X.min(axis=0) - self._offset) * self._factor).min()))
+        high = float(np.ceil(((data.X.max(axis=0) - self._offset) * self._factor).max()))
+        high = max(high, low + 1.0)
         self.observation_space = spaces.Box(low, high, shape, np.float32)
         self.action_space = (
             spaces.Discrete(self.n_classes)
@@ -162,13 +180,27 @@ class ClassificationEnv(gym.Env):
         self._renderer = None
         self._window = None
 
+    @property
+    def X(self) -> np.ndarray:
+        """The split's scaled features, ``(size, *feature_shape)`` float32 (a new array on each
+        access: the env itself scales one batch at a time)."""
+        return self._scale(self.raw).reshape(self.size, *self.feature_shape)
+
+    @property
+    def train_X(self) -> np.ndarray:
+        """The train split's scaled, flat features; the renderer fits its projection on them."""
+        return self._scale(self._train_raw).reshape(len(self._train_raw), -1)
+
+    def _scale(self, raw: np.ndarray) -> np.ndarray:
+        """Scaled float32 features of unscaled rows (of any leading shape)."""
+        return ((raw - self._offset) * self._factor).astype(np.float32)
+
     def _deal(self, order: np.ndarray) -> None:
         """Lays out an episode: the split's rows in ``order``, filled up to whole batches with
-        rows from its start, and their features and labels, so that each step takes slices."""
+        rows from its start, and their labels, so that each step takes slices."""
         total = -(-self.size // self.batch_size) * self.batch_size
         self._rows = np.resize(order, total)
         self._valid = np.arange(total) < self.size
-        self._features = self.X[self._rows]
         self._labels = self.y[self._rows]
 
     def _batch(self, position: int) -> tuple[np.ndarray, np.ndarray]:
@@ -180,9 +212,9 @@ class ClassificationEnv(gym.Env):
         if self._position >= self.size:
             space = self.observation_space
             return np.clip(np.zeros(space.shape, np.float32), space.low, space.high)
-        if self.batch_size == 1:
-            return self._features[self._position]
-        return self._features[self._position : self._position + self.batch_size]
+        rows = self._rows[self._position : self._position + self.batch_size]
+        x_B = self._scale(self.raw[rows]).reshape(self.batch_size, *self.feature_shape)
+        return x_B[0] if self.batch_size == 1 else x_B
 
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None

@@ -52,7 +52,8 @@ class ClassificationRenderer:
         return pygame.surfarray.array3d(surface).transpose(1, 0, 2).copy()
 
     def _image_grid(self):
-        """The batch on screen as images, each captioned ``predicted / true``."""
+        """The batch on screen as images, each captioned ``predicted / true``, or, where the
+        class names are too long for one line, with the prediction over the true class."""
         import pygame
 
         env = self.env
@@ -60,7 +61,11 @@ class ClassificationRenderer:
         count = min(int(valid.sum()), MAX_IMAGES)
         columns = min(COLUMNS, count) or 1
         lines = -(-count // columns) or 1
-        surface = pygame.Surface((columns * CELL, lines * (CELL + 18)))
+        widest = max(self.font.size(name)[0] for name in env.class_names)
+        two_lines = 2 * widest + self.font.size(" / ")[0] > CELL - 8
+        width = max(CELL, widest + 8) if two_lines else CELL
+        height = CELL + (36 if two_lines else 18)
+        surface = pygame.Surface((columns * width, lines * height))
         surface.fill((245, 245, 245))
         images = env.raw[rows[:count]]
         low, high = images.min(), images.max()
@@ -70,16 +75,21 @@ class ClassificationRenderer:
             tile = pygame.transform.scale(
                 pygame.surfarray.make_surface(pixels.transpose(1, 0, 2)), (CELL - 8, CELL - 8)
             )
-            x, y = (i % columns) * CELL, (i // columns) * (CELL + 18)
-            surface.blit(tile, (x + 4, y + 4))
+            x, y = (i % columns) * width, (i // columns) * height
+            surface.blit(tile, (x + (width - CELL) // 2 + 4, y + 4))
             true = env.class_names[env.y[rows[i]]]
             if env.predictions is None:
-                text, color = f"? / {true}", UNKNOWN
+                guess, color = "?", UNKNOWN
             else:
-                guess = int(env.predictions[i])
-                color = RIGHT if guess == env.y[rows[i]] else WRONG
-                text = f"{env.class_names[guess]} / {true}"
-            surface.blit(self.font.render(text, True, color), (x + 4, y + CELL))
+                answer = int(env.predictions[i])
+                color = RIGHT if answer == env.y[rows[i]] else WRONG
+                guess = env.class_names[answer]
+            if two_lines:
+                surface.blit(self.font.render(guess, True, color), (x + 4, y + CELL))
+                surface.blit(self.font.render(true, True, UNKNOWN), (x + 4, y + CELL + 17))
+            else:
+                text = f"{guess} / {true}"
+                surface.blit(self.font.render(text, True, color), (x + 4, y + CELL))
         return surface
 
     def _map(self):

@@ -13,10 +13,13 @@ from pathlib import Path
 import numpy as np
 
 from arena.arrays import weigh_npz
+from arena.limits import check_memory
 from envs.classification.datasets import (
     BUNDLED,
     FILE_SUFFIXES,
+    IDX_SETS,
     load_dataset,
+    load_idx_set,
     scaler,
     stratified_split,
 )
@@ -38,7 +41,12 @@ class Split:
 
 
 def load_split(
-    dataset: str, split: str, test_size: float, data_seed: int, label_column: str
+    dataset: str,
+    split: str,
+    test_size: float,
+    data_seed: int,
+    label_column: str,
+    path: str | None = None,
 ) -> Split:
     """Loads a bundled set or a user's ``.npz`` or ``.csv`` file, and returns one split of it.
 
@@ -47,18 +55,27 @@ def load_split(
     and clipped to [0, 1], since test values may fall outside the train range.
 
     Args:
-        dataset: A name from :data:`envs.classification.datasets.BUNDLED`, or a file path.
+        dataset: A name from :data:`~envs.classification.datasets.BUNDLED` or
+            :data:`~envs.classification.datasets.IDX_SETS` (which keep their own split and
+            ignore ``test_size`` and ``data_seed``), or a file path.
         split: "train" or "test".
         test_size: The test split's share of the rows (of each class, when there are labels).
         data_seed: Seeds the split.
         label_column: The CSV header naming the label column, if the file has one.
+        path: The folder of an IDX set's four files; None takes its default folder.
 
     Raises:
         ValueError: An unknown name, a missing or unreadable file, or bad data.
+        MissingDataError: An IDX set's files are missing; the message says how to get them.
     """
+    if path is not None and dataset not in IDX_SETS:
+        raise ValueError(f"path= is the folder of {' or '.join(IDX_SETS)}, not of {dataset!r}")
+    if dataset in IDX_SETS:
+        return _idx_split(dataset, split, path)
     if dataset not in BUNDLED and not str(dataset).lower().endswith(FILE_SUFFIXES):
+        names = ", ".join((*BUNDLED, *IDX_SETS))
         raise ValueError(
-            f"Unknown dataset {dataset!r}: use one of {', '.join(BUNDLED)}, or a path to a .npz "
+            f"Unknown dataset {dataset!r}: use one of {names}, or a path to a .npz "
             "file (array X, and y optional) or a .csv file with a header (a label column is "
             "optional)."
         )
@@ -72,6 +89,18 @@ def load_split(
     rows = train_rows if split == "train" else test_rows
     scaled = np.clip((X[rows] - offset) * factor, 0.0, 1.0).astype(np.float32)
     return Split(str(dataset), scaled, X.shape[1:] if is_image else None)
+
+
+def _idx_split(dataset: str, split: str, path: str | None) -> Split:
+    """One split of an IDX set, min-max scaled from its uint8 pixels (weighed first: 60,000
+    float32 images take 188 MB)."""
+    data = load_idx_set(dataset, path)
+    rows = slice(0, data.test_start) if split == "train" else slice(data.test_start, None)
+    raw = data.X[rows]
+    check_memory(f"{dataset}'s {split} split as float32", raw.size * 4)
+    offset, factor = scaler(data.X[: data.test_start], "minmax", per_feature=False)
+    scaled = np.clip((raw - offset) * factor, 0.0, 1.0).astype(np.float32)
+    return Split(dataset, scaled, raw.shape[1:])
 
 
 def _features_and_labels(dataset: str, label_column: str) -> tuple[np.ndarray, np.ndarray | None]:

@@ -72,9 +72,13 @@ class ReconstructionEnv(gym.Env):
 
     ## Arguments
     - ``dataset`` (str, default "digits"): ``digits``, ``iris``, ``wine``, ``breast_cancer``
-      (scikit-learn's bundled sets), or a path to a ``.npz`` file with an array ``X`` (samples
-      first; an array ``y`` of labels is optional) or to a ``.csv`` file with a header row (a
-      label column is optional and is not reconstructed).
+      (scikit-learn's bundled sets), ``fashion-mnist`` or ``mnist`` (28x28 images from their
+      four IDX files, in their own 60,000/10,000 split; see ``path``), or a path to a ``.npz``
+      file with an array ``X`` (samples first; an array ``y`` of labels is optional) or to a
+      ``.csv`` file with a header row (a label column is optional and is not reconstructed).
+    - ``path`` (str or None, default None): the folder of ``fashion-mnist``'s or ``mnist``'s
+      IDX files, as for ``arena/Classification-v0``; None reads Fashion-MNIST from
+      ``/usr/share/datasets/fashion-mnist`` (Debian's ``dataset-fashion-mnist``).
     - ``split`` ("train" or "test", default "train"): the part of the data to play.
     - ``batch_size`` (int, default 1): inputs per step.
     - ``test_size`` (float, default 0.2): the test split's share.
@@ -125,6 +129,7 @@ class ReconstructionEnv(gym.Env):
         p: float = 0.25,
         sigma: float = 0.1,
         label_column: str = "label",
+        path: str | None = None,
         render_mode: str | None = None,
     ) -> None:
         if split not in SPLITS:
@@ -136,7 +141,7 @@ class ReconstructionEnv(gym.Env):
         check_noise(noise, p, sigma)
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(f"render_mode must be one of {self.metadata['render_modes']}")
-        data = load_split(dataset, split, test_size, data_seed, label_column)
+        data = load_split(dataset, split, test_size, data_seed, label_column, path)
         self.dataset = data.name
         self.split = split
         self.batch_size = batch_size

@@ -32,6 +32,12 @@ SMALL = {
     "perceptron": ("arena/Iris-v0", {}, {}, 3),
     "mlp": ("arena/Iris-v0", {}, {"hidden_sizes": (8,)}, 3),
     "cnn": ("arena/Digits-v0", {"flatten": False, "batch_size": 16}, {"augment": True}, 4),
+    "resnet": (
+        "arena/Digits-v0",
+        {"flatten": False, "batch_size": 16},
+        {"widths": (4, 8), "blocks": 1, "augment": True, "flip": True},
+        4,
+    ),
     "rnn": ("arena/Sine-v0", {"batch_size": 2, "length": 20}, {}, 4),
     "lstm": ("arena/Reber-v0", {"batch_size": 4}, {}, 4),
     "gru": ("arena/Adding-v0", {"T": 10, "batch_size": 8}, {}, 4),

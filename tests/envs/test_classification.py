@@ -14,6 +14,7 @@ from stable_baselines3.common.env_checker import check_env as sb3_check_env
 import envs
 from arena.registry import evaluation_kwargs
 from envs.classification.env import ClassificationEnv
+from tests.envs.idx_data import make_or_skip
 
 PRESET_IDS = [i for i, (entry, _, _) in envs.ENVS.items() if entry.startswith("envs.classif")]
 
@@ -39,10 +40,10 @@ def play(env: gym.Env, seed: int = 0, policy=None) -> tuple[list[dict], float, i
 
 @pytest.mark.parametrize("env_id", PRESET_IDS)
 def test_every_preset_passes_gymnasium_and_sb3_checkers(env_id):
-    assert len(PRESET_IDS) == 6
+    assert len(PRESET_IDS) == 8
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        env = gym.make(env_id)
+        env = make_or_skip(env_id)
         check_env(env.unwrapped)
         sb3_check_env(env)
         env.close()
@@ -186,8 +187,8 @@ def test_bad_files_and_arguments_get_clear_errors(tmp_path):
     (tmp_path / "d.csv").write_text("a,b\n1,2\n3,4\n")
     with pytest.raises(ValueError, match="no label column 'label'"):
         ClassificationEnv(str(tmp_path / "d.csv"))
-    with pytest.raises(ValueError, match="Unknown dataset 'mnist'"):
-        ClassificationEnv("mnist")
+    with pytest.raises(ValueError, match="Unknown dataset 'cifar10'"):
+        ClassificationEnv("cifar10")
     with pytest.raises(ValueError, match="split must be"):
         ClassificationEnv(split="validation")
     with pytest.raises(ValueError, match="batch_size"):

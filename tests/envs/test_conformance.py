@@ -10,6 +10,7 @@ import pytest
 from gymnasium.utils.env_checker import check_env as gym_check_env
 
 from arena.registry import env_owners
+from tests.envs.idx_data import make_or_skip
 
 PLUGIN_IDS = sorted(env_owners())
 
@@ -32,7 +33,7 @@ def test_gymnasium_and_sb3_checkers_pass_with_warnings_as_errors(env_id):
 
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        env = gym.make(env_id)
+        env = make_or_skip(env_id)
         gym_check_env(env.unwrapped, skip_render_check=False)
         # An env whose spaces SB3 does not take says why in its metadata.
         if "sb3_unsupported" not in env.unwrapped.metadata:
@@ -44,7 +45,7 @@ def test_gymnasium_and_sb3_checkers_pass_with_warnings_as_errors(env_id):
 @pytest.mark.parametrize("env_id", PLUGIN_IDS)
 def test_module_prefix_and_seeded_reset(env_id):
     module = gym.spec(env_id).entry_point.split(":")[0].split(".")[0]
-    env = gym.make(f"{module}:{env_id}")
+    env = make_or_skip(f"{module}:{env_id}")
     first, _ = env.reset(seed=123)
     env.step(env.action_space.sample())
     again, _ = env.reset(seed=123)

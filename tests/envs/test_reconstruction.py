@@ -240,7 +240,7 @@ def test_user_files_with_and_without_labels(tmp_path):
         ({"split": "validation"}, "split must be"),
         ({"batch_size": 0}, "batch_size"),
         ({"test_size": 1.0}, "test_size"),
-        ({"dataset": "mnist"}, "Unknown dataset 'mnist'"),
+        ({"dataset": "cifar10"}, "Unknown dataset 'cifar10'"),
         ({"dataset": "moons"}, "Unknown dataset 'moons'"),
         ({"render_mode": "ansi"}, "render_mode"),
     ],

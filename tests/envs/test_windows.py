@@ -12,6 +12,7 @@ import pytest
 
 import arena.window
 from arena.registry import env_owners
+from tests.envs.idx_data import make_or_skip
 
 PLUGIN_IDS = sorted(env_owners())
 
@@ -37,7 +38,7 @@ class FakeWindow:
 def test_human_mode_shows_the_rgb_array_frames_in_the_shared_window(env_id, monkeypatch):
     monkeypatch.setattr(arena.window, "Window", FakeWindow)
     FakeWindow.opened = []
-    human = gym.make(env_id, render_mode="human")
+    human = make_or_skip(env_id, render_mode="human")
     pictures = gym.make(env_id, render_mode="rgb_array")
     expected = []
     for env in (human, pictures):
