@@ -34,6 +34,9 @@ from arena.sweep_trial import run_trial
 SETTINGS_FILE = "sweep.json"
 TUNE_DIR = "tune"
 """Tune's experiment folder inside ``DIR`` (its state, searcher and per-trial results)."""
+SEAL_FILE = "tune.seal"
+"""The seal (:mod:`arena.seal`) of ``DIR/tune``, written when a run of the sweep ends: Tune's
+state is pickled, so a resume restores it only when this user's arena sealed it as it is."""
 MAX_TRIALS = 10_000
 MAX_SEEDS_PER_TRIAL = 64
 REDUCTION_FACTOR = 2
@@ -297,12 +300,45 @@ def run_sweep(
     out.mkdir(parents=True, exist_ok=True)
     with hold(out):
         resumed = prepare_folder(out, plan)
+        if resumed:
+            _check_seal(out)
         with ray_session("arena sweep", address), _quiet_ray():
-            grid = _tuner(plan, out / TUNE_DIR, given, resumed, on_trial).fit()
+            try:
+                grid = _tuner(plan, out / TUNE_DIR, given, resumed, on_trial).fit()
+            finally:
+                _write_seal(out)
             rows = trial_rows(grid, plan)
             finished = grid.num_terminated + grid.num_errors >= plan.trials
             write_results(out, plan, rows)
     return rows, finished
+
+
+def _write_seal(out: Path) -> None:
+    """Seals ``out/tune`` as this run leaves it, so that a resume may restore it."""
+    from arena.checkpoint import atomic_write
+    from arena.seal import seal
+
+    tune_dir = out / TUNE_DIR
+    if tune_dir.is_dir():
+        atomic_write(out / SEAL_FILE, (seal(tune_dir) + "\n").encode("ascii"))
+
+
+def _check_seal(out: Path) -> None:
+    """Refuses to restore ``out/tune`` unless this user's arena sealed it as it is.
+
+    Raises:
+        ArenaError: The seal is missing or does not match.
+    """
+    from arena.seal import is_sealed, key_file
+
+    tune_dir = out / TUNE_DIR
+    if tune_dir.exists() and not is_sealed(tune_dir, out / SEAL_FILE):
+        raise ArenaError(
+            f"{str(tune_dir)!r} was not written by your arena sweep, or was changed since "
+            f"(its seal in {SEAL_FILE}, made with your key {str(key_file())!r}, does not "
+            "match). Ray Tune's saved state is pickled, and reading it runs code, so arena "
+            "resumes only sweeps it sealed itself; start the sweep again with another --out."
+        )
 
 
 @contextmanager
