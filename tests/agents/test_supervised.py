@@ -138,10 +138,16 @@ def test_save_and_load_round_trip_to_the_same_actions(tmp_path, name, env_id, en
 
 def test_between_learn_calls_the_mlp_acts_with_the_best_epoch_and_trains_on_from_the_last():
     env = make_env("arena/Wine-v0", batch_size=32)
-    agent = make_agent("mlp", env, seed=3, device="cpu", patience=5)
-    agent.learn(env, 123, progress=False)
-    trainer = agent.trainer
-    assert trainer.best_epoch < trainer.epochs  # the best epoch is behind the last
+    # A run whose best epoch is behind its last: which seeds end so varies with the CPU's
+    # float kernels, so the test takes the first of ten that does.
+    for seed in range(10):
+        agent = make_agent("mlp", env, seed=seed, device="cpu", patience=5)
+        agent.learn(env, 123, progress=False)
+        trainer = agent.trainer
+        if trainer.best_epoch < trainer.epochs:
+            break
+    else:
+        pytest.fail("no seed of 0-9 ended after its best epoch")
     acting = trainer.net.state_dict()
     assert all(torch.equal(acting[k], v) for k, v in trainer.best_weights.items())
     assert not all(torch.equal(acting[k], v) for k, v in trainer.training_weights.items())

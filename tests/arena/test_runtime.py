@@ -57,8 +57,12 @@ def test_a_format_1_checkpoint_loads_and_plays_as_it_did(name, tmp_path, two_thr
     env = arena.make_env(EXPECTED[name]["env"], **ENV_KWARGS.get(name, {}))
     observation, _ = env.reset(seed=0)
     agent.reset()
-    action = np.asarray(agent.act(observation)).tolist()
-    assert action == EXPECTED[name]["action"]
+    action = np.asarray(agent.act(observation))
+    expected = np.asarray(EXPECTED[name]["action"])
+    if np.issubdtype(expected.dtype, np.integer):
+        np.testing.assert_array_equal(action, expected)
+    else:  # float32 arithmetic: the last bits differ between CPUs (their SIMD kernels)
+        np.testing.assert_allclose(action, expected, rtol=1e-5, atol=1e-6)
 
 
 def test_an_upgraded_checkpoint_is_saved_in_the_new_format(tmp_path):
