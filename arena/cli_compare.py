@@ -11,6 +11,7 @@ from arena.cli_common import (
     MAX_EPISODES,
     MAX_STEPS,
     add_address_option,
+    add_tensorboard_option,
     print_json,
     whole_number,
 )
@@ -50,6 +51,7 @@ def add_command(sub: Any) -> None:
         "comparison.png (a new or empty folder, or an earlier compare's to finish)",
     )
     add_address_option(p)
+    add_tensorboard_option(p)
     p.add_argument("--json", action="store_true", help="print the summary as one JSON object")
     p.set_defaults(func=cmd_compare)
 
@@ -69,6 +71,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
             steps=args.steps,
             episodes=args.episodes,
             address=args.address,
+            tensorboard=args.tensorboard,
             log=log,
         )
     except KeyboardInterrupt:

@@ -20,6 +20,7 @@ import csv
 import io
 import json
 import math
+import os
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -72,6 +73,7 @@ def compare(
     steps: int | None = None,
     episodes: int = 10,
     address: str | None = None,
+    tensorboard: str | Path | None = None,
     log: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     """Trains and evaluates every agent on seeds ``0 .. seeds - 1``, then aggregates.
@@ -84,6 +86,8 @@ def compare(
         steps: Each run's step budget; by default each agent's preset for the env.
         episodes: Greedy evaluation episodes per run.
         address: A Ray cluster to join; None starts a local instance (or takes ``RAY_ADDRESS``).
+        tensorboard: Each run also writes TensorBoard events into a new folder inside this one,
+            ``AGENT_ENV_seed-K_N`` (:mod:`arena.tensorboard`); it may be inside ``out``.
         log: Called with a line as each run finishes.
 
     Returns:
@@ -101,10 +105,11 @@ def compare(
         check_address(address)
     budgets = {name: _budget(name, env_id, steps) for name in agents}
     shown = Path(out)  # as the user named it, for the summary
-    out = shown.absolute()  # for the workers, which may run in another folder
+    out = Path(os.path.abspath(shown))  # for the workers, which may run in another folder
+    options = _tensorboard_options(tensorboard, out, agents)
     started = time.perf_counter()
     with _held(out):
-        runs = plan_runs(out, env_id, budgets, seeds, episodes)
+        runs = plan_runs(out, env_id, budgets, seeds, episodes, options)
         _write_json(out / COMPARE_FILE, _compare_record(out, env_id, budgets, episodes))
         reports = {(run.job.agent, run.job.seed): run.record for run in runs if run.todo == "done"}
         todo = [run.job for run in runs if run.todo != "done"]
@@ -135,6 +140,30 @@ def _check_counts(agents: Sequence[str], seeds: int, episodes: int) -> None:
             raise ArenaError(f"{flag} must be a whole number from 1 to {high}, got {value!r}.")
 
 
+def _tensorboard_options(
+    tensorboard: str | Path | None, out: Path, agents: Sequence[str]
+) -> dict[str, str]:
+    """The workers' ``tensorboard`` option, an absolute path (``out`` is one, normalised).
+
+    Refused before any worker starts: no writer installed, or a folder that would mix the
+    events with the comparison's own files (``out`` itself, or inside ``out`` anywhere but a
+    new entry of its own, such as ``OUT/tensorboard``).
+    """
+    if tensorboard is None:
+        return {}
+    from arena.tensorboard import summary_writer_class
+
+    summary_writer_class()
+    events, root = Path(os.path.abspath(tensorboard)), out
+    own = {*agents, COMPARE_FILE, RESULTS_FILE, SUMMARY_FILE, PLOT_FILE, LOCK_FILE}
+    if events == root or (root in events.parents and (events.parent != root or events.name in own)):
+        raise ArenaError(
+            f"--tensorboard {str(tensorboard)!r} would mix its events with the comparison's "
+            "files; name a folder outside --out, or one directly inside it (OUT/tensorboard)."
+        )
+    return {"tensorboard": str(events)}
+
+
 def _budget(name: str, env_id: str, steps: int | None) -> int:
     """Builds the agent for the env once, in the driver, so that an unknown name, an agent that
     cannot play the env or a missing budget is refused before any worker starts."""
@@ -161,25 +190,57 @@ def _held(out: Path) -> Iterator[Path]:
 
 
 def plan_runs(
-    out: Path, env_id: str, budgets: Mapping[str, int], seeds: int, episodes: int
+    out: Path,
+    env_id: str,
+    budgets: Mapping[str, int],
+    seeds: int,
+    episodes: int,
+    options: Mapping[str, Any] | None = None,
 ) -> list[Run]:
     """Reads ``out`` and says what is left to do for every agent x seed.
+
+    Args:
+        out: The comparison's folder, absolute.
+        env_id: The env every agent plays.
+        budgets: Each agent's step budget.
+        seeds: Seeds per agent.
+        episodes: Evaluation episodes per run.
+        options: The runs' further options (:attr:`arena.fanout.SeedJob.options`); a
+            ``tensorboard`` folder inside ``out`` is one of its files.
 
     Raises:
         ArenaError: ``out`` holds files a compare did not write, another comparison (env,
             episodes or an agent's budget differ), or a run folder that is not this run's.
     """
-    _check_folder(out, env_id, budgets, episodes)
+    options = dict(options or {})
+    _check_folder(out, env_id, budgets, episodes, _inside(options.get("tensorboard"), out))
     runs = []
     for name, budget in budgets.items():
         for seed in range(seeds):
-            job = SeedJob(name, env_id, seed, str(out / name / f"seed-{seed}"), budget, episodes)
-            runs.append(_plan_run(job))
+            folder = str(out / name / f"seed-{seed}")
+            runs.append(_plan_run(SeedJob(name, env_id, seed, folder, budget, episodes, options)))
     return runs
 
 
-def _check_folder(out: Path, env_id: str, budgets: Mapping[str, int], episodes: int) -> None:
-    entries = [p for p in out.iterdir() if p.name != LOCK_FILE and not _temporary(p)]
+def _inside(path: str | None, out: Path) -> str | None:
+    """The name of ``out``'s entry that holds ``path``, or None when it lies elsewhere."""
+    if path is None:
+        return None
+    try:
+        parts = Path(path).relative_to(out).parts
+    except ValueError:
+        return None
+    return parts[0] if parts else None
+
+
+def _check_folder(
+    out: Path,
+    env_id: str,
+    budgets: Mapping[str, int],
+    episodes: int,
+    events: str | None = None,
+) -> None:
+    entries = [p for p in out.iterdir() if p.name not in (LOCK_FILE, events) and not _temporary(p)]
     if not entries:
         return
     earlier = _read_json(out / COMPARE_FILE)

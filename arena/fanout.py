@@ -31,6 +31,7 @@ _RESUME_OPTIONS = (
     "eval_every",
     "eval_episodes",
     "log_every_episode",
+    "tensorboard",
 )
 """The options of :func:`arena.training.train` that a resumed run takes; the config and the
 env's arguments come from its checkpoint."""

@@ -47,7 +47,10 @@ def ray_local():
 @pytest.fixture(scope="module")
 def tabular(ray_local, tmp_path_factory):
     out = tmp_path_factory.mktemp("compare") / "out"
-    summary = compare(["q-learning", "sarsa"], ENV, seeds=2, steps=20_000, episodes=20, out=out)
+    summary = compare(
+        ["q-learning", "sarsa"], ENV, seeds=2, steps=20_000, episodes=20, out=out,
+        tensorboard=out / "tensorboard",
+    )  # fmt: skip
     return out, summary
 
 
@@ -81,6 +84,15 @@ def test_compare_trains_evaluates_and_aggregates_every_agent_and_seed(tabular, t
                 p.name for p in run.iterdir()
             }
     assert (out / "comparison.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert sorted(p.name for p in (out / "tensorboard").iterdir()) == [
+        f"{name}_{ENV}_seed-{seed}_1" for name in ("q-learning", "sarsa") for seed in (0, 1)
+    ]
+    # The events folder inside OUT is the comparison's own: a rerun reuses every run.
+    again = compare(
+        ["q-learning", "sarsa"], ENV, seeds=2, steps=20_000, episodes=20, out=out,
+        tensorboard=out / "tensorboard",
+    )  # fmt: skip
+    assert again["runs"] == {"trained": 0, "resumed": 0, "evaluated": 0, "reused": 4}
     # A worker's run is the run `arena train` and `arena evaluate` make in this process.
     agent = train("q-learning", ENV, out=tmp_path / "alone", steps=20_000, seed=1).agent
     env = make_env(ENV, **agent.env_kwargs)
@@ -173,10 +185,13 @@ def test_ctrl_c_leaves_out_resumable(ray_local, tmp_path):
         (["q-learning", "q-learning"], "more than once"),
         (["q-learning", "--seeds", "0"], "--seeds must be at least 1"),
         (["q-learning", "--address", "nowhere"], "--address must be HOST:PORT"),
+        (["q-learning", "--tensorboard", "{out}"], "would mix its events"),
+        (["q-learning", "--tensorboard", "{out}/q-learning"], "would mix its events"),
     ],
 )
 def test_bad_input_exits_2_before_any_worker_starts(tmp_path, arguments, message):
     out = tmp_path / "out"
+    arguments = [a.replace("{out}", str(out)) for a in arguments]
     command = [ARENA, "compare", *arguments, "--env", ENV, "--out", out]
     if "--seeds" not in arguments:
         command += ["--seeds", "2"]
