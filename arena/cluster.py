@@ -31,9 +31,11 @@ WORKER_ENV = {
     "OPENBLAS_NUM_THREADS": "1",
     "OMP_NUM_THREADS": "1",
     "MKL_NUM_THREADS": "1",
+    "NUMBA_NUM_THREADS": "1",
 }
-"""Environment variables of every worker: one BLAS thread per task (oversubscribed BLAS threads
-were measured 10-150x slower on a busy 2-core machine)."""
+"""Environment variables of every worker: one BLAS thread and one numba thread per task, each
+task being given one CPU (oversubscribed BLAS threads were measured 10-150x slower on a busy
+2-core machine)."""
 
 AUTH_HINT = (
     "A head that `ray start` started where ~/.ray/auth_token exists requires Ray's token "
@@ -46,6 +48,14 @@ TASK_RETRIES = 3
 gives up; an error the task raises itself is not retried."""
 
 _ADDRESS = re.compile(r"^(?:ray://)?[A-Za-z0-9._\-\[\]:]+:\d{1,5}$")
+
+
+def usable_cpus() -> int:
+    """The CPUs this process may run on (its affinity mask where the OS has one, as under
+    ``taskset`` or a container's cpuset), which a local Ray instance is sized to."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return os.cpu_count() or 1
 
 
 def require_ray(command: str) -> ModuleType:
@@ -129,7 +139,7 @@ def ray_session(command: str, address: str | None = None) -> Iterator[ModuleType
     if address is None:
         # "local" starts a new instance: Ray's default (None) would join the last cluster that
         # `ray start` left running on this machine, someone else's perhaps.
-        options.update(address="local", num_cpus=os.cpu_count() or 1, include_dashboard=False)
+        options.update(address="local", num_cpus=usable_cpus(), include_dashboard=False)
     else:
         options["address"] = check_address(address)
     try:

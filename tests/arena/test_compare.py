@@ -100,6 +100,15 @@ def test_compare_trains_evaluates_and_aggregates_every_agent_and_seed(tabular, t
     assert alone == float(rows[1]["mean_return"])
 
 
+def test_workers_run_one_blas_and_one_numba_thread(ray_local):
+    def threads() -> tuple[str | None, int]:
+        import numba
+
+        return os.environ.get("OPENBLAS_NUM_THREADS"), numba.get_num_threads()
+
+    assert ray_local.get(ray_local.remote(num_cpus=1)(threads).remote()) == ("1", 1)
+
+
 def test_rerun_reuses_what_stands_and_finishes_the_rest(ray_local, tmp_path):
     out = tmp_path / "out"
     compare(["random"], ENV, seeds=2, steps=500, episodes=5, out=out)
