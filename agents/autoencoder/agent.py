@@ -109,6 +109,11 @@ class AutoencoderAgent(Agent, Encoder):
         ``mlp`` starts from them with ``init_from``."""
         return self.trainer.encoder_layers()
 
+    def encoder_activations(self) -> list[str]:
+        """The activation after each of :meth:`encoder_layers`: ``"relu"`` after the hidden
+        layers, ``"linear"`` after the code layer (``"sigmoid"`` in ``sparse-ae``)."""
+        return self.trainer.encoder_activations()
+
     def reconstruct(self, batch: np.ndarray) -> np.ndarray:
         """The reconstructions of ``(n, D)`` inputs, float32 in [0, 1]."""
         return self.trainer.reconstruct(batch)

@@ -146,6 +146,17 @@ class Trainer:
             if isinstance(m, nn.Linear)
         ]
 
+    def encoder_activations(self) -> list[str]:
+        """The activation after each of the encoder's ``Linear`` layers: ``"relu"`` for the
+        hidden ones, ``"linear"`` for the code (``"sigmoid"`` in the sparse autoencoder)."""
+        modules = list(self.encoder)
+        names = {nn.ReLU: "relu", nn.Sigmoid: "sigmoid"}
+        return [
+            names.get(type(modules[i + 1]), "linear") if i + 1 < len(modules) else "linear"
+            for i, m in enumerate(modules)
+            if isinstance(m, nn.Linear)
+        ]
+
     def state(self) -> dict[str, torch.Tensor]:
         """The weights, Adam's moments and the corruption generator's state."""
         tensors = {f"net.{k}": v for k, v in self.net.state_dict().items()}

@@ -48,8 +48,12 @@ class MLPConfig(NetworkConfig, NeuralConfig):
     init_from: str | None = None
     """A checkpoint directory of an autoencoder (ae, sparse-ae, denoising-ae): the first hidden
     layers start from its encoder's layers (unsupervised pre-training), as many as match the
-    encoder's widths in order (hidden_sizes (128,) takes the first of a 64-128-16 encoder,
-    (128, 16) both); at least the first must. Read once, when learning starts at step 0."""
+    encoder's widths in order and learned with this mlp's ``activation``; at least the first
+    must. The code layer is linear (sigmoid in sparse-ae), so a relu mlp with hidden_sizes
+    (128,) or (128, 16) takes the first layer of a 64-128-16 encoder, not the code layer.
+    The env must scale its inputs as the autoencoder's did, within its [0, 1] (digits:
+    ``scale="minmax"``, not the default ``"standard"``), or learning refuses to start.
+    Read once, when learning starts at step 0."""
 
     def __post_init__(self) -> None:
         require(

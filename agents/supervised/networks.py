@@ -68,6 +68,25 @@ def init_weights(net: nn.Module, generator: torch.Generator) -> None:
             nn.init.uniform_(module.bias, -bound, bound, generator=generator)
 
 
+def check_input_bounds(path: str, encoder_space: Any, mine: Any) -> None:
+    """Refuses an mlp whose observations can fall outside the bounds of the autoencoder's (an
+    encoder trained on pixels in [0, 1] would see standardised ones, say).
+
+    Raises:
+        ConfigError: The mlp's observation space is not a Box within the encoder's bounds.
+    """
+    low, high = float(np.min(encoder_space.low)), float(np.max(encoder_space.high))
+    bounded = hasattr(mine, "low") and hasattr(mine, "high")
+    if bounded and np.all(mine.low >= low) and np.all(mine.high <= high):
+        return
+    span = f"[{np.min(mine.low):g}, {np.max(mine.high):g}]" if bounded else str(mine)
+    raise ConfigError(
+        f"init_from={path!r}: its encoder learned from inputs in [{low:g}, {high:g}]; this env's "
+        f"inputs span {span}. Scale them as the autoencoder's env did (for the classification "
+        "env, --env-kwargs scale=minmax) so that the encoder sees the inputs it learned from."
+    )
+
+
 def jitter(
     x_BHW: torch.Tensor, generator: torch.Generator, max_shift: int, flip: bool
 ) -> torch.Tensor:
@@ -152,16 +171,27 @@ class Trainer:
         self.training_weights: dict[str, torch.Tensor] | None = None
         """The weights training goes on from, while the network holds the best epoch's."""
         self.note = ""
+        self.copied_layers: int | None = None
+        """How many hidden layers ``init_from`` copied from an encoder (None: none asked)."""
         self._right = self._seen = 0
         """Right answers and learned rows in this epoch so far."""
         self.train_accuracy: float | None = None
 
     def start_from_encoder(self, path: str) -> None:
         """Copies an autoencoder checkpoint's encoder layers into the first hidden layers: as
-        many, in order, as have the encoder's widths (at least the first).
+        many, in order, as have the encoder's widths and learned with the mlp's activation (at
+        least the first). The code layer is linear (sigmoid in ``sparse-ae``), so a relu mlp
+        takes the encoder's hidden layers and learns its own layers from the code's width on.
+
+        The encoder's features mean something only on inputs scaled as it learned them: an
+        autoencoder learns from inputs in its env's bounds, [0, 1], so the mlp's env must keep
+        its inputs there too (the classification env's ``scale="minmax"`` gives digits the
+        same ``pixel / 16`` as the reconstruction env; the default ``"standard"`` does not).
 
         Raises:
-            ConfigError: ``path`` holds another kind of agent, or its layers do not match.
+            ConfigError: ``path`` holds another kind of agent, its first layer does not match
+                the mlp's (width or activation), or the mlp's inputs lie outside the bounds of
+                the inputs the autoencoder learned from.
             CheckpointError: ``path`` is not a readable checkpoint.
         """
         from agents.autoencoder.agent import AutoencoderAgent
@@ -173,6 +203,7 @@ class Trainer:
                 f"init_from={path!r} holds a {source.name} checkpoint; it needs an autoencoder's "
                 "(ae, sparse-ae or denoising-ae)."
             )
+        check_input_bounds(path, source.observation_space, self.agent.observation_space)
         layers = source.encoder_layers()
         widths = [layers[0][0].shape[1], *(weight.shape[0] for weight, _ in layers)]
         hidden = [m for m in self.net if isinstance(m, nn.Linear)][:-1]
@@ -186,10 +217,23 @@ class Trainer:
                 f"the mlp's start {' -> '.join(map(str, mine))}. Give it the same inputs and "
                 f"hidden_sizes that begin with {widths[1]}."
             )
+        # A layer's features are what its activation makes of them: copy only the layers that
+        # keep the activation they learned with (the code layer is linear, or sigmoid).
+        activations = source.encoder_activations()
+        copied = 0
+        while copied < shared - 1 and activations[copied] == self.config.activation:
+            copied += 1
+        if copied == 0:
+            raise ConfigError(
+                f"init_from={path!r}: its encoder's first layer learned with "
+                f"{activations[0]}; this mlp's activation is {self.config.activation}. Give it "
+                f"activation={activations[0]}."
+            )
         with torch.no_grad():
-            for module, (weight, bias) in zip(hidden, layers[: shared - 1], strict=False):
+            for module, (weight, bias) in zip(hidden, layers[:copied], strict=False):
                 module.weight.copy_(torch.as_tensor(weight))
                 module.bias.copy_(torch.as_tensor(bias))
+        self.copied_layers = copied
 
     # -- acting ---------------------------------------------------------------------------
 
@@ -315,6 +359,8 @@ class Trainer:
             info["best_epoch"] = self.best_epoch
             info["validation_accuracy"] = self.best[0]
             info["stopped_early"] = self.bad_epochs >= self.config.patience
+        if self.copied_layers is not None:
+            info["init_from_layers"] = self.copied_layers
         if self.note:
             info["note"] = self.note
         return info

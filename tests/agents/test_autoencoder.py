@@ -201,27 +201,39 @@ def test_training_on_an_env_it_cannot_play_exits_2(tmp_path):
     assert "sparse-ae needs a Box observation in [0, 1]" in done.stderr
 
 
-def test_an_mlp_starts_from_an_autoencoders_encoder(ae_on_digits, tmp_path):
+def test_an_mlp_starts_from_an_autoencoders_hidden_layers_not_its_linear_code(
+    ae_on_digits, tmp_path
+):
     source = ae_on_digits.save(tmp_path / "ae")
+    assert ae_on_digits.encoder_activations() == ["relu", "linear"]
     env = arena.make_env("arena/Digits-v0", scale="minmax", batch_size=32)
+    scratch = arena.make_agent("mlp", env, seed=0, device="cpu", hidden_sizes=(128, 16))
+    for hidden_sizes in ((128, 16), (128, 32), (128,)):
+        mlp = arena.make_agent(
+            "mlp", env, seed=0, device="cpu", hidden_sizes=hidden_sizes, init_from=str(source)
+        )
+        mlp.learn(env, 0, progress=False)
+        assert mlp.learn_info["init_from_layers"] == 1
+        first = next(m for m in mlp.trainer.net if isinstance(m, torch.nn.Linear))
+        weight, bias = ae_on_digits.encoder_layers()[0]
+        np.testing.assert_array_equal(first.weight.detach().numpy(), weight)
+        np.testing.assert_array_equal(first.bias.detach().numpy(), bias)
+    # The code layer learned without the relu that would follow it here: (128, 16) keeps its
+    # own start for it, the one it has without init_from.
     mlp = arena.make_agent(
         "mlp", env, seed=0, device="cpu", hidden_sizes=(128, 16), init_from=str(source)
     )
     mlp.learn(env, 0, progress=False)
-    linears = [m for m in mlp.trainer.net if isinstance(m, torch.nn.Linear)]
-    for module, (weight, bias) in zip(linears, ae_on_digits.encoder_layers(), strict=False):
-        np.testing.assert_array_equal(module.weight.detach().numpy(), weight)
-        np.testing.assert_array_equal(module.bias.detach().numpy(), bias)
-    assert len(ae_on_digits.encoder_layers()) == 2
-    # hidden_sizes (128, 32) match the encoder's first layer only: that one is copied.
-    mlp = arena.make_agent(
-        "mlp", env, seed=0, device="cpu", hidden_sizes=(128, 32), init_from=str(source)
-    )
-    mlp.learn(env, 0, progress=False)
-    first = next(m for m in mlp.trainer.net if isinstance(m, torch.nn.Linear))
     np.testing.assert_array_equal(
-        first.weight.detach().numpy(), ae_on_digits.encoder_layers()[0][0]
+        mlp.trainer.net[3].weight.detach().numpy(), scratch.trainer.net[3].weight.detach().numpy()
     )
+    # An mlp with another activation than the encoder's hidden layers has nothing to take.
+    mlp = arena.make_agent(
+        "mlp", env, seed=0, device="cpu", hidden_sizes=(128,), activation="tanh",
+        init_from=str(source),
+    )  # fmt: skip
+    with pytest.raises(ConfigError, match=r"first layer learned with relu; this mlp's .* tanh"):
+        mlp.learn(env, 1, progress=False)
 
 
 def test_init_from_refuses_mismatched_layers_and_other_agents(ae_on_digits, tmp_path):
@@ -244,3 +256,44 @@ def test_init_from_a_missing_folder_exits_2(tmp_path):
     assert done.returncode == 2
     assert "Traceback" not in done.stderr
     assert "nothing" in done.stderr
+
+
+def test_init_from_refuses_inputs_scaled_otherwise_than_the_encoders(ae_on_digits, tmp_path):
+    # The autoencoder learned from pixel / 16, in [0, 1]; Digits-v0's default standardises the
+    # pixels (they span [-1, 2]) and "none" keeps 0-16: the encoder would see other inputs.
+    source = ae_on_digits.save(tmp_path / "ae")
+    for scale, span in (("standard", r"\[-1, 2\]"), ("none", r"\[0, 16\]")):
+        env = arena.make_env("arena/Digits-v0", scale=scale, batch_size=32)
+        mlp = arena.make_agent(
+            "mlp", env, seed=0, device="cpu", hidden_sizes=(128,), init_from=str(source)
+        )
+        with pytest.raises(
+            ConfigError, match=rf"inputs in \[0, 1\]; this env's inputs span {span}"
+        ):
+            mlp.learn(env, 1, progress=False)
+    # minmax scales digits as the reconstruction env does: the encoder sees the same inputs
+    # (the same train split, the same pixel values) and the copied layers give its codes.
+    env = arena.make_env("arena/Digits-v0", scale="minmax", batch_size=32)
+    x = env.unwrapped.train_X.reshape(-1, 64)
+    np.testing.assert_array_equal(np.unique(x, axis=0), np.unique(digits("train"), axis=0))
+    mlp = arena.make_agent(
+        "mlp", env, seed=0, device="cpu", hidden_sizes=(128,), init_from=str(source)
+    )
+    mlp.learn(env, 0, progress=False)
+    features = mlp.trainer.net[:3](torch.as_tensor(x[:50])).detach().numpy()
+    with torch.no_grad():
+        expected = ae_on_digits.trainer.encoder[:2](torch.as_tensor(x[:50])).numpy()
+    np.testing.assert_allclose(features, expected, rtol=1e-5, atol=1e-5)
+
+
+def test_init_from_on_standardised_digits_exits_2_and_minmax_trains(ae_run, tmp_path):
+    args = [
+        "train", "mlp", "arena/Digits-v0", "--steps", "2",
+        "--set", f"init_from={ae_run}", "--set", "hidden_sizes=[128]",
+    ]  # fmt: skip
+    done = run_arena(*args, "--out", str(tmp_path / "standard"))
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert "scale=minmax" in done.stderr, done.stderr
+    done = run_arena(*args, "--out", str(tmp_path / "minmax"), "--env-kwargs", "scale=minmax")
+    assert done.returncode == 0, done.stderr
