@@ -62,6 +62,18 @@ def optimizer_state(optimizer: torch.optim.Optimizer, prefix: str) -> tuple[dict
     return tensors, {"param_groups": state["param_groups"], "scalars": scalars}
 
 
+def adam_state_bytes(optimizer: torch.optim.Optimizer) -> int:
+    """The most bytes of tensors that an Adam (or AdamW) optimizer's state holds once it has
+    stepped: two moments per parameter (three with ``amsgrad``) and a step count. A fresh
+    optimizer's state is empty, so a checkpoint reader allows for these."""
+    total = 0
+    for group in optimizer.param_groups:
+        copies = 3 if group.get("amsgrad") else 2
+        for parameter in group["params"]:
+            total += copies * parameter.numel() * parameter.element_size() + 8
+    return total
+
+
 def load_optimizer_state(
     optimizer: torch.optim.Optimizer, prefix: str, arrays: dict[str, Any], extra: dict[str, Any]
 ) -> None:

@@ -54,6 +54,12 @@ ENVS: dict[str, tuple[str, int | None, dict]] = {
         None,
         {"target": "digits", "latent_dim": 32},
     ),
+    # Reads Debian's dataset-fashion-mnist; without it, making the id says how to get it.
+    "arena/FashionGen-v0": (
+        "envs.generation.env:GenerationEnv",
+        None,
+        {"target": "fashion-mnist", "latent_dim": 64},
+    ),
     "arena/Ring8Cond-v0": (
         "envs.generation.env:GenerationEnv",
         None,

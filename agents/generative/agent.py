@@ -166,6 +166,13 @@ class GenerativeAgent(Agent, Sampler):
     def state(self) -> dict[str, Any]:
         return self.model.state()[0]
 
+    def state_allowance(self) -> int:
+        """Adam's moments, which the optimizers' state gains at their first step."""
+        from arena.torch_utils import adam_state_bytes
+
+        model = self.model
+        return sum(adam_state_bytes(getattr(model, name)) for name in model.optimizers)
+
     def extra_state(self) -> dict[str, Any]:
         return {"scale": self.scale, "model": self.model.state()[1]}
 
@@ -178,11 +185,11 @@ class GAN(GenerativeAgent):
     """Non-saturating GAN (Goodfellow et al., 2014): an MLP generator against a discriminator.
 
     Each env step is one discriminator and one generator step on the batch shown. Plays
-    arena/Generation-v0 and its presets (Ring8, Grid25, DigitsGen). Options: PacGAN packing
-    (``pack``), and when generating Discriminator Rejection Sampling (``rejection_sampling``,
-    on in every preset) and discriminator gradient refinement (``refine_steps``, on in the
-    mixture presets). ``agent.model.rejection_sampling = False`` and
-    ``agent.model.refine_steps = 0`` turn them off on a trained model.
+    arena/Generation-v0 and its presets (Ring8, Grid25, DigitsGen, FashionGen). Options:
+    PacGAN packing (``pack``), and when generating Discriminator Rejection Sampling
+    (``rejection_sampling``, on in every preset) and discriminator gradient refinement
+    (``refine_steps``, on in the mixture presets). ``agent.model.rejection_sampling = False``
+    and ``agent.model.refine_steps = 0`` turn them off on a trained model.
     """
 
     name = "gan"

@@ -7,7 +7,8 @@ The judge is independent of the env's referee:
 - Mixture: a sample's class is its nearest mode.
 - Data set: a support vector classifier (RBF kernel, ``C=10``, ``gamma="scale"``) fitted on
   three quarters of the real set (at most ``JUDGE_TRAIN`` samples), chosen by a fixed seed;
-  :attr:`SVCJudge.held_out_accuracy` is its accuracy on the other quarter (0.998 on the digits).
+  :attr:`SVCJudge.held_out_accuracy` is its accuracy on the other quarter (at most
+  ``JUDGE_TRAIN`` samples of it): 0.998 on the digits, 0.859 on Fashion-MNIST.
 
 ``label_agreement`` is the share of generated samples that the judge puts in the class they
 were asked to be of.
@@ -23,7 +24,8 @@ import numpy as np
 from envs.generation.metrics import DataSet, Mixture, Tally, Target
 
 JUDGE_TRAIN = 5000
-"""The most real samples a data set's judge is fitted on (an SVC's fit grows as N^2)."""
+"""The most real samples a data set's judge is fitted on (an SVC's fit grows as N^2), and the
+most it is scored on (on Fashion-MNIST, scoring 5,000 takes 4 CPU seconds)."""
 JUDGE_SEED = 0
 """Seeds the split of a data set into the judge's training and held-out parts."""
 
@@ -108,11 +110,13 @@ class SVCJudge:
 
     @classmethod
     def fit(cls, target: DataSet) -> SVCJudge:
-        """Fits the judge on a fixed three quarters of the set (at most ``JUDGE_TRAIN``)."""
+        """Fits the judge on a fixed three quarters of the set and scores it on the other
+        quarter (at most ``JUDGE_TRAIN`` of each)."""
         from sklearn.svm import SVC
 
         order = np.random.default_rng(JUDGE_SEED).permutation(len(target.data))
-        held, train = order[: len(order) // 4], order[len(order) // 4 :][:JUDGE_TRAIN]
+        quarter = len(order) // 4
+        held, train = order[:quarter][:JUDGE_TRAIN], order[quarter:][:JUDGE_TRAIN]
         if len(held) == 0 or len(np.unique(target.labels[train])) < 2:
             held, train = order[:0], order
         model = SVC(C=10.0, gamma="scale").fit(target.data[train], target.labels[train])

@@ -1,8 +1,9 @@
 """The targets of ``arena/Generation-v0`` and the referee's scores of generated samples.
 
 A target is either a :class:`Mixture` of isotropic Gaussians (ring8, grid25, or a user's
-``.npz`` of centres and a std) or a :class:`DataSet` (scikit-learn's 8x8 digits, or a user's
-``.npz`` of data and labels) judged by a classifier fitted on the real data.
+``.npz`` of centres and a std) or a :class:`DataSet` (scikit-learn's 8x8 digits, the 28x28
+Fashion-MNIST or MNIST training split, or a user's ``.npz`` of data and labels) judged by a
+classifier fitted on the real data.
 
 Both score a sample the same way, so one tally serves both: each sample gets a *quality* (the
 reward's share) and a *hit*, the index of the mode or class it counts for, or -1 when it is not
@@ -11,9 +12,9 @@ a high-quality sample.
 - Mixture: a sample is high quality when it lies within ``HQ_STDS`` (3) standard deviations of
   its nearest centre; its quality is 1 then, else 0, and it hits that nearest centre.
 - Data set: the referee is a multinomial logistic regression fitted once per process on the
-  whole real set. A sample's quality is the referee's confidence (its largest class
-  probability); it is high quality when that reaches ``CONFIDENT`` (0.9), and then hits the
-  predicted class.
+  whole real set (on the 28x28 sets, on a fixed subset of it: :func:`idx_target`). A sample's
+  quality is the referee's confidence (its largest class probability); it is high quality when
+  that reaches ``CONFIDENT`` (0.9), and then hits the predicted class.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
+from arena.limits import check_memory
+
 EVAL_SAMPLES = 2500
 """Generated samples per evaluation, the published protocol (VEEGAN, PacGAN)."""
 HQ_STDS = 3.0
@@ -32,6 +35,14 @@ HQ_STDS = 3.0
 CONFIDENT = 0.9
 """A data-set sample whose referee confidence reaches this is high quality."""
 PRESETS = ("ring8", "grid25", "digits")
+IDX_TARGETS = ("fashion-mnist", "mnist")
+"""The 28x28 sets read from their IDX files (:mod:`envs.classification.datasets`)."""
+REFEREE_ROWS = 10_000
+"""The training images a 28x28 set's referee is fitted on (all 60,000 take 7 times as long)."""
+REFEREE_C = 0.1
+"""The inverse regularisation of a 28x28 set's referee (digits' takes scikit-learn's 1)."""
+REFEREE_SEED = 0
+"""Seeds the choice of the :data:`REFEREE_ROWS` a 28x28 set's referee is fitted on."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -240,14 +251,65 @@ def digits() -> DataSet:
     return _with_referee("digits", data, bunch.target)
 
 
-def make_target(target: str) -> Target:
-    """Resolves a preset name or the path of a ``.npz`` file.
+def idx_target(name: str, path: str | Path | None = None) -> DataSet:
+    """The training split of Fashion-MNIST or MNIST (60,000 images as 784-vectors, scaled from
+    0..255 to [-1, 1], float32: 188 MB, held once per process and folder), with a fitted
+    referee.
+
+    The referee is fitted on :data:`REFEREE_ROWS` (10,000) images chosen by
+    :data:`REFEREE_SEED`, with ``C`` = :data:`REFEREE_C` (0.1): about 5 CPU seconds. On
+    Fashion-MNIST's test split it is right on 83.3% of the images. (Measured on one core: all
+    60,000 images take 34 CPU seconds to score 84.5%; at ``C`` = 1, 10,000 images score 81.0%
+    in the same 5 seconds.)
+
+    Args:
+        name: One of :data:`IDX_TARGETS`.
+        path: The folder of the set's IDX files; None takes its default folder.
 
     Raises:
-        ValueError: An unknown name, or a file that is missing or malformed.
+        MissingDataError: The files are missing; the message says how to get them.
+        IdxError: A file is corrupt.
+        ResourceLimitError: The float32 images would not fit in the memory limit.
+    """
+    return _idx_target(name, None if path is None else str(Path(path).resolve()))
+
+
+@functools.cache
+def _idx_target(name: str, path: str | None) -> DataSet:
+    """:func:`idx_target`, cached on the set's name and absolute folder."""
+    from envs.classification.datasets import load_idx_set
+
+    images = load_idx_set(name, path)
+    train = images.X[: images.test_start]
+    check_memory(f"{name}'s training images as float32", train.size * 4)
+    pixels = (np.arange(256) / 127.5 - 1.0).astype(np.float32)
+    data = pixels[train.reshape(len(train), -1)]  # a lookup: no float64 copy on the way
+    labels = images.y[: images.test_start]
+    rows = np.random.default_rng(REFEREE_SEED).permutation(len(data))[:REFEREE_ROWS]
+    return _with_referee(name, data, labels, rows, REFEREE_C)
+
+
+def make_target(target: str, path: str | None = None) -> Target:
+    """Resolves a preset name or the path of a ``.npz`` file.
+
+    Args:
+        target: A name from :data:`PRESETS` or :data:`IDX_TARGETS`, or an ``.npz`` path.
+        path: The folder of an :data:`IDX_TARGETS` set's files; None takes its default folder.
+
+    Raises:
+        ValueError: An unknown name, a ``path`` for another target, or a file that is missing
+            or malformed.
+        MissingDataError: An IDX set's files are missing; the message says how to get them.
     """
     if not isinstance(target, str):
         raise ValueError(f"target must be a preset name or an .npz path, got {target!r}")
+    if path is not None and target not in IDX_TARGETS:
+        raise ValueError(
+            f"path= is the folder of an IDX set's files ({', '.join(IDX_TARGETS)}); target "
+            f"{target!r} takes none"
+        )
+    if target in IDX_TARGETS:
+        return idx_target(target, path)
     if target == "ring8":
         return ring8()
     if target == "grid25":
@@ -257,9 +319,9 @@ def make_target(target: str) -> Target:
     if target.endswith(".npz"):
         return load_npz(target)
     raise ValueError(
-        f"Unknown target {target!r}: use one of {', '.join(PRESETS)}, or the path of an .npz "
-        "file holding either 'centres' and 'std' (a Gaussian mixture) or 'data' in [-1, 1] "
-        "and 'labels' (a data set)."
+        f"Unknown target {target!r}: use one of {', '.join(PRESETS + IDX_TARGETS)}, or the "
+        "path of an .npz file holding either 'centres' and 'std' (a Gaussian mixture) or "
+        "'data' in [-1, 1] and 'labels' (a data set)."
     )
 
 
@@ -312,11 +374,25 @@ def load_npz(path: str | Path) -> Target:
     )
 
 
-def _with_referee(name: str, data: np.ndarray, labels: np.ndarray) -> DataSet:
-    """Fits the referee, a multinomial logistic regression, on the whole real set."""
+def _with_referee(
+    name: str,
+    data: np.ndarray,
+    labels: np.ndarray,
+    rows: np.ndarray | slice = slice(None),
+    c: float = 1.0,
+) -> DataSet:
+    """Fits the referee, a multinomial logistic regression, on the real set.
+
+    Args:
+        name: The target's name.
+        data: The real samples, (N, D) in [-1, 1].
+        labels: Their classes.
+        rows: The samples the referee is fitted on; all by default.
+        c: The logistic regression's inverse regularisation strength.
+    """
     from sklearn.linear_model import LogisticRegression
 
-    model = LogisticRegression(C=1.0, max_iter=2000).fit(data, labels)
+    model = LogisticRegression(C=c, max_iter=2000).fit(data[rows], labels[rows])
     num_classes = int(labels.max()) + 1
     weights = np.zeros((num_classes, data.shape[1]))
     bias = np.full(num_classes, -np.inf)

@@ -17,7 +17,10 @@ REAL = (160, 160, 160)
 FAKE = (40, 90, 210)
 CENTRE = (220, 40, 40)
 ZOOM = 4
-"""Pixels per image pixel in the image grid."""
+"""Pixels per image pixel in the image grid, for images up to ``MAX_CELL // ZOOM`` a side."""
+MAX_CELL = 64
+"""The most pixels an image's side takes in the grid: larger images are zoomed less (28x28
+ones by 2), so that a grid of 64 stays about as wide as a mixture frame."""
 
 
 def _to_pixels(points_N2: np.ndarray) -> np.ndarray:
@@ -51,6 +54,8 @@ def image_grid(samples_ND: np.ndarray, max_images: int = 64) -> np.ndarray:
     """Tiles up to ``max_images`` samples in [-1, 1] as grey images, dark ink on white.
 
     A sample of D values is a square image when D is a square number, else a 1 x D strip.
+    Each image pixel takes ``ZOOM`` x ``ZOOM`` pixels, or fewer where that would make the
+    image's side longer than :data:`MAX_CELL`.
 
     Returns:
         An (H, W, 3) uint8 frame.
@@ -59,13 +64,14 @@ def image_grid(samples_ND: np.ndarray, max_images: int = 64) -> np.ndarray:
     dim = samples.shape[1] if samples.ndim == 2 else 64
     side = math.isqrt(dim)
     shape = (side, side) if side * side == dim else (1, dim)
+    zoom = min(ZOOM, max(1, MAX_CELL // max(shape)))
     columns = max(1, math.ceil(math.sqrt(max_images)))
     rows = max(1, math.ceil(max(len(samples), 1) / columns))
-    cell_h, cell_w = shape[0] * ZOOM + 2, shape[1] * ZOOM + 2
+    cell_h, cell_w = shape[0] * zoom + 2, shape[1] * zoom + 2
     frame = np.full((rows * cell_h + 2, columns * cell_w + 2, 3), 200, np.uint8)
     for i, sample in enumerate(samples):
         ink = np.clip(np.nan_to_num((sample + 1.0) / 2.0), 0.0, 1.0).reshape(shape)
-        grey = np.kron(255 * (1.0 - ink), np.ones((ZOOM, ZOOM))).astype(np.uint8)
+        grey = np.kron(255 * (1.0 - ink), np.ones((zoom, zoom))).astype(np.uint8)
         top, left = 2 + (i // columns) * cell_h, 2 + (i % columns) * cell_w
         frame[top : top + grey.shape[0], left : left + grey.shape[1]] = grey[..., None]
     return frame

@@ -120,6 +120,18 @@ def test_save_load_gives_the_same_samples_and_actions(name, tmp_path):
     assert a.shape == b.shape == (10, 2)
 
 
+@pytest.mark.parametrize("name", AGENTS)
+def test_a_checkpoint_with_adams_moments_over_a_mebibyte_loads(name, tmp_path):
+    # Adam's moments appear at the first step: here 2 x 4 MB of them, which a fresh agent's
+    # state lacks; the reader's size limit must allow for them.
+    env = arena.make_env("arena/Ring8-v0", batch_size=50)
+    agent = arena.make_agent(name, env, seed=0, device="cpu", hidden_sizes=(512, 512))
+    agent.learn(env, 2, progress=False).save(tmp_path / name)
+    loaded = arena.load(tmp_path / name, device="cpu")
+    obs, _ = env.reset(seed=0)
+    np.testing.assert_array_equal(loaded.act(obs), agent.act(obs))
+
+
 def test_learning_rates_decay_with_the_step_count_across_learn_calls(tmp_path):
     env = arena.make_env("arena/Ring8-v0", batch_size=50)
     agent = arena.make_agent("gan", env, seed=0, device="cpu", learning_rate_decay_steps=40)
