@@ -283,7 +283,7 @@ def load_checkpoint(
         device=device,
     )
     rollout = manifest.get("rollout")
-    expected = _state_bytes(agent.state()) + agent.state_allowance()
+    expected = state_bytes(agent.state()) + agent.state_allowance()
     expected += recorded_bytes(rollout, agent.action_space)
     arrays = _read_state(path, manifest["state"], device, expected)
     bad = first_nonfinite(arrays)
@@ -453,7 +453,7 @@ def _read_regular(file: Path, limit: int, what: str) -> bytes:
     return data
 
 
-def _state_bytes(arrays: dict[str, Any]) -> int:
+def state_bytes(arrays: dict[str, Any]) -> int:
     """The bytes of tensor data in ``arrays``, as safetensors stores it."""
     total = 0
     for value in arrays.values():

@@ -73,10 +73,11 @@ def check_agent(
     it is built on the env's spaces; on spaces it cannot play (a Text, Dict or Graph
     observation or action space) it raises :class:`~arena.errors.IncompatibleEnvError` when
     built, or else acts validly on them; it learns ``steps`` steps, counting them in
-    ``num_timesteps``; ``learn`` resumes exactly (learning ``steps`` more gives bitwise the same
-    state as saving, loading and learning ``steps`` on a fresh env, and, unless the class says
-    otherwise in ``splits_exactly``, as learning ``2 * steps`` in one call); its actions are in the
-    action space, exploring or not; a saved and loaded copy acts as it does; and none of this
+    ``num_timesteps``; its state grows by no more than its ``state_allowance`` declares;
+    ``learn`` resumes exactly (learning ``steps`` more gives bitwise the same state as saving,
+    loading and learning ``steps`` on a fresh env, and, unless the class says otherwise in
+    ``splits_exactly``, as learning ``2 * steps`` in one call); its actions are in the action
+    space, exploring or not; a saved and loaded copy acts as it does; and none of this
     changes torch's thread count. Runs on the CPU.
 
     Args:
@@ -116,6 +117,7 @@ def check_agent(
         if agent_.num_timesteps < steps:
             detail = f"num_timesteps is {agent_.num_timesteps} after learning {steps} steps"
             _fail(name, "counts its steps", detail)
+        _check_allowance(name, agent_, build(env.observation_space, env.action_space))
         with tempfile.TemporaryDirectory() as tmp:
             resumed = _save_load(agent_, Path(tmp) / "first")
             with _expect(name, "learns again after learning (a second learn call)"):
@@ -175,6 +177,24 @@ def check_light_import(cls: type) -> None:
             "imports nothing heavy at `arena list`",
             f"import {module} imports {', '.join(heavy)}; import it inside the methods that "
             "need it (arena list imports every agent's module)",
+        )
+
+
+def _check_allowance(name: str, learned: Agent, fresh: Agent) -> None:
+    """Fails when learning grew the state beyond what a fresh agent's
+    :meth:`~arena.agent.Agent.state_allowance` declares: the checkpoint reader would refuse a
+    larger config's checkpoint (it tolerates only a small margin beyond the declared size)."""
+    from arena.checkpoint import state_bytes
+
+    grown = state_bytes(learned.state()) - state_bytes(fresh.state())
+    allowed = fresh.state_allowance()
+    if grown > allowed:
+        _fail(
+            name,
+            "declares what learning adds to its state (Agent.state_allowance)",
+            f"after learning, its state holds {grown:,} bytes more than a fresh agent's, and "
+            f"state_allowance() allows {allowed:,} (an optimizer's moments, say, appear only "
+            "once it has stepped)",
         )
 
 

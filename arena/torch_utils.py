@@ -62,13 +62,25 @@ def optimizer_state(optimizer: torch.optim.Optimizer, prefix: str) -> tuple[dict
     return tensors, {"param_groups": state["param_groups"], "scalars": scalars}
 
 
-def adam_state_bytes(optimizer: torch.optim.Optimizer) -> int:
-    """The most bytes of tensors that an Adam (or AdamW) optimizer's state holds once it has
-    stepped: two moments per parameter (three with ``amsgrad``) and a step count. A fresh
-    optimizer's state is empty, so a checkpoint reader allows for these."""
+def optimizer_state_bytes(optimizer: torch.optim.Optimizer) -> int:
+    """The most bytes of tensors that an optimizer's state holds once it has stepped (a fresh
+    optimizer's state is empty, so a checkpoint reader allows for these).
+
+    Per parameter: Adam and AdamW keep two moments (three with ``amsgrad``); RMSprop a square
+    average, plus a momentum buffer and a mean gradient where it uses them; SGD a momentum
+    buffer where it has momentum; another optimizer is counted at three copies. Each also keeps
+    a step count of at most 8 bytes.
+    """
     total = 0
     for group in optimizer.param_groups:
-        copies = 3 if group.get("amsgrad") else 2
+        if isinstance(optimizer, torch.optim.Adam | torch.optim.AdamW):
+            copies = 3 if group.get("amsgrad") else 2
+        elif isinstance(optimizer, torch.optim.RMSprop):
+            copies = 1 + bool(group.get("momentum")) + bool(group.get("centered"))
+        elif isinstance(optimizer, torch.optim.SGD):
+            copies = int(bool(group.get("momentum")))
+        else:
+            copies = 3
         for parameter in group["params"]:
             total += copies * parameter.numel() * parameter.element_size() + 8
     return total

@@ -136,6 +136,12 @@ class AutoencoderAgent(Agent, Encoder):
     def state(self) -> dict[str, Any]:
         return self.trainer.state()
 
+    def state_allowance(self) -> int:
+        """Adam's moments, which its state gains at the first update."""
+        from arena.torch_utils import optimizer_state_bytes
+
+        return optimizer_state_bytes(self.trainer.optimizer)
+
     def extra_state(self) -> dict[str, Any]:
         return self.trainer.extra_state()
 

@@ -167,11 +167,11 @@ class GenerativeAgent(Agent, Sampler):
         return self.model.state()[0]
 
     def state_allowance(self) -> int:
-        """Adam's moments, which the optimizers' state gains at their first step."""
-        from arena.torch_utils import adam_state_bytes
+        """The optimizers' moments, which their state gains at their first step."""
+        from arena.torch_utils import optimizer_state_bytes
 
         model = self.model
-        return sum(adam_state_bytes(getattr(model, name)) for name in model.optimizers)
+        return sum(optimizer_state_bytes(getattr(model, name)) for name in model.optimizers)
 
     def extra_state(self) -> dict[str, Any]:
         return {"scale": self.scale, "model": self.model.state()[1]}

@@ -117,6 +117,12 @@ class GraphAgent(Agent):
     def state(self) -> dict[str, Any]:
         return self.learner.state()
 
+    def state_allowance(self) -> int:
+        """Adam's moments, which its state gains at the first update."""
+        from arena.torch_utils import optimizer_state_bytes
+
+        return optimizer_state_bytes(self.learner.optimizer)
+
     def extra_state(self) -> dict[str, Any]:
         return self.learner.extra_state()
 

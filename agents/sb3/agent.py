@@ -134,10 +134,11 @@ class SB3Agent(Agent):
         return model_state(self)[1]
 
     def state_allowance(self) -> int:
-        """An off-policy model's replay buffer, when it is full."""
-        from agents.sb3.bridge import replay_bytes
+        """The optimizers' state, which they gain at their first step, and an off-policy
+        model's replay buffer, when it is full."""
+        from agents.sb3.bridge import optimizers_bytes, replay_bytes
 
-        return replay_bytes(self)
+        return optimizers_bytes(self) + replay_bytes(self)
 
     def load_state(self, arrays: dict[str, Any], extra: dict[str, Any]) -> None:
         from agents.sb3.bridge import load_model_state

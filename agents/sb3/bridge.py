@@ -191,6 +191,15 @@ def model_state(agent: SB3Agent) -> tuple[dict[str, torch.Tensor], dict[str, Any
     return arrays, extra
 
 
+def optimizers_bytes(agent: SB3Agent) -> int:
+    """The most bytes of state the model's optimizers hold once they have stepped."""
+    from arena.torch_utils import optimizer_state_bytes
+
+    modules, _ = agent.model._get_torch_save_params()
+    found = (_attr(agent.model, name) for name in modules)
+    return sum(optimizer_state_bytes(o) for o in found if isinstance(o, torch.optim.Optimizer))
+
+
 def replay_bytes(agent: SB3Agent) -> int:
     """The bytes of an off-policy model's full replay buffer (0 for an on-policy one)."""
     buffer = getattr(agent.model, "replay_buffer", None)

@@ -297,3 +297,14 @@ def test_init_from_on_standardised_digits_exits_2_and_minmax_trains(ae_run, tmp_
     assert "scale=minmax" in done.stderr, done.stderr
     done = run_arena(*args, "--out", str(tmp_path / "minmax"), "--env-kwargs", "scale=minmax")
     assert done.returncode == 0, done.stderr
+
+
+def test_a_wide_autoencoders_checkpoint_loads_with_adams_moments(tmp_path):
+    # Adam's moments (2 x 1.3 MB here) appear at the first update; a fresh agent's state lacks
+    # them, and the reader's size limit must allow for them (it once refused such a checkpoint).
+    env = arena.make_env("arena/DigitsRecon-v0")
+    agent = arena.make_agent("ae", env, seed=0, device="cpu", hidden_sizes=(512, 512))
+    agent.learn(env, 2, progress=False).save(tmp_path / "ae")
+    loaded = arena.load(tmp_path / "ae", device="cpu")
+    obs, _ = env.reset(seed=0)
+    np.testing.assert_array_equal(loaded.act(obs), agent.act(obs))

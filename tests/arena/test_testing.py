@@ -173,9 +173,29 @@ class ForgetsOnLoad(Coin):
         return super().act(observation) if explore else self.best
 
 
+class GrowsUndeclared(Coin):
+    """Keeps a table that learning creates (as an optimizer's moments appear at its first
+    step), without declaring it in state_allowance."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.table: np.ndarray | None = None
+
+    def _learn(self, env: Any, steps: int, callback: Any) -> None:
+        super()._learn(env, steps, callback)
+        self.table = np.zeros(1000)
+
+    def state(self) -> dict[str, Any]:
+        return {} if self.table is None else {"table": self.table}
+
+    def load_state(self, arrays: dict[str, Any], extra: dict[str, Any]) -> None:
+        self.table = arrays.get("table")
+
+
 @pytest.mark.parametrize(
     ("broken", "message"),
     [
+        (GrowsUndeclared, "fails the check 'declares what learning adds to its state"),
         (LeaksThreads, "fails the check 'leaves torch's thread count as it found it'"),
         (ResumesDifferently, "fails the check 'resumes exactly"),
         (AcceptsAnything, "fails the check 'refuses a Text(8) observation space"),
