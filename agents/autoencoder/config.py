@@ -21,6 +21,14 @@ class AutoencoderConfig(OptimizerConfig, NetworkConfig):
     """Adam's step size."""
 
 
+DEFAULT_WEIGHTS = {"kl": 0.03, "l1": 1e-3}
+"""Each penalty's weight when ``sparsity_weight`` is None. Measured on digits (seed 0, the
+preset's 10,000 steps, 64 sigmoid codes): ``kl`` at 0.03 reaches a mean activation of 0.050
+(rho) with test MSE 0.0036; ``l1`` at 1e-3 a mean activation of 0.016 with MSE 0.0049 and a
+linear probe of 0.961 (at 0.03 every code unit was off: MSE 0.074, probe 0.26; at 3e-3, MSE
+0.013)."""
+
+
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class SparseConfig(AutoencoderConfig):
     """Hyperparameters of the sparse autoencoder, whose code units are sigmoids."""
@@ -33,8 +41,18 @@ class SparseConfig(AutoencoderConfig):
     autoencoder notes); ``l1`` is the mean over the batch of each code's L1 norm."""
     rho: Annotated[float, Between(0, 1, open_low=True, open_high=True)] = 0.05
     """The target mean activation of each code unit (``kl`` only)."""
-    sparsity_weight: Annotated[float, AtLeast(0)] = 0.03
-    """The penalty's weight beside the reconstruction error (beta); 0 turns it off."""
+    sparsity_weight: Annotated[float | None, AtLeast(0)] = None
+    """The penalty's weight beside the reconstruction error (beta); 0 turns it off. None takes
+    the penalty's own default, 0.03 for ``kl`` and 0.001 for ``l1``: the two differ in scale,
+    and 0.03 on ``l1`` switches every code unit off."""
+
+    @property
+    def penalty_weight(self) -> float:
+        """The sparsity penalty's weight in use: ``sparsity_weight``, or the penalty's
+        default."""
+        if self.sparsity_weight is not None:
+            return self.sparsity_weight
+        return DEFAULT_WEIGHTS[self.sparsity]
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)

@@ -129,8 +129,8 @@ class Trainer:
             x = corrupt(x, self.config, self.generator)
         code = self.encoder(x)
         loss = (self.decoder(code) - self._tensor(target_BD)).square().mean()
-        if isinstance(self.config, SparseConfig) and self.config.sparsity_weight > 0:
-            loss = loss + self.config.sparsity_weight * sparsity_penalty(code, self.config)
+        if isinstance(self.config, SparseConfig) and self.config.penalty_weight > 0:
+            loss = loss + self.config.penalty_weight * sparsity_penalty(code, self.config)
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         if self.config.max_grad_norm is not None:

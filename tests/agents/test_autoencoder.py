@@ -61,10 +61,14 @@ def test_the_sparsity_penalty_pulls_the_mean_activation_towards_rho():
     test = digits("test")
     kl = trained("sparse-ae", RECON, STEPS, rho=0.1).encode(test).mean()
     free = trained("sparse-ae", RECON, STEPS, rho=0.1, sparsity_weight=0.0).encode(test).mean()
-    l1 = trained("sparse-ae", RECON, STEPS, sparsity="l1", sparsity_weight=0.01).encode(test).mean()
+    l1_agent = trained("sparse-ae", RECON, STEPS, sparsity="l1")  # l1's own default weight
+    l1 = l1_agent.encode(test).mean()
     assert abs(kl - 0.1) < 0.02, kl  # measured 0.099 and 0.102 (seeds 0, 1)
     assert free > 0.3, free  # the same sigmoid code without the penalty: 0.50 and 0.51
-    assert l1 < 0.5 * free, (l1, free)
+    assert l1 < 0.5 * free, (l1, free)  # 0.038 and 0.050
+    # ... and the code still carries the digits: with kl's weight (0.03) every unit was off
+    # and the MSE 0.074, that of answering the mean digit; measured 0.023 and 0.016.
+    assert scores(l1_agent, RECON)["mse"] < 0.04
 
 
 def test_denoising_gains_over_the_plain_autoencoder_on_masked_digits():
