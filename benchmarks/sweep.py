@@ -33,7 +33,7 @@ best finished trial scored 500 at its evaluations from 18k to 25k steps and 467.
 ASHA had stopped at 9.2k with 104.3, and trial 8): DQN's greedy score swings between
 evaluations, so early evaluations rank its trials poorly and a single last evaluation is noisy.
 
-Again on 1 Dec 2026, 03:49-03:55 UTC (another machine, load 2), after the CartPole preset took
+Again on 1 Dec 2026, 03:40-03:50 UTC (another machine, load 2), after the CartPole preset took
 ``max_grad_norm = 0.5`` (its 50k-step run reaches 500 on seeds 0-5, but more slowly: at 40k only
 3 of 10 seeds were at 500): best trial 406.7, the preset's own point (2 complete, 6 pruned);
 with ``max_grad_norm`` (0.5, 1, 10) added to the space, 406.7 again (4 complete; trial 3,
