@@ -147,6 +147,7 @@ def rollout(agent: Agent, env: gym.Env, steps: int, callback: Callback) -> None:
     # the segment's and the tracker's sums are kept inline rather than in method calls.
     act, observe, step, on_step = agent.act, agent.observe, env.step, callback.on_step
     returns, lengths = tracker.returns, tracker.lengths
+    new_tuple = tuple.__new__  # Transition(...) runs namedtuple's Python-level __new__
     while agent.num_timesteps < end:
         if observation is None:
             observation = _begin(agent, env)
@@ -170,7 +171,10 @@ def rollout(agent: Agent, env: gym.Env, steps: int, callback: Callback) -> None:
             else:
                 recorded.append(action if isinstance(action, _SCALARS) else copy.deepcopy(action))
         keep_going = observe(
-            Transition(observation, action, reward, next_observation, terminated, truncated, info)
+            new_tuple(
+                Transition,
+                (observation, action, reward, next_observation, terminated, truncated, info),
+            )
         )
         if terminated or truncated:
             tracker.record(now, 0, reward_, True, info)

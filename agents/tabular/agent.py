@@ -71,6 +71,7 @@ class TabularAgent(Agent):
         super().__init__(observation_space, action_space, **kwargs)
         self._starts, self._strides, self.n_states = _layout(observation_space)
         self._discrete = isinstance(observation_space, spaces.Discrete)
+        self._action_start = int(action_space.start)
         self.n_actions = int(action_space.n)
         rows = self.n_states * max(self.config.horizon, 1)
         if rows * self.n_actions > MAX_TABLE:
@@ -134,7 +135,11 @@ class TabularAgent(Agent):
         :meth:`reset`. While learning on the generic path, the exploring action is the one that
         the last update chose for this state (SARSA learned from it), from the kernels' generator.
         """
-        if explore and self._next >= 0 and self._is_next_state(observation):
+        if (
+            explore
+            and self._next >= 0
+            and (observation is self._next_observation or self._is_next_state(observation))
+        ):  # the core loop's case first, inline: this is the generic path's hot loop
             action = self._next
         elif explore and self.np_random.random() < self.epsilon():
             action = int(self.np_random.integers(self.n_actions))
@@ -142,7 +147,7 @@ class TabularAgent(Agent):
             row = self.index(observation) + self._time_row(self._t)
             action = int(np.argmax(self.q_SA[row]))
         self._t += 1
-        return action + int(self.action_space.start)
+        return action + self._action_start
 
     def _is_next_state(self, observation: Any) -> bool:
         """Whether ``observation`` is the state the generic path chose ``_next`` for (the same
@@ -356,7 +361,10 @@ class TabularAgent(Agent):
         eps = p.eps_start + p.eps_slope * (t + 1) if t + 1 < p.eps_steps else p.eps_end
         observation, action, reward, next_observation, terminated, _, _ = transition
         s = self._next_state if observation is self._next_observation else self.index(observation)
-        s2 = self.index(next_observation)
+        if self._discrete:  # self.index, inline
+            s2 = int(next_observation) - self._starts[0]
+        else:
+            s2 = self.index(next_observation)
         a = action - p.action_start
         length = self.open_episode.length
         end = terminated or length >= p.horizon  # a time-indexed table's last step
