@@ -32,6 +32,13 @@ start-up (Python, imports, Ray), and the full run belongs on a quiet machine::
     kill: SIGKILLed worker 30189 on dqn/seed-0 mid-run; compare exit 0, every seed's result
       present: True [ok]
     list: arena list in 1.14s (median of 5); heavy modules imported: [] [ok]
+
+The full ratio on 2026-12-01 04:09-04:17 UTC, another 2-core machine, quiet (load average 0.7 at
+the start; ``--parts ratio list``, the presets' budgets, 4 seeds, 10 episodes)::
+
+    ratio: compare 159.2s, sequential 300.2s in one process: 0.53 (target <= 0.6) [ok];
+      same returns run for run: True (every run 500.00, dqn and sb3-dqn)
+    list: arena list in 0.28s (median of 5); heavy modules imported: [] [ok]
 """
 
 from __future__ import annotations
