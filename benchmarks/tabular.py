@@ -34,7 +34,10 @@ back to back), and CPU-time ratios are printed beside the wall-time ones. Measur
 - start-up with an empty cache: 7.9s for the first process, 1.8s for the second;
 - generic path: 1.32x a bare env.step loop on Taxi-v4, 1.37x on Blackjack-v1 (<= 1.5x met);
   on 2026-11-30, after it moved into the core's rollout loop (which reseeds every episode for
-  exact resume), 1.55x and 1.69x in CPU time: missed (see the README's table);
+  exact resume), 1.55x and 1.69x in CPU time: missed (see the README's table); on 2026-12-01,
+  after the segment loop and a trimmed hot loop, on a quiet machine (another CPU), three runs of
+  the best-of-5 method: Taxi 1.451, 1.398, 1.510; Blackjack 1.268, 1.259, 1.240 (met on the
+  median, Taxi without margin);
 - 8 seeds: 0.45s in one prange kernel, 0.40s one after another (the other core was busy; on an
   idle machine earlier, 0.22s against 0.38s);
 - FrozenLake-v1 4x4: success 0.7519 (exact 0.7441, optimum 0.7442); FrozenLake8x8-v1: 0.9051
