@@ -68,8 +68,9 @@ def optimizer_state_bytes(optimizer: torch.optim.Optimizer) -> int:
 
     Per parameter: Adam and AdamW keep two moments (three with ``amsgrad``); RMSprop a square
     average, plus a momentum buffer and a mean gradient where it uses them; SGD a momentum
-    buffer where it has momentum; another optimizer is counted at three copies. Each also keeps
-    a step count of at most 8 bytes.
+    buffer where it has momentum; another optimizer is counted at three copies (not a bound
+    for one that keeps a history, such as LBFGS). Each is allowed a step count of up to 8
+    bytes.
     """
     total = 0
     for group in optimizer.param_groups:

@@ -294,14 +294,17 @@ class DQN(Agent):
         return arrays
 
     def state_allowance(self) -> int:
-        """The replay buffer's rows, staged rows and priorities, when it is full."""
+        """The optimizer's moments, which appear at its first step, and the replay buffer's
+        rows, staged rows and priorities, when it is full."""
         from agents.dqn.replay import STAGE_ROWS
+        from arena.torch_utils import optimizer_state_bytes
 
         cfg = self.config
         row = (2 * self.obs_dim + 3) * FLOAT32
         priorities = (cfg.buffer_size + 1) * FLOAT32 if cfg.prioritized else 0
         nstep = (cfg.n_step * (self.obs_dim + 2) + self.obs_dim) * 8
-        return (cfg.buffer_size + STAGE_ROWS) * row + priorities + 8 + nstep
+        replay = (cfg.buffer_size + STAGE_ROWS) * row + priorities + 8 + nstep
+        return optimizer_state_bytes(self.learner.optimizer) + replay
 
     def extra_state(self) -> dict[str, Any]:
         from arena.torch_utils import optimizer_state

@@ -225,8 +225,11 @@ class SequenceAgent(Agent):
         return self.model.state()
 
     def state_allowance(self) -> int:
-        """A window in progress: the memory at its start, its truths and inputs."""
-        return self.model.window_bytes()
+        """The optimizer's moments, which appear at its first step, and a window in progress:
+        the memory at its start, its truths and inputs."""
+        from arena.torch_utils import optimizer_state_bytes
+
+        return optimizer_state_bytes(self.model.optimizer) + self.model.window_bytes()
 
     def extra_state(self) -> dict[str, Any]:
         return {**self.model.extra_state(), "remembered": self._remembered}

@@ -55,15 +55,19 @@ class NeuralAgent(SupervisedAgent):
         self.trainer.load_state(arrays, extra)
 
     def state_allowance(self) -> int:
-        """With early stopping, what learning adds to the state: two more copies of the weights
-        (the best epoch's, and those training goes on from), and the held-out mask, samples and
-        labels of a train split of up to :data:`MAX_SPLIT_SAMPLES` samples."""
+        """What learning adds to the state: the optimizer's moments, which appear at its first
+        step, and with early stopping two more copies of the weights (the best epoch's, and
+        those training goes on from) and the held-out mask, samples and labels of a train
+        split of up to :data:`MAX_SPLIT_SAMPLES` samples."""
+        from arena.torch_utils import optimizer_state_bytes
+
+        moments = optimizer_state_bytes(self.trainer.optimizer)
         if not self.config.early_stopping:
-            return 0
+            return moments
         copies = 2 * self.parameter_count(self.config, self.layout) * FLOAT32
         held_out = round(self.config.validation_fraction * MAX_SPLIT_SAMPLES)
         per_sample = math.prod(self.layout.feature_shape) * FLOAT32 + 8 + 1
-        return copies + MAX_SPLIT_SAMPLES + held_out * per_sample
+        return moments + copies + MAX_SPLIT_SAMPLES + held_out * per_sample
 
 
 class MLP(NeuralAgent):

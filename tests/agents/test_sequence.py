@@ -272,3 +272,13 @@ def test_a_bad_window_in_a_checkpoint_is_refused(tmp_path, extra: dict, message:
     (tmp_path / "manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(CheckpointError, match=message):
         arena.load(tmp_path, device="cpu")
+
+
+def test_a_wide_models_checkpoint_loads_with_adams_moments(tmp_path):
+    # Adam's moments (2 x 1.6 MB here) appear at the first update; the reader's size limit
+    # must allow for them (it once refused such a checkpoint).
+    env = gym.make("arena/Sine-v0", batch_size=2, length=20)
+    agent = arena.make_agent("lstm", env, seed=0, device="cpu", hidden_size=256)
+    agent.learn(env, 30, progress=False).save(tmp_path / "lstm")
+    loaded = arena.load(tmp_path / "lstm", device="cpu")
+    assert loaded.num_timesteps == agent.num_timesteps

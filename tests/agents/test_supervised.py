@@ -249,3 +249,16 @@ def test_sb3_ppo_learns_iris_from_the_reward_alone():
         observation, _, done, _, info = test.step(int(action))
     # Measured 0.867 at seeds 0 and 1 (26 of 30 test samples); untrained 0.50 and 0.13.
     assert info["metrics"]["accuracy"] >= 0.8
+
+
+def test_a_wide_mlp_without_early_stopping_loads_with_adams_moments(tmp_path):
+    # AdamW's moments (2 x 1.1 MB here) appear at the first step; without early stopping they
+    # are all that learning adds, and the reader's size limit must allow for them.
+    env = make_env("arena/Digits-v0", batch_size=32)
+    agent = make_agent(
+        "mlp", env, seed=0, device="cpu", hidden_sizes=(512, 512), early_stopping=False
+    )
+    agent.learn(env, 5, progress=False).save(tmp_path / "mlp")
+    loaded = arena.load(tmp_path / "mlp", device="cpu")
+    observation, _ = env.reset(seed=0)
+    np.testing.assert_array_equal(loaded.act(observation), agent.act(observation))
