@@ -87,7 +87,8 @@ def compare(
         episodes: Greedy evaluation episodes per run.
         address: A Ray cluster to join; None starts a local instance (or takes ``RAY_ADDRESS``).
         tensorboard: Each run also writes TensorBoard events into a new folder inside this one,
-            ``AGENT_ENV_seed-K_N`` (:mod:`arena.tensorboard`); it may be inside ``out``.
+            ``AGENT_ENV_seed-K_N`` (:mod:`arena.tensorboard`); it may lie directly inside
+            ``out``, as a new folder that later runs of the comparison recognise.
         log: Called with a line as each run finishes.
 
     Returns:
@@ -106,11 +107,11 @@ def compare(
     budgets = {name: _budget(name, env_id, steps) for name in agents}
     shown = Path(out)  # as the user named it, for the summary
     out = Path(os.path.abspath(shown))  # for the workers, which may run in another folder
-    options = _tensorboard_options(tensorboard, out, agents)
+    options, events = _tensorboard_options(tensorboard, out, agents)
     started = time.perf_counter()
     with _held(out):
-        runs = plan_runs(out, env_id, budgets, seeds, episodes, options)
-        _write_json(out / COMPARE_FILE, _compare_record(out, env_id, budgets, episodes))
+        runs = plan_runs(out, env_id, budgets, seeds, episodes, options, events)
+        _write_json(out / COMPARE_FILE, _compare_record(out, env_id, budgets, episodes, events))
         reports = {(run.job.agent, run.job.seed): run.record for run in runs if run.todo == "done"}
         todo = [run.job for run in runs if run.todo != "done"]
         if todo:
@@ -142,26 +143,33 @@ def _check_counts(agents: Sequence[str], seeds: int, episodes: int) -> None:
 
 def _tensorboard_options(
     tensorboard: str | Path | None, out: Path, agents: Sequence[str]
-) -> dict[str, str]:
-    """The workers' ``tensorboard`` option, an absolute path (``out`` is one, normalised).
+) -> tuple[dict[str, str], str | None]:
+    """The workers' ``tensorboard`` option (an absolute path), and the name of ``out``'s entry
+    that holds the events when it lies directly inside ``out`` (else None).
 
-    Refused before any worker starts: no writer installed, or a folder that would mix the
-    events with the comparison's own files (``out`` itself, or inside ``out`` anywhere but a
-    new entry of its own, such as ``OUT/tensorboard``).
+    Refused before any worker starts: an empty name, no writer installed, ``out`` itself, a
+    folder deeper inside ``out``, or an entry of ``out`` named as one of the comparison's files
+    or ``agents``, where events would mix with the comparison's own; :func:`plan_runs` checks
+    the entry against what the folder holds.
     """
     if tensorboard is None:
-        return {}
+        return {}, None
+    if not str(tensorboard).strip():
+        raise ArenaError("--tensorboard is empty; give the folder to write the events into.")
     from arena.tensorboard import summary_writer_class
 
     summary_writer_class()
-    events, root = Path(os.path.abspath(tensorboard)), out
-    own = {*agents, COMPARE_FILE, RESULTS_FILE, SUMMARY_FILE, PLOT_FILE, LOCK_FILE}
-    if events == root or (root in events.parents and (events.parent != root or events.name in own)):
+    events, root = Path(tensorboard).resolve(), out.resolve()
+    own = {COMPARE_FILE, RESULTS_FILE, SUMMARY_FILE, PLOT_FILE, LOCK_FILE, *agents}
+    inside = root in events.parents
+    if events == root or (inside and (events.parent != root or events.name in own)):
         raise ArenaError(
             f"--tensorboard {str(tensorboard)!r} would mix its events with the comparison's "
             "files; name a folder outside --out, or one directly inside it (OUT/tensorboard)."
         )
-    return {"tensorboard": str(events)}
+    if events.parent == root:
+        return {"tensorboard": str(out / events.name)}, events.name
+    return {"tensorboard": str(Path(os.path.abspath(tensorboard)))}, None
 
 
 def _budget(name: str, env_id: str, steps: int | None) -> int:
@@ -196,6 +204,7 @@ def plan_runs(
     seeds: int,
     episodes: int,
     options: Mapping[str, Any] | None = None,
+    events: str | None = None,
 ) -> list[Run]:
     """Reads ``out`` and says what is left to do for every agent x seed.
 
@@ -205,32 +214,23 @@ def plan_runs(
         budgets: Each agent's step budget.
         seeds: Seeds per agent.
         episodes: Evaluation episodes per run.
-        options: The runs' further options (:attr:`arena.fanout.SeedJob.options`); a
-            ``tensorboard`` folder inside ``out`` is one of its files.
+        options: The runs' further options (:attr:`arena.fanout.SeedJob.options`).
+        events: The entry of ``out`` that this run's TensorBoard events go to, if any: new
+            (or empty), or one an earlier run of this comparison recorded.
 
     Raises:
         ArenaError: ``out`` holds files a compare did not write, another comparison (env,
-            episodes or an agent's budget differ), or a run folder that is not this run's.
+            episodes or an agent's budget differ), a run folder that is not this run's, or
+            ``events`` names an entry of its own or of the user's.
     """
     options = dict(options or {})
-    _check_folder(out, env_id, budgets, episodes, _inside(options.get("tensorboard"), out))
+    _check_folder(out, env_id, budgets, episodes, events)
     runs = []
     for name, budget in budgets.items():
         for seed in range(seeds):
             folder = str(out / name / f"seed-{seed}")
             runs.append(_plan_run(SeedJob(name, env_id, seed, folder, budget, episodes, options)))
     return runs
-
-
-def _inside(path: str | None, out: Path) -> str | None:
-    """The name of ``out``'s entry that holds ``path``, or None when it lies elsewhere."""
-    if path is None:
-        return None
-    try:
-        parts = Path(path).relative_to(out).parts
-    except ValueError:
-        return None
-    return parts[0] if parts else None
 
 
 def _check_folder(
@@ -240,10 +240,13 @@ def _check_folder(
     episodes: int,
     events: str | None = None,
 ) -> None:
-    entries = [p for p in out.iterdir() if p.name not in (LOCK_FILE, events) and not _temporary(p)]
+    earlier = _read_json(out / COMPARE_FILE)
+    recorded = _recorded_events(earlier)
+    _check_events(out, events, recorded, earlier, budgets)
+    skip = {LOCK_FILE, *recorded, *([events] if events else [])}
+    entries = [p for p in out.iterdir() if p.name not in skip and not _temporary(p)]
     if not entries:
         return
-    earlier = _read_json(out / COMPARE_FILE)
     if earlier is None or earlier.get("format") != FORMAT:
         raise ArenaError(
             f"--out {str(out)!r} holds files and no {COMPARE_FILE} of an earlier arena compare; "
@@ -282,6 +285,42 @@ def _check_folder(
         raise ArenaError(
             f"--out {str(out)!r} holds files arena compare did not write ({', '.join(others[:5])})"
             "; move them away first."
+        )
+
+
+def _recorded_events(earlier: Mapping[str, Any] | None) -> list[str]:
+    """The entries of ``out`` that earlier runs of the comparison wrote events to."""
+    names = (earlier or {}).get("tensorboard")
+    if not isinstance(names, list):
+        return []
+    return [n for n in names if isinstance(n, str) and n and "/" not in n and n not in (".", "..")]
+
+
+def _check_events(
+    out: Path,
+    events: str | None,
+    recorded: Sequence[str],
+    earlier: Mapping[str, Any] | None,
+    budgets: Mapping[str, int],
+) -> None:
+    """Refuses an events folder in ``out`` that is the comparison's own file or an agent's
+    runs, or one that exists already without an earlier run of this comparison making it."""
+    if events is None:
+        return
+    old_budgets = (earlier or {}).get("budgets")
+    agents = {*budgets, *(old_budgets if isinstance(old_budgets, dict) else {})}
+    if events in {COMPARE_FILE, RESULTS_FILE, SUMMARY_FILE, PLOT_FILE, LOCK_FILE, *agents}:
+        raise ArenaError(
+            f"--tensorboard {events!r} in --out is the comparison's own file or an agent's "
+            "runs; name another folder (OUT/tensorboard)."
+        )
+    folder = out / events
+    if events in recorded or not (folder.is_symlink() or folder.exists()):
+        return
+    if folder.is_symlink() or not folder.is_dir() or any(folder.iterdir()):
+        raise ArenaError(
+            f"--tensorboard names {str(folder)!r}, which holds files arena compare did not "
+            "write there; name a new folder."
         )
 
 
@@ -341,16 +380,20 @@ def _read_json(file: Path) -> dict[str, Any] | None:
 
 
 def _compare_record(
-    out: Path, env_id: str, budgets: Mapping[str, int], episodes: int
+    out: Path, env_id: str, budgets: Mapping[str, int], episodes: int, events: str | None
 ) -> dict[str, Any]:
     earlier = _read_json(out / COMPARE_FILE) or {}
     old_budgets = earlier.get("budgets") if isinstance(earlier.get("budgets"), dict) else {}
-    return {
+    record = {
         "format": FORMAT,
         "env": env_id,
         "episodes": episodes,
         "budgets": {**old_budgets, **budgets},
     }
+    folders = sorted({*_recorded_events(earlier), *([events] if events else [])})
+    if folders:
+        record["tensorboard"] = folders
+    return record
 
 
 def _run_on_ray(

@@ -87,17 +87,31 @@ def test_compare_trains_evaluates_and_aggregates_every_agent_and_seed(tabular, t
     assert sorted(p.name for p in (out / "tensorboard").iterdir()) == [
         f"{name}_{ENV}_seed-{seed}_1" for name in ("q-learning", "sarsa") for seed in (0, 1)
     ]
-    # The events folder inside OUT is the comparison's own: a rerun reuses every run.
-    again = compare(
-        ["q-learning", "sarsa"], ENV, seeds=2, steps=20_000, episodes=20, out=out,
-        tensorboard=out / "tensorboard",
-    )  # fmt: skip
-    assert again["runs"] == {"trained": 0, "resumed": 0, "evaluated": 0, "reused": 4}
     # A worker's run is the run `arena train` and `arena evaluate` make in this process.
     agent = train("q-learning", ENV, out=tmp_path / "alone", steps=20_000, seed=1).agent
     env = make_env(ENV, **agent.env_kwargs)
     alone = evaluate(agent, env, episodes=20, seed=eval_seed(1)).mean_return
     assert alone == float(rows[1]["mean_return"])
+    # The events folder inside OUT is the comparison's own, recorded: a rerun without the flag
+    # reuses every run; another run may not put events among an earlier agent's runs.
+    again = compare(["q-learning", "sarsa"], ENV, seeds=2, steps=20_000, episodes=20, out=out)
+    assert again["runs"] == {"trained": 0, "resumed": 0, "evaluated": 0, "reused": 4}
+    with pytest.raises(ArenaError, match="an agent's runs"):
+        compare(
+            ["q-learning"], ENV, seeds=2, steps=20_000, episodes=20, out=out,
+            tensorboard=out / "sarsa",
+        )  # fmt: skip
+
+
+def test_the_events_folder_is_never_a_users_folder(tmp_path):
+    out = tmp_path / "out"
+    (out / "mine").mkdir(parents=True)
+    (out / "mine" / "notes.txt").write_text("mine")
+    with pytest.raises(ArenaError, match="holds files arena compare did not write"):
+        compare(["random"], ENV, seeds=1, steps=10, out=out, tensorboard=out / "mine")
+    assert (out / "mine" / "notes.txt").read_text() == "mine" and not (
+        out / "compare.json"
+    ).exists()
 
 
 def test_workers_run_one_blas_and_one_numba_thread(ray_local):
@@ -196,6 +210,8 @@ def test_ctrl_c_leaves_out_resumable(ray_local, tmp_path):
         (["q-learning", "--address", "nowhere"], "--address must be HOST:PORT"),
         (["q-learning", "--tensorboard", "{out}"], "would mix its events"),
         (["q-learning", "--tensorboard", "{out}/q-learning"], "would mix its events"),
+        (["q-learning", "--tensorboard", "{out}/q-learning/tb"], "would mix its events"),
+        (["q-learning", "--tensorboard", ""], "--tensorboard is empty"),
     ],
 )
 def test_bad_input_exits_2_before_any_worker_starts(tmp_path, arguments, message):
