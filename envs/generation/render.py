@@ -54,7 +54,7 @@ def image_grid(samples_ND: np.ndarray, max_images: int = 64) -> np.ndarray:
     """Tiles up to ``max_images`` samples in [-1, 1] as grey images, dark ink on white.
 
     A sample of D values is a square image when D is a square number, else a 1 x D strip.
-    Each image pixel takes ``ZOOM`` x ``ZOOM`` pixels, or fewer where that would make the
+    Each image pixel takes ``ZOOM`` x ``ZOOM`` pixels, or fewer where that would make a square
     image's side longer than :data:`MAX_CELL`.
 
     Returns:
@@ -64,7 +64,7 @@ def image_grid(samples_ND: np.ndarray, max_images: int = 64) -> np.ndarray:
     dim = samples.shape[1] if samples.ndim == 2 else 64
     side = math.isqrt(dim)
     shape = (side, side) if side * side == dim else (1, dim)
-    zoom = min(ZOOM, max(1, MAX_CELL // max(shape)))
+    zoom = min(ZOOM, max(1, MAX_CELL // shape[0]))  # a 1 x D strip keeps its full zoom
     columns = max(1, math.ceil(math.sqrt(max_images)))
     rows = max(1, math.ceil(max(len(samples), 1) / columns))
     cell_h, cell_w = shape[0] * zoom + 2, shape[1] * zoom + 2
