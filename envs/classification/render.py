@@ -44,7 +44,7 @@ class ClassificationRenderer:
         pygame.font.init()
         self.env = env
         self.font = pygame.font.Font(None, 20)
-        self.project = None if env.is_image else _projection(env.train_X)
+        self.project = None if env.is_image else _projection(env.train_rows(PROJECTION_ROWS))
 
     def frame(self) -> np.ndarray:
         """The current frame, an (H, W, 3) uint8 array."""
@@ -135,13 +135,12 @@ class ClassificationRenderer:
         return surface
 
 
-def _projection(train_X: np.ndarray):
+def _projection(rows: np.ndarray):
     """Maps flat features to 2-D: as they are for 2 features, else onto the top 2 principal
-    components of the train split, fitted on at most :data:`PROJECTION_ROWS` evenly spaced rows
-    (a full SVD of Fashion-MNIST's 60,000 x 784 took 8.5 s; two components need far fewer)."""
-    if train_X.shape[1] <= 2:
+    components of ``rows``, at most :data:`PROJECTION_ROWS` of the train split (a full SVD of
+    Fashion-MNIST's 60,000 x 784 took 8.5 s; two components need far fewer rows)."""
+    if rows.shape[1] <= 2:
         return lambda X: np.pad(X, ((0, 0), (0, 2 - X.shape[1])))
-    rows = train_X[:: max(1, -(-len(train_X) // PROJECTION_ROWS))]
     mean = rows.mean(axis=0)
     _, _, vt = np.linalg.svd(rows - mean, full_matrices=False)
     return lambda X: (X - mean) @ vt[:2].T

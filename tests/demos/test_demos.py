@@ -9,8 +9,17 @@ from PIL import Image
 from arena.demo import demo_names
 from tests.conftest import run_arena
 
+HEAVY = {"gan", "cgan", "infogan"}
+"""Demos whose --fast run trains generative models for 15-40 s: in the slow suite."""
 
-@pytest.mark.parametrize("name", sorted(demo_names()))
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param(name, marks=pytest.mark.slow) if name in HEAVY else name
+        for name in sorted(demo_names())
+    ],
+)
 def test_demo_records_moving_frames(name, tmp_path):
     gif = tmp_path / f"{name}.gif"
     done = run_arena("demo", name, "--headless", "--fast", "--record", str(gif), timeout=600)
