@@ -278,7 +278,7 @@ def test_init_from_refuses_inputs_scaled_otherwise_than_the_encoders(ae_on_digit
     # minmax scales digits as the reconstruction env does: the encoder sees the same inputs
     # (the same train split, the same pixel values) and the copied layers give its codes.
     env = arena.make_env("arena/Digits-v0", scale="minmax", batch_size=32)
-    x = env.unwrapped.train_X.reshape(-1, 64)
+    x = env.unwrapped.train_rows(10_000)  # all of the train split (fewer rows than that)
     np.testing.assert_array_equal(np.unique(x, axis=0), np.unique(digits("train"), axis=0))
     mlp = arena.make_agent(
         "mlp", env, seed=0, device="cpu", hidden_sizes=(128,), init_from=str(source)
