@@ -38,21 +38,44 @@ Why ours is faster (measured with cProfile and micro-benchmarks on this machine)
 - ``torch.compile`` is not used: it was not measured here for lack of time, and its compile time
   would weigh on a run that lasts about a minute.
 
-Measured here on 1 Dec 2026, 03:17-03:22 UTC (``--envs CartPole-v1 --seeds 0 1 2``) on the
-core's loop, while other benchmarks kept both cores busy (load average 3-4). Our CartPole
-preset: lr 2e-3, batch 256, gamma 0.995, one update per 8 steps, 3-step returns, Double DQN,
-gradients clipped to norm 0.5::
+Measured here on 1 Dec 2026, 05:57-06:00 UTC (``--envs CartPole-v1 --seeds 0 1 2``), on a
+quiet machine (load average 1.2). Our CartPole preset: lr 3e-3, batch 256, gamma 0.995, one
+update per 8 steps, 5-step returns, Double DQN, hidden (128, 128), epsilon at 0.02 from 6k
+steps, gradients clipped to norm 0.5::
 
     seed  ours: return (wall / CPU)   SB3 Zoo: return (wall / CPU)
-      0   500.0 (20.3 s / 10.8 s)     232.6 (48.3 s / 27.1 s)
-      1   500.0 (19.7 s /  9.8 s)     159.2 (52.7 s / 27.3 s)
-      2   500.0 (17.5 s /  9.9 s)     328.1 (48.3 s / 26.6 s)
-    ours/SB3 = 0.385 wall, 0.377 CPU; mean return 500.0 against 240.0
+      0   500.0 (18.1 s / 18.1 s)     232.6 (37.9 s / 37.9 s)
+      1   500.0 (18.3 s / 18.3 s)     159.2 (39.6 s / 39.6 s)
+      2   500.0 (17.4 s / 17.4 s)     328.1 (39.9 s / 39.9 s)
+    ours/SB3 = 0.458 wall, 0.458 CPU; mean return 500.0 against 240.0
 
-Seeds 3-5 with ``--no-sb3`` right after: 500.0 each (10.6, 9.6 and 9.5 s CPU). SB3's returns
-differ from 22 Nov's (257.4/164.8/251.1) on the same seeds: another machine, other last bits.
+The preset changed that morning so that a 30k-step run (``arena sweep dqn CartPole-v1 --steps
+30000``, issue 21) reaches 500 too. The former one (lr 2e-3, 3-step returns, hidden (64, 64),
+epsilon by 10k) cost less (0.385 wall / 0.377 CPU against SB3 at 03:17 UTC, on both cores busy
+with other benchmarks: ours 9.8-10.8 s CPU a seed) but was slower to learn: 20-episode
+evaluations every 3k steps of a 30k run ended at 407/284/367/331 on seeds 0-3, stuck near 250
+for most of the run. Variants on top of it screened at 30k steps, final evaluation, seeds 0-2
+(3-5 where given)::
 
-Clipping at 0.5 is what changed. With the default norm 10, the move onto the core's loop (a
+    max_grad_norm 1 / 10                       275/434/209 (+334) / 314/293/479 (+245)
+    train_freq 4, batch 128                    192/346/389
+    gradient_steps 2                           248/500/267
+    learning_rate 4e-3                         178/264/187
+    hidden (128, 128)                          500/500/381, 361/251/394
+    hidden (256, 256)                          336/500/218 (seeds 3-5), 21 s CPU
+    RL Zoo's config (256x128 updates, ...)     500/187/181, 40 s CPU
+    exploration by 5k, target every 250        406/9/297
+    hidden 128, exploration by 6k              339/500/341, 500/469/481
+    ... and 5-step returns                     473/470/479 (steady rises)
+    ... and 8-step returns                     475/367/482
+    ... and 5-step returns, target every 250   485/500/500, then 230/59/54 (collapsed)
+    ... and 5-step returns, lr 3e-3 (kept)     500/500/482, 500/488/458, seeds 6-9 500/322/455/500
+
+The kept config at the preset's 50k steps: 500 on seeds 0-6, 8 and 9, 473 on seed 7 (ten-seed
+mean 497.3; the former preset 489.8, 500 on seeds 0-8 and 398 on seed 9), and at 30k steps of
+those 50k its evaluations were already 500 on seeds 0, 1, 3 and 6.
+
+Before that, clipping at 0.5 was what changed. With the default norm 10, the move onto the core's loop (a
 seeded reset once per segment of 1024 steps, not per episode) left seed 0's final policy
 collapsed: 116.0 here (10.8 s CPU; 112.2 on 22 Nov's machine), its 10-episode evaluations at
 10k-50k steps 159/174/297/130/117; seeds 1-5 scored 500. Variants screened 1 Dec 2026 on the
