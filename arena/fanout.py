@@ -159,10 +159,11 @@ def _run_seed(job: SeedJob) -> dict[str, Any]:
         else:
             result = None
         agent = result.agent if result is not None else load_checkpoint(out)
+        episodes, recent = _whole_run(out, result, report["resumed"])
         report.update(
             steps=agent.num_timesteps,
-            episodes=result.episodes if result is not None else 0,
-            recent_return=result.recent_return if result is not None else None,
+            episodes=episodes,
+            recent_return=recent,
             learn_info=dict(agent.learn_info),
             best_eval=result.best_eval if result is not None else None,
             seconds=time.perf_counter() - started,
@@ -171,6 +172,30 @@ def _run_seed(job: SeedJob) -> dict[str, Any]:
             report.update(_evaluate(agent, job))
             atomic_write(out / RESULT_FILE, json.dumps(result_record(job, report)).encode())
     return report
+
+
+def _whole_run(out: Path, result: Any, resumed: bool) -> tuple[int, float | None]:
+    """The episodes of the whole run in ``out`` and the mean return of its last
+    :data:`~arena.runlogs.RECENT_EPISODES`: the training call's own when it ran from the
+    start, else (a run resumed after a lost try, or one already complete) read back from its
+    ``progress.csv``, whose grouped rows count at their mean return, as ``arena plot`` reads
+    them."""
+    from arena.plot import read_progress
+    from arena.runlogs import RECENT_EPISODES
+
+    if result is not None and not resumed:
+        return result.episodes, result.recent_return
+    try:
+        _, returns, counts = read_progress(out, "return")
+    except ArenaError:  # no log to read back: what this call saw is all there is
+        return (result.episodes, result.recent_return) if result is not None else (0, None)
+    left, total, weight = RECENT_EPISODES, 0.0, 0.0
+    for value, count in zip(reversed(returns), reversed(counts), strict=True):
+        if left <= 0:
+            break
+        taken = min(count, left)
+        total, weight, left = total + value * taken, weight + taken, left - taken
+    return int(sum(counts)), (total / weight if weight else None)
 
 
 def _evaluate(agent: Any, job: SeedJob) -> dict[str, Any]:

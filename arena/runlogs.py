@@ -31,6 +31,8 @@ PROGRESS_ROWS = 2000
 """By default, a ``learn`` call of ``steps`` writes at most one ``progress.csv`` row per window
 of ``steps // PROGRESS_ROWS`` steps, and one more per checkpoint: from ``PROGRESS_ROWS`` to
 ``2 * PROGRESS_ROWS`` windows, however many episodes."""
+RECENT_EPISODES = 100
+"""A run's recent return is the mean over its last this many episodes."""
 EVALUATIONS_FILE = "evaluations.csv"
 EVALUATIONS_HEADER = ("step", "mean_return", "std_return", "mean_length", "best")
 

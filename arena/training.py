@@ -23,7 +23,7 @@ from arena.periodic_eval import PeriodicEval
 from arena.presets import find_preset
 from arena.registry import make_env
 from arena.rundir import PROGRESS_FILE, check_folder_target, check_seeds_folder, open_run
-from arena.runlogs import ProgressCSV
+from arena.runlogs import RECENT_EPISODES, ProgressCSV
 from arena.runtime import DEFAULT_THREADS
 
 if TYPE_CHECKING:
@@ -455,7 +455,7 @@ def _result(
     seconds: float,
     evaluation: PeriodicEval | None = None,
 ) -> TrainResult:
-    recent = counter.returns[-100:]
+    recent = counter.returns[-RECENT_EPISODES:]
     history = evaluation.history() if evaluation is not None else []
     best = max(history, key=lambda row: row["mean_return"], default=None)
     return TrainResult(

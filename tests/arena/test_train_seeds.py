@@ -8,6 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from arena.fanout import SeedJob, run_seed
 from arena.training import train_seeds
 
 ARENA = Path(sys.executable).with_name("arena")
@@ -41,3 +44,20 @@ def test_cli_reports_mean_and_std_across_seeds(tmp_path):
         text=True,
     )
     assert resume.returncode == 2 and "cannot --resume" in resume.stderr
+
+
+def test_a_seed_resumed_after_a_lost_try_reports_its_whole_run(tmp_path):
+    def job(out: str, steps: int) -> SeedJob:
+        return SeedJob("q-learning", "FrozenLake-v1", 0, str(tmp_path / out), steps)
+
+    whole = run_seed(job("whole", 6000))
+    run_seed(job("cut", 2500))  # the try a killed worker left: a checkpoint at 2500 steps
+    resumed = run_seed(job("cut", 6000))
+    assert resumed["resumed"] and resumed["steps"] == whole["steps"] == 6000
+    assert resumed["episodes"] == whole["episodes"] > 100
+    assert resumed["recent_return"] == pytest.approx(whole["recent_return"])
+    complete = run_seed(job("cut", 6000))  # nothing left to train: the log is read back
+    assert (complete["episodes"], complete["recent_return"]) == (
+        resumed["episodes"],
+        pytest.approx(whole["recent_return"]),
+    )
