@@ -75,9 +75,9 @@ The kept config at the preset's 50k steps: 500 on seeds 0-6, 8 and 9, 473 on see
 mean 497.3; the former preset 489.8, 500 on seeds 0-8 and 398 on seed 9), and at 30k steps of
 those 50k its evaluations were already 500 on seeds 0, 1, 3 and 6.
 
-Before that, clipping at 0.5 was what changed. With the default norm 10, the move onto the core's loop (a
-seeded reset once per segment of 1024 steps, not per episode) left seed 0's final policy
-collapsed: 116.0 here (10.8 s CPU; 112.2 on 22 Nov's machine), its 10-episode evaluations at
+Before that, clipping at 0.5 was what changed. With the default norm 10, the move onto the
+core's loop (a seeded reset once per segment of 1024 steps, not per episode) left seed 0's
+final policy collapsed: 116.0 here (10.8 s CPU; 112.2 on 22 Nov's machine), its 10-episode evaluations at
 10k-50k steps 159/174/297/130/117; seeds 1-5 scored 500. Variants screened 1 Dec 2026 on the
 preset's 50k steps, final greedy policy over the 20 episodes above (each ~10-11 s CPU unless
 noted; evaluations during training change no weights), per seed::

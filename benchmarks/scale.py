@@ -19,6 +19,9 @@ It measures, side by side in one run (issue #21's targets):
 3. kill: a compare whose worker is killed (SIGKILL, its pid read from the run's lock file)
    mid-run completes with every seed's result.
 4. list: ``arena list``'s start-up (median of 5) imports neither ray nor torch.
+5. sweep: the issue's two sweep rows, ``arena sweep q-learning FrozenLake-v1 --trials 16``
+   against the preset and ``arena sweep dqn CartPole-v1 --trials 8 --steps 30000`` against a
+   mean return of 475 (:mod:`benchmarks.sweep`, where they are described and measured).
 
 Measured on 2026-12-01 00:51-00:58 UTC, a small version (``--steps 3000 --seeds 2 --episodes
 5``) on the shared 2-core machine while other helpers' jobs ran (load average 11.6 at the start,
@@ -39,6 +42,19 @@ the start; ``--parts ratio list``, the presets' budgets, 4 seeds, 10 episodes)::
     ratio: compare 159.2s, sequential 300.2s in one process: 0.53 (target <= 0.6) [ok];
       same returns run for run: True (every run 500.00, dqn and sb3-dqn)
     list: arena list in 0.28s (median of 5); heavy modules imported: [] [ok]
+
+After the dqn CartPole preset's change (5-step returns, hidden (128, 128): ~18 s CPU a seed
+against ~10 s), on 2026-12-01 06:01-06:15 UTC, quiet (load average 0.6 at the start; ``--parts
+ratio list sweep``)::
+
+    ratio: compare 238.0s, sequential 440.8s in one process: 0.54 (target <= 0.6) [ok];
+      same returns run for run: True (every run 500.00, dqn and sb3-dqn)
+    list: arena list in 0.39s (median of 5); heavy modules imported: [] [ok]
+    sweep: sweep q-learning FrozenLake-v1 --trials 16: best 0.749 vs preset 0.749 (+-0.027,
+      2000 episodes each); 4 complete, 12 pruned, 45 s; target best >= preset [ok]
+    sweep: sweep dqn CartPole-v1 --trials 8 --steps 30000: best trial 500.0 at its last
+      evaluation (20 episodes; 500.0 at its best, kept in its best/); 6 complete, 2 pruned,
+      84 s; target mean return >= 475 [ok]
 """
 
 from __future__ import annotations
@@ -192,6 +208,14 @@ def startup(args: argparse.Namespace, work: Path) -> None:
     )
 
 
+def sweeps(args: argparse.Namespace, work: Path) -> None:
+    from sweep import rows  # benchmarks/sweep.py, beside this script
+
+    for row in rows(["q-learning", "dqn"], work):
+        mark = "ok" if row["met"] else "MISSED"
+        print(f"sweep: {row['what']}: {row['measured']}; target {row['target']} [{mark}]")
+
+
 def stop_group(group: int) -> None:
     for sig, wait in ((signal.SIGTERM, 10.0), (signal.SIGKILL, 5.0)):
         try:
@@ -207,7 +231,7 @@ def stop_group(group: int) -> None:
             time.sleep(0.1)
 
 
-PARTS = {"ratio": ratio, "cluster": cluster, "kill": kill, "list": startup}
+PARTS = {"ratio": ratio, "cluster": cluster, "kill": kill, "list": startup, "sweep": sweeps}
 
 
 def main() -> None:

@@ -39,6 +39,21 @@ Again on 1 Dec 2026, 03:40-03:50 UTC (another machine, load 2), after the CartPo
 with ``max_grad_norm`` (0.5, 1, 10) added to the space, 406.7 again (4 complete; trial 3,
 norm 10, scored 486.5 at its best evaluation and 355.1 at its last): MISSED by 68. 30k steps
 is short for the slower preset, and 8 trials leave TPE in its random start-up.
+
+On 1 Dec 2026, 05:55-05:57 UTC (quiet machine, load 1), after the CartPole preset took 5-step
+returns, hidden (128, 128), lr 3e-3 and epsilon at its floor by 6k steps (it reaches 500 within
+30k steps on most seeds; benchmarks/dqn.py lists the screen) and the space narrowed around it
+(lr 1e-3 to 5e-3, batch 128 or 256, gamma 0.99 to 0.999, train_freq 4 or 8, target every 300 to
+2000 steps, 3-, 5- or 8-step returns, final epsilon 0.01 to 0.05, norm 0.5, 1 or 10)::
+
+    sweep dqn CartPole-v1 --trials 8 --steps 30000: best trial 500.0 at its last evaluation
+    (20 episodes; 500.0 at its best, kept in its best/); 6 complete, 2 pruned, 91 s; target
+    mean return >= 475: met
+
+Five of the six finished trials ended at 500.0 (the preset's own point, trial 1, among them;
+the sixth, with 3-step returns, at 441.3); ASHA stopped two at 9k steps (143.4 and 127.9).
+The same rows again from ``benchmarks/scale.py --parts ratio list sweep`` at 06:13-06:15 UTC:
+q-learning best 0.749 vs preset 0.749, 45 s; dqn best trial 500.0, 6 complete, 2 pruned, 84 s.
 """
 
 from __future__ import annotations
