@@ -77,12 +77,12 @@ those 50k its evaluations were already 500 on seeds 0, 1, 3 and 6.
 
 Before that, clipping at 0.5 was what changed. With the default norm 10, the move onto the
 core's loop (a seeded reset once per segment of 1024 steps, not per episode) left seed 0's
-final policy collapsed: 116.0 here (10.8 s CPU; 112.2 on 22 Nov's machine), its 10-episode evaluations at
-10k-50k steps 159/174/297/130/117; seeds 1-5 scored 500. Variants screened 1 Dec 2026 on the
-preset's 50k steps, final greedy policy over the 20 episodes above (each ~10-11 s CPU unless
-noted; evaluations during training change no weights), per seed::
+final policy collapsed: 116.0 here (10.8 s CPU; 112.2 on 22 Nov's machine), its 10-episode
+evaluations at 10k-50k steps 159/174/297/130/117; seeds 1-5 scored 500. Variants screened 1 Dec
+2026 on the former preset's 50k steps, final greedy policy over the 20 episodes above (each
+~10-11 s CPU unless noted; evaluations during training change no weights), per seed::
 
-    variant (on the preset above, norm 10)       seeds: scores
+    variant (on the former preset, norm 10)      seeds: scores
     preset as it was (max_grad_norm 10)          0: 116.0; 6-9: 398.6/500/500/500
     max_grad_norm 0.5 (kept)                     0-9: 500 x9, 397.8 (seed 9)
     max_grad_norm 1                              0-9: 500 x6, 111.2 (seed 6), 500 x3
