@@ -24,6 +24,9 @@ from envs.classification.datasets import (
     stratified_split,
 )
 
+DEFAULT_LABEL_COLUMN = "label"
+"""A .csv's label column when none is named; a file without it is read as unlabelled."""
+
 
 @dataclass(frozen=True)
 class Split:
@@ -131,7 +134,8 @@ def _has_labels(path: Path, label_column: str) -> bool:
     """Whether a user file holds labels: a .npz with an array y, a .csv with the label column.
 
     Raises:
-        ValueError: The file does not exist or cannot be read.
+        ValueError: The file does not exist or cannot be read, or a .csv lacks a label column
+            named otherwise than the default.
     """
     if not path.is_file():
         raise ValueError(f"dataset file {str(path)!r} does not exist")
@@ -143,7 +147,13 @@ def _has_labels(path: Path, label_column: str) -> bool:
             header = f.readline()
     except (OSError, EOFError, ValueError, UnicodeDecodeError) as e:
         raise ValueError(f"{path} is not a readable {path.suffix} file: {e}") from None
-    return label_column in [name.strip() for name in header.split(",")]
+    names = [name.strip() for name in header.split(",")]
+    if label_column not in names and label_column != DEFAULT_LABEL_COLUMN:
+        raise ValueError(
+            f"{path}: no label column {label_column!r} in the header ({', '.join(names)}); "
+            f"name one of its columns, or leave label_column out for a file without labels"
+        )
+    return label_column in names
 
 
 def check_features(X: np.ndarray, name: str) -> np.ndarray:

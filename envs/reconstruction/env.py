@@ -10,7 +10,7 @@ from gymnasium import spaces
 
 from arena.limits import check_memory
 from envs.reconstruction.corruption import check_noise, corrupt
-from envs.reconstruction.data import load_split
+from envs.reconstruction.data import DEFAULT_LABEL_COLUMN, load_split
 
 SPLITS = ("train", "test")
 MAX_PSNR = 100.0
@@ -88,7 +88,8 @@ class ReconstructionEnv(gym.Env):
     - ``p`` (float in (0, 1], default 0.25): the fraction that ``mask`` and ``salt-pepper``
       corrupt; the other kinds ignore it.
     - ``sigma`` (float > 0, default 0.1): the std of ``gaussian`` noise; the others ignore it.
-    - ``label_column`` (str, default "label"): the CSV column holding labels, if any.
+    - ``label_column`` (str, default "label"): the CSV column holding labels, if any; a name
+      other than the default must be in the file's header.
     - ``render_mode`` (None, "human" or "rgb_array"): three bands of up to 16 of the batch's
       inputs, top to bottom: the corrupted inputs, the reconstructions (blank before the first
       answer) and the clean inputs; images as images, tabular inputs as vertical grey strips,
@@ -128,7 +129,7 @@ class ReconstructionEnv(gym.Env):
         noise: str = "none",
         p: float = 0.25,
         sigma: float = 0.1,
-        label_column: str = "label",
+        label_column: str = DEFAULT_LABEL_COLUMN,
         path: str | None = None,
         render_mode: str | None = None,
     ) -> None:

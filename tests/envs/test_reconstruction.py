@@ -226,6 +226,8 @@ def test_user_files_with_and_without_labels(tmp_path):
     rows = [f"{a},{b},{label}" for (a, b, _), label in zip(X, ["x", "y"] * 20, strict=True)]
     (tmp_path / "labelled.csv").write_text("a,b,label\n" + "\n".join(rows) + "\n")
     assert ReconstructionEnv(str(tmp_path / "labelled.csv")).observation_space.shape == (2,)
+    with pytest.raises(ValueError, match=r"no label column 'zzz' in the header \(a, b, label\)"):
+        ReconstructionEnv(str(tmp_path / "labelled.csv"), label_column="zzz")
 
 
 @pytest.mark.parametrize(
