@@ -116,8 +116,12 @@ def cmd_info(args: argparse.Namespace) -> int:
         print(f"  {name}: {tp} = {default}")
         if text:  # every line of a wrapped help text at the same indent
             print(textwrap.indent(text, "      "))
-    if table:
-        print(f"\nPresets ({cls.presets}): {', '.join(table)}")
+    envs = [key for key, entry in table.items() if set(entry) - {"sweep"}]
+    if envs:
+        print(f"\nPresets ({cls.presets}): {', '.join(envs)}")
+    spaces = [key for key, entry in table.items() if "sweep" in entry]
+    if spaces:
+        print(f"Sweep spaces (arena sweep): {', '.join(spaces)}")
     if can:
         print(f"\nCommands beyond train and evaluate: {', '.join(f'arena {c}' for c in can)}")
     return 0

@@ -13,6 +13,9 @@ An agent class names its preset file in ``presets``; the file sits next to the a
     ["CartPole-v1".sweep]     # optional: the default search space of ``arena sweep``
     learning_rate = { low = 1e-4, high = 1e-2, log = true }
 
+    [default.sweep]           # optional: the space for envs whose table has no sweep
+    learning_rate = { low = 1e-4, high = 1e-2, log = true }
+
 ``arena train`` without ``--steps`` takes the budget from here, and ``--set`` overrides the config.
 ``arena sweep`` searches the ``sweep`` table around the preset's config (:mod:`arena.search_space`).
 """
@@ -40,7 +43,10 @@ class Preset:
     env_kwargs: dict[str, Any] = field(default_factory=dict)
     source: str = ""
     sweep: dict[str, Any] = field(default_factory=dict)
-    """The default search space of ``arena sweep`` on this env; empty when none ships."""
+    """The default search space of ``arena sweep`` on this env: its table's ``sweep``, else the
+    ``default`` table's; empty when neither ships one."""
+    sweep_source: str = ""
+    """Where ``sweep`` comes from, for messages."""
 
 
 def preset_table(agent_cls: type[Agent]) -> dict[str, Any]:
@@ -63,10 +69,12 @@ def find_preset(agent_cls: type[Agent], env_id: str) -> Preset:
             f"{agent_cls.name}'s preset [{key}] has unknown keys {sorted(unknown)}; "
             "it takes steps, config, env_kwargs and sweep."
         )
+    sweep_key = key if entry.get("sweep") or "default" not in table else "default"
     return Preset(
         steps=entry.get("steps"),
         config=dict(entry.get("config", {})),
         env_kwargs=dict(entry.get("env_kwargs", {})),
         source=f"{agent_cls.presets} [{key}]",
-        sweep=dict(entry.get("sweep", {})),
+        sweep=dict(table[sweep_key].get("sweep", {})),
+        sweep_source=f"{agent_cls.presets} [{sweep_key}.sweep]",
     )

@@ -168,7 +168,7 @@ def plan_sweep(
                 f"{agent} ships no search space for {env}; give one with --space FILE.toml "
                 "(field = { low = ..., high = ... } or { choices = [...] } lines)."
             )
-        table, source = preset.sweep, f"{preset.source}.sweep"
+        table, source = preset.sweep, preset.sweep_source
     else:
         table, source = load_space(space), str(space)
     params = check_space(cls, table, preset.config, source)

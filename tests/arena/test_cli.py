@@ -263,3 +263,11 @@ def test_ctrl_c_keeps_the_last_good_checkpoint(tmp_path):
     report = run_json("evaluate", "--checkpoint", str(run), "--episodes", "1", "--json")
     assert report["agent"] == "random"
     assert not [p for p in os.listdir(run) if p.endswith(".tmp")]
+
+
+def test_info_lists_the_presets_envs_and_the_sweep_spaces_apart():
+    done = run_arena("info", "sb3-ppo")
+    assert done.returncode == 0, done.stderr
+    presets = next(line for line in done.stdout.splitlines() if line.startswith("Presets"))
+    assert "CartPole-v1" in presets and "default" not in presets  # a sweep-only default table
+    assert "Sweep spaces (arena sweep): default" in done.stdout

@@ -17,16 +17,26 @@ from arena.sweep_trial import Reporter, fresh_folder, metric_value
 FROZEN_BASE = dict(find_preset(agent_class("q-learning"), "FrozenLake-v1").config)
 
 
-def test_every_shipped_space_checks_against_its_agent():
+def test_every_agent_with_presets_ships_a_space_for_each_of_their_envs():
     checked = 0
     for name in sorted(agent_plugins()):
         cls = agent_class(name)
         for env_id in preset_table(cls):
             preset = find_preset(cls, env_id)
-            if preset.sweep:
-                check_space(cls, preset.sweep, preset.config, f"{name} {env_id}")
-                checked += 1
-    assert checked >= 8  # q-learning, sarsa, expected-sarsa and dqn ship spaces
+            assert preset.sweep, f"{name} ships no space for {env_id}"
+            check_space(cls, preset.sweep, preset.config, f"{name} {preset.sweep_source}")
+            checked += 1
+    assert checked >= 80
+
+
+def test_an_env_without_a_space_of_its_own_takes_the_default_tables():
+    cls = agent_class("mlp")
+    digits, unknown = find_preset(cls, "arena/Digits-v0"), find_preset(cls, "arena/Nowhere-v0")
+    assert digits.sweep == unknown.sweep != {}
+    assert digits.sweep_source == "mlp_presets.toml [default.sweep]"
+    dqn = find_preset(agent_class("dqn"), "CartPole-v1")
+    assert dqn.sweep_source == "dqn_presets.toml [CartPole-v1.sweep]"
+    assert find_preset(agent_class("dqn"), "Pendulum-v1").sweep == {}  # dqn has no default
 
 
 def _check(table: dict, base: dict | None = None) -> list[Param]:

@@ -121,7 +121,7 @@ def test_a_bad_space_file_exits_2_before_ray_starts(tmp_path, text, message):
     [
         (("q-lerning", "FrozenLake-v1"), "Unknown agent 'q-lerning'. Did you mean 'q-learning'"),
         (("q-learning", "FrozenLake-v1", "--metric", "accuracy"), "does not report the metric"),
-        (("q-learning", "Blackjack-v1"), "ships no search space for Blackjack-v1"),
+        (("random", "Blackjack-v1"), "random ships no search space for Blackjack-v1"),
         (("q-learning", "FrozenLake-v1", "--address", "nowhere"), "--address must be HOST:PORT"),
     ],
 )
