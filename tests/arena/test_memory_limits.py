@@ -132,14 +132,11 @@ def test_every_family_refuses_its_own_big_fields(monkeypatch, agent, env, overri
 
 def test_the_sum_of_the_parts_is_checked_too(monkeypatch):
     monkeypatch.setenv(MEMORY_ENV, "2G")
-    # A buffer of 1.5 GiB and a batch of 1.5 GiB each fit; together they do not.
+    # A buffer of 1.5 GiB and a batch of 1.5 GiB each fit; together they do not. (The widths
+    # are given: the batch's share grows with them.)
+    overrides = {"buffer_size": 36_000_000, "batch_size": 700_000, "hidden_sizes": (64, 64)}
     with pytest.raises(ResourceLimitError, match=r"^dqn with this config \(Q-networks"):
-        build_agent(
-            "dqn",
-            "CartPole-v1",
-            overrides={"buffer_size": 36_000_000, "batch_size": 700_000},
-            device="cpu",
-        )
+        build_agent("dqn", "CartPole-v1", overrides=overrides, device="cpu")
 
 
 def test_every_preset_fits_in_two_gibibytes(tmp_path):
