@@ -38,7 +38,14 @@ def play(env: gym.Env, seed: int = 0, policy=None) -> tuple[list[dict], float, i
     return infos, total, len(infos)
 
 
-@pytest.mark.parametrize("env_id", PRESET_IDS)
+@pytest.mark.parametrize(
+    "env_id",
+    # Fashion-MNIST's checkers also run in tests/envs/test_conformance.py; here they add 14 s.
+    [
+        pytest.param(i, marks=pytest.mark.slow) if i == "arena/FashionMNIST-v0" else i
+        for i in PRESET_IDS
+    ],
+)
 def test_every_preset_passes_gymnasium_and_sb3_checkers(env_id):
     assert len(PRESET_IDS) == 8
     with warnings.catch_warnings():

@@ -34,7 +34,14 @@ class FakeWindow:
         self.closes += 1
 
 
-@pytest.mark.parametrize("env_id", PLUGIN_IDS)
+# Fashion-MNIST's window draws the same renderer as Digits' and MNIST's over 60,000 images: 15-20 s.
+WINDOW_IDS = [
+    pytest.param(i, marks=pytest.mark.slow) if i == "arena/FashionMNIST-v0" else i
+    for i in PLUGIN_IDS
+]
+
+
+@pytest.mark.parametrize("env_id", WINDOW_IDS)
 def test_human_mode_shows_the_rgb_array_frames_in_the_shared_window(env_id, monkeypatch):
     monkeypatch.setattr(arena.window, "Window", FakeWindow)
     FakeWindow.opened = []
