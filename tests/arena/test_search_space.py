@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from arena.config import load_config_file
@@ -10,21 +12,23 @@ from arena.errors import ConfigError
 from arena.presets import find_preset, preset_table
 from arena.registry import agent_class, agent_plugins
 from arena.search_space import Param, check_space, decode, load_space
-from arena.sweep import SweepPlan
+from arena.sweep import SweepPlan, _preset_point
 from arena.sweep_report import best_row, best_toml, toml_value
 from arena.sweep_trial import Reporter, fresh_folder, metric_value
 
 FROZEN_BASE = dict(find_preset(agent_class("q-learning"), "FrozenLake-v1").config)
 
 
-def test_every_agent_with_presets_ships_a_space_for_each_of_their_envs():
+def test_every_agent_with_presets_ships_a_space_holding_the_preset_for_each_of_its_envs():
     checked = 0
     for name in sorted(agent_plugins()):
         cls = agent_class(name)
         for env_id in preset_table(cls):
             preset = find_preset(cls, env_id)
             assert preset.sweep, f"{name} ships no space for {env_id}"
-            check_space(cls, preset.sweep, preset.config, f"{name} {preset.sweep_source}")
+            params = check_space(cls, preset.sweep, preset.config, preset.sweep_source)
+            plan = dataclasses.replace(_plan(params), agent=name, env=env_id, base=preset.config)
+            assert _preset_point(plan), f"{name} {env_id}: the preset is not a point of the space"
             checked += 1
     assert checked >= 80
 
