@@ -119,7 +119,11 @@ def cmd_info(args: argparse.Namespace) -> int:
     envs = [key for key, entry in table.items() if set(entry) - {"sweep"}]
     if envs:
         print(f"\nPresets ({cls.presets}): {', '.join(envs)}")
-    spaces = [key for key, entry in table.items() if "sweep" in entry]
+    spaces = [
+        "default (any other env)" if key == "default" else key
+        for key, entry in table.items()
+        if entry.get("sweep")
+    ]
     if spaces:
         print(f"Sweep spaces (arena sweep): {', '.join(spaces)}")
     if can:

@@ -14,9 +14,12 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from arena.errors import ArenaError, TrainingError
+
+if TYPE_CHECKING:
+    from arena.training import TrainResult
 
 RESULT_FILE = "result.json"
 """A compare run's evaluation, beside its checkpoint."""
@@ -174,12 +177,19 @@ def _run_seed(job: SeedJob) -> dict[str, Any]:
     return report
 
 
-def _whole_run(out: Path, result: Any, resumed: bool) -> tuple[int, float | None]:
-    """The episodes of the whole run in ``out`` and the mean return of its last
-    :data:`~arena.runlogs.RECENT_EPISODES`: the training call's own when it ran from the
-    start, else (a run resumed after a lost try, or one already complete) read back from its
-    ``progress.csv``, whose grouped rows count at their mean return, as ``arena plot`` reads
-    them."""
+def _whole_run(out: Path, result: TrainResult | None, resumed: bool) -> tuple[int, float | None]:
+    """The episodes of the run in ``out`` and its recent return, over the whole run.
+
+    A run trained from the start has them from its training call. A run resumed after a lost
+    try, or found complete, reads them back from its ``progress.csv``: a long run's rows group
+    episodes, so the oldest row of the last :data:`~arena.runlogs.RECENT_EPISODES` episodes
+    counts at its group's mean return (as ``arena plot`` reads it), an estimate where a fresh
+    run's mean is exact.
+
+    Returns:
+        The episode count and the mean return of the last ``RECENT_EPISODES`` episodes (None
+        without episodes).
+    """
     from arena.plot import read_progress
     from arena.runlogs import RECENT_EPISODES
 

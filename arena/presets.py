@@ -43,8 +43,8 @@ class Preset:
     env_kwargs: dict[str, Any] = field(default_factory=dict)
     source: str = ""
     sweep: dict[str, Any] = field(default_factory=dict)
-    """The default search space of ``arena sweep`` on this env: its table's ``sweep``, else the
-    ``default`` table's; empty when neither ships one."""
+    """The default search space of ``arena sweep`` on this env: its table's ``sweep`` (an empty
+    one opts the env out), else the ``default`` table's; empty when neither ships one."""
     sweep_source: str = ""
     """Where ``sweep`` comes from, for messages."""
 
@@ -54,6 +54,11 @@ def preset_table(agent_cls: type[Agent]) -> dict[str, Any]:
     if not agent_cls.presets:
         return {}
     return load_toml(Path(inspect.getfile(agent_cls)).with_name(agent_cls.presets))
+
+
+def preset_envs(agent_cls: type[Agent]) -> list[str]:
+    """The env ids the agent's preset file has tables for (its ``default`` table is none)."""
+    return [key for key in preset_table(agent_cls) if key != "default"]
 
 
 def find_preset(agent_cls: type[Agent], env_id: str) -> Preset:
@@ -69,7 +74,7 @@ def find_preset(agent_cls: type[Agent], env_id: str) -> Preset:
             f"{agent_cls.name}'s preset [{key}] has unknown keys {sorted(unknown)}; "
             "it takes steps, config, env_kwargs and sweep."
         )
-    sweep_key = key if entry.get("sweep") or "default" not in table else "default"
+    sweep_key = key if "sweep" in entry or "default" not in table else "default"
     return Preset(
         steps=entry.get("steps"),
         config=dict(entry.get("config", {})),

@@ -1,10 +1,13 @@
 """``arena compare`` on Ray against the same runs one after another, and its fault cases.
 
-Run it from the repository root, on a quiet machine (the full run takes ~15 minutes on 2 cores)::
+Run it from the repository root, on a quiet machine (the full run takes ~25 minutes on 2 cores:
+``ratio list sweep`` took 14, cluster and kill add a compare each)::
 
     OPENBLAS_NUM_THREADS=1 .venv/bin/python benchmarks/scale.py
-    .venv/bin/python benchmarks/scale.py --steps 3000 --seeds 2      # a small version
+    .venv/bin/python benchmarks/scale.py --steps 3000 --seeds 2 --parts ratio cluster kill list
     .venv/bin/python benchmarks/scale.py --parts list kill            # some parts only
+
+The small version leaves out ``sweep``, whose rows always run the issue's own budgets.
 
 It measures, side by side in one run (issue #21's targets):
 

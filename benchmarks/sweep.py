@@ -42,9 +42,10 @@ is short for the slower preset, and 8 trials leave TPE in its random start-up.
 
 On 1 Dec 2026, 05:55-05:57 UTC (quiet machine, load 1), after the CartPole preset took 5-step
 returns, hidden (128, 128), lr 3e-3 and epsilon at its floor by 6k steps (it reaches 500 within
-30k steps on most seeds; benchmarks/dqn.py lists the screen) and the space narrowed around it
-(lr 1e-3 to 5e-3, batch 128 or 256, gamma 0.99 to 0.999, train_freq 4 or 8, target every 300 to
-2000 steps, 3-, 5- or 8-step returns, final epsilon 0.01 to 0.05, norm 0.5, 1 or 10)::
+30k steps on half the seeds, mean 470 over ten; benchmarks/dqn.py lists the screen) and the
+space narrowed around it (lr 1e-3 to 5e-3, batch 128 or 256, gamma 0.99 to 0.999, train_freq
+4 or 8, target every 300 to 2000 steps, 3-, 5- or 8-step returns, final epsilon 0.01 to 0.05,
+norm 0.5, 1 or 10)::
 
     sweep dqn CartPole-v1 --trials 8 --steps 30000: best trial 500.0 at its last evaluation
     (20 episodes; 500.0 at its best, kept in its best/); 6 complete, 2 pruned, 91 s; target

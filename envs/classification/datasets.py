@@ -338,6 +338,12 @@ def _read_file(path: Path, label_column: str) -> Dataset:
     return _read_csv(path, label_column)
 
 
+def shown_header(names: list[str], limit: int = 20) -> str:
+    """A CSV header's names for a message: the first ``limit`` of them and how many there are."""
+    shown = ", ".join(names[:limit])
+    return shown if len(names) <= limit else f"{shown}, ... ({len(names)} columns)"
+
+
 def _read_csv(path: Path, label_column: str) -> Dataset:
     with path.open(newline="") as f:
         rows = [row for row in csv.reader(f) if row]
@@ -346,7 +352,7 @@ def _read_csv(path: Path, label_column: str) -> Dataset:
     header = [h.strip() for h in rows[0]]
     if label_column not in header:
         raise ValueError(
-            f"{path}: no label column {label_column!r} in the header ({', '.join(header)}); "
+            f"{path}: no label column {label_column!r} in the header ({shown_header(header)}); "
             "name it with label_column="
         )
     col = header.index(label_column)

@@ -7,6 +7,7 @@ split by a seeded shuffle.
 
 from __future__ import annotations
 
+import csv
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from envs.classification.datasets import (
     load_dataset,
     load_idx_set,
     scaler,
+    shown_header,
     stratified_split,
 )
 
@@ -144,13 +146,12 @@ def _has_labels(path: Path, label_column: str) -> bool:
             with np.load(path, allow_pickle=False) as arrays:
                 return "y" in arrays.files
         with path.open(newline="") as f:
-            header = f.readline()
-    except (OSError, EOFError, ValueError, UnicodeDecodeError) as e:
+            names = [name.strip() for name in next(csv.reader(f), [])]  # as _read_csv reads it
+    except (OSError, EOFError, ValueError, UnicodeDecodeError, csv.Error) as e:
         raise ValueError(f"{path} is not a readable {path.suffix} file: {e}") from None
-    names = [name.strip() for name in header.split(",")]
     if label_column not in names and label_column != DEFAULT_LABEL_COLUMN:
         raise ValueError(
-            f"{path}: no label column {label_column!r} in the header ({', '.join(names)}); "
+            f"{path}: no label column {label_column!r} in the header ({shown_header(names)}); "
             f"name one of its columns, or leave label_column out for a file without labels"
         )
     return label_column in names

@@ -10,7 +10,7 @@ import pytest
 import arena
 from arena.building import check_env_arguments, env_arguments
 from arena.config import config_to_dict
-from arena.presets import find_preset, preset_table
+from arena.presets import find_preset, preset_envs
 from arena.registry import agent_class, agent_plugins
 from arena.training import train
 from envs.classification.idx import MissingDataError
@@ -19,7 +19,7 @@ from envs.classification.idx import MissingDataError
 @pytest.mark.parametrize("name", sorted(agent_plugins()))
 def test_make_agent_and_train_agree_on_every_preset(name, tmp_path):
     cls = agent_class(name)
-    env_ids = [key for key in preset_table(cls) if key != "default"]
+    env_ids = preset_envs(cls)
     for env_id in env_ids:
         preset = find_preset(cls, env_id)
         try:

@@ -270,4 +270,4 @@ def test_info_lists_the_presets_envs_and_the_sweep_spaces_apart():
     assert done.returncode == 0, done.stderr
     presets = next(line for line in done.stdout.splitlines() if line.startswith("Presets"))
     assert "CartPole-v1" in presets and "default" not in presets  # a sweep-only default table
-    assert "Sweep spaces (arena sweep): default" in done.stdout
+    assert "Sweep spaces (arena sweep): arena/Iris-v0, default (any other env)" in done.stdout

@@ -17,7 +17,7 @@ from arena.agent import Agent
 from arena.config import build_config
 from arena.errors import ResourceLimitError
 from arena.limits import MEMORY_ENV
-from arena.presets import find_preset, preset_table
+from arena.presets import find_preset, preset_envs
 from arena.registry import agent_class, agent_plugins, make_env
 from arena.training import build_agent, train
 from envs.classification.idx import MissingDataError
@@ -146,9 +146,7 @@ def test_every_preset_fits_in_two_gibibytes(tmp_path):
         cls = agent_class(name)
         if not cls.presets:
             continue
-        for env_id in preset_table(cls):
-            if env_id == "default":
-                continue
+        for env_id in preset_envs(cls):
             preset = find_preset(cls, env_id)
             try:
                 env = make_env(env_id, **preset.env_kwargs)

@@ -40,7 +40,15 @@ def test_an_env_without_a_space_of_its_own_takes_the_default_tables():
     assert digits.sweep_source == "mlp_presets.toml [default.sweep]"
     dqn = find_preset(agent_class("dqn"), "CartPole-v1")
     assert dqn.sweep_source == "dqn_presets.toml [CartPole-v1.sweep]"
-    assert find_preset(agent_class("dqn"), "Pendulum-v1").sweep == {}  # dqn has no default
+    assert find_preset(agent_class("dqn"), "Pendulum-v1").sweep_source.endswith("[default.sweep]")
+
+
+def test_an_env_table_with_an_empty_sweep_opts_out_of_the_default(monkeypatch):
+    cls = agent_class("mlp")
+    table = {"default": {"sweep": {"learning_rate": {"choices": [0.1]}}}, "X-v0": {"sweep": {}}}
+    monkeypatch.setattr("arena.presets.preset_table", lambda agent_cls: table)
+    assert find_preset(cls, "X-v0").sweep == {}
+    assert find_preset(cls, "Y-v0").sweep == table["default"]["sweep"]
 
 
 def _check(table: dict, base: dict | None = None) -> list[Param]:

@@ -13,6 +13,7 @@ from stable_baselines3.common.env_checker import check_env as sb3_check_env
 
 import envs
 from arena.registry import evaluation_kwargs
+from envs.classification.datasets import shown_header
 from envs.classification.env import ClassificationEnv
 from tests.envs.idx_data import make_or_skip
 
@@ -230,3 +231,9 @@ def test_unscaled_data_keeps_its_bounds_to_the_last_step(tmp_path):
     while not done:
         observation, _, done, _, _ = env.step(env.action_space.sample())
         assert observation in env.observation_space
+
+
+def test_a_wide_header_is_shortened_in_messages():
+    assert shown_header(["a", "b"]) == "a, b"
+    names = [f"pixel{i}" for i in range(785)]
+    assert shown_header(names) == ", ".join(names[:20]) + ", ... (785 columns)"

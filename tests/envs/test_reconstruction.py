@@ -228,6 +228,10 @@ def test_user_files_with_and_without_labels(tmp_path):
     assert ReconstructionEnv(str(tmp_path / "labelled.csv")).observation_space.shape == (2,)
     with pytest.raises(ValueError, match=r"no label column 'zzz' in the header \(a, b, label\)"):
         ReconstructionEnv(str(tmp_path / "labelled.csv"), label_column="zzz")
+    quoted = [f'"{a}","{b}","{label}"' for (a, b, _), label in zip(X, ["x", "y"] * 20, strict=True)]
+    (tmp_path / "quoted.csv").write_text('"a","b","y"\n' + "\n".join(quoted) + "\n")
+    env = ReconstructionEnv(str(tmp_path / "quoted.csv"), label_column="y")
+    assert env.observation_space.shape == (2,)
 
 
 @pytest.mark.parametrize(

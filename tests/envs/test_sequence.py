@@ -68,13 +68,14 @@ def test_checkers_pass_for_text_and_plain_reber(corpus: str) -> None:
 
 
 def test_checkers_pass_for_every_shipped_preset() -> None:
-    from arena.presets import preset_table
+    from arena.presets import find_preset, preset_envs
     from arena.registry import agent_class
 
     seen = set()
     for name in ("rnn", "lstm", "gru", "transformer"):
-        for env_id, entry in preset_table(agent_class(name)).items():
-            kwargs = entry.get("env_kwargs", {})
+        cls = agent_class(name)
+        for env_id in preset_envs(cls):
+            kwargs = find_preset(cls, env_id).env_kwargs
             key = (env_id, tuple(sorted(kwargs.items())))
             if key not in seen:
                 seen.add(key)
