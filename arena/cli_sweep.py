@@ -86,6 +86,13 @@ def add_command(sub: Any) -> None:
         help="episodes per evaluation",
     )
     p.add_argument(
+        "--grace-steps",
+        type=whole_number("--grace-steps", 1, MAX_STEPS),
+        metavar="N",
+        help="no trial is stopped before N steps (ASHA's first rung; by default a quarter of "
+        "the budget): raise it where early evaluations say little, as DQN's do",
+    )
+    p.add_argument(
         "--no-prune",
         action="store_true",
         help="run every trial to its budget (by default ASHA stops those that fall behind)",
@@ -124,6 +131,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         evaluations=args.evaluations,
         eval_episodes=args.eval_episodes,
         prune=not args.no_prune,
+        grace_steps=args.grace_steps,
     )
     show = None if args.quiet or args.json else (lambda line: print(line, file=sys.stderr))
     rows, finished = run_sweep(

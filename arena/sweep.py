@@ -40,9 +40,9 @@ state is pickled, so a resume restores it only when this user's arena sealed it 
 MAX_TRIALS = 10_000
 MAX_SEEDS_PER_TRIAL = 64
 REDUCTION_FACTOR = 2
-"""ASHA lets the better half of the trials at a rung go on: rungs at a quarter and a half of the
-budget, so about a quarter of the trials finish (a third at each of two rungs left 1 of 16
-trials finished on FrozenLake, whose evaluations are noisy)."""
+"""ASHA lets the better half of the trials at a rung go on: by default rungs at a quarter and a
+half of the budget, so about a quarter of the trials finish (a third at each of two rungs left 1
+of 16 trials finished on FrozenLake, whose evaluations are noisy)."""
 
 
 @dataclass(frozen=True)
@@ -66,6 +66,8 @@ class SweepPlan:
         eval_episodes: Greedy episodes per evaluation.
         prune: Stop the trials that fall behind at a rung (ASHA); False runs every trial
             to its budget.
+        grace_steps: ASHA's first rung: no trial is stopped before this many steps; None
+            takes :func:`default_grace_steps`.
     """
 
     agent: str
@@ -83,6 +85,7 @@ class SweepPlan:
     evaluations: int
     eval_episodes: int
     prune: bool = True
+    grace_steps: int | None = None
 
     @property
     def eval_every(self) -> int:
@@ -130,6 +133,7 @@ def plan_sweep(
     evaluations: int = 10,
     eval_episodes: int = 10,
     prune: bool = True,
+    grace_steps: int | None = None,
 ) -> SweepPlan:
     """Checks everything a sweep needs, before any worker starts.
 
@@ -146,6 +150,8 @@ def plan_sweep(
         evaluations: Evaluations per trial.
         eval_episodes: Episodes per evaluation.
         prune: Stop trials early on their evaluations (ASHA).
+        grace_steps: Steps before a trial may be stopped; None takes
+            :func:`default_grace_steps`.
 
     Raises:
         ArenaError: An unknown agent or env, a malformed space, no budget, a bad count, or a
@@ -177,6 +183,12 @@ def plan_sweep(
         raise ArenaError(f"{agent} ships no preset budget for {env}; pass --steps N.")
     if budget < 1:
         raise ArenaError(f"--steps must be at least 1 for a sweep, got {budget}.")
+    if grace_steps is None:
+        grace_steps = default_grace_steps(budget, evaluations)
+    elif not 1 <= grace_steps <= budget:
+        raise ArenaError(
+            f"--grace-steps must be from 1 to the budget ({budget} steps), got {grace_steps}."
+        )
     _check_metric(agent, env, metric, preset.env_kwargs, seed)
     return SweepPlan(
         agent=agent,
@@ -194,7 +206,13 @@ def plan_sweep(
         evaluations=evaluations,
         eval_episodes=eval_episodes,
         prune=prune,
+        grace_steps=grace_steps,
     )
+
+
+def default_grace_steps(steps: int, evaluations: int) -> int:
+    """ASHA's first rung by default: a quarter of the budget, and at least one evaluation in."""
+    return max(math.ceil(steps / evaluations), steps // REDUCTION_FACTOR**2)
 
 
 def _check_count(flag: str, value: int, high: int) -> None:
@@ -237,6 +255,7 @@ def prepare_folder(out: Path, plan: SweepPlan) -> bool:
             earlier = json.loads(settings_file.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, ValueError) as e:
             raise ArenaError(f"{str(settings_file)!r} cannot be read as a sweep: {e}.") from None
+        _fill_grace_steps(earlier)
         if earlier != plan.settings():
             changed = sorted(
                 k for k in {*earlier, *plan.settings()} if earlier.get(k) != plan.settings().get(k)
@@ -369,6 +388,15 @@ _TUNE_OUTPUT = "RAY_AIR_NEW_OUTPUT"
 """Tune prints its configuration table and summaries unless this is "0"."""
 
 
+def _fill_grace_steps(earlier: Any) -> None:
+    """Gives a ``sweep.json`` written before ``grace_steps`` was recorded the default it ran
+    with, so that the same command still resumes it."""
+    if isinstance(earlier, dict) and "grace_steps" not in earlier:
+        steps, evaluations = earlier.get("steps"), earlier.get("evaluations")
+        if isinstance(steps, int) and isinstance(evaluations, int) and evaluations > 0:
+            earlier["grace_steps"] = default_grace_steps(steps, evaluations)
+
+
 def _tuner(
     plan: SweepPlan,
     path: Path,
@@ -398,7 +426,7 @@ def _tuner(
     scheduler = ASHAScheduler(
         time_attr="step",
         max_t=plan.steps,
-        grace_period=max(plan.eval_every, plan.steps // REDUCTION_FACTOR**2),
+        grace_period=plan.grace_steps or default_grace_steps(plan.steps, plan.evaluations),
         reduction_factor=REDUCTION_FACTOR,
     )
     return tune.Tuner(

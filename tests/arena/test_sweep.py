@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from arena.errors import ArenaError
 from tests.conftest import run_arena, run_json
 
 pytest.importorskip("ray.tune")
@@ -123,6 +124,10 @@ def test_a_bad_space_file_exits_2_before_ray_starts(tmp_path, text, message):
         (("q-learning", "FrozenLake-v1", "--metric", "accuracy"), "does not report the metric"),
         (("random", "Blackjack-v1"), "random ships no search space for Blackjack-v1"),
         (("q-learning", "FrozenLake-v1", "--address", "nowhere"), "--address must be HOST:PORT"),
+        (
+            ("q-learning", "FrozenLake-v1", "--steps", "500", "--grace-steps", "501"),
+            "--grace-steps must be from 1 to the budget (500 steps), got 501",
+        ),
     ],
 )
 def test_a_bad_agent_metric_or_address_exits_2_before_ray_starts(tmp_path, args, message):
@@ -186,3 +191,18 @@ def test_a_folder_with_other_files_is_refused_and_left_as_it_was(tmp_path, space
     assert done.returncode == 2
     assert "a folder with other files in it and no sweep" in done.stderr
     assert sorted(p.name for p in out.iterdir()) == ["notes.txt"]
+
+
+def test_grace_steps_default_to_a_quarter_of_the_budget_and_old_folders_still_resume(tmp_path):
+    from arena.sweep import SETTINGS_FILE, plan_sweep, prepare_folder
+
+    plan = plan_sweep("q-learning", "FrozenLake-v1", trials=2, steps=20000, evaluations=2)
+    assert plan.grace_steps == 10000  # one evaluation in, at half the budget
+    plan = plan_sweep("q-learning", "FrozenLake-v1", trials=2, steps=20000)
+    assert plan.grace_steps == 5000
+    old = {k: v for k, v in plan.settings().items() if k != "grace_steps"}
+    (tmp_path / SETTINGS_FILE).write_text(json.dumps(old))  # written before grace_steps was
+    assert prepare_folder(tmp_path, plan) is True
+    other = plan_sweep("q-learning", "FrozenLake-v1", trials=2, steps=20000, grace_steps=15000)
+    with pytest.raises(ArenaError, match=r"its grace_steps differ"):
+        prepare_folder(tmp_path, other)
