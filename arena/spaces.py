@@ -16,6 +16,8 @@ MAX_LEAVES = 10_000
 """How many spaces, nested ones included, one manifest space may hold."""
 MAX_DIMS = 32
 MAX_INT = 2**63 - 1
+SHOWN_NVEC = 16
+"""A ``MultiDiscrete`` with more counts than this is described by its shape, not every count."""
 DTYPES = (
     "float16", "float32", "float64",
     "int8", "int16", "int32", "int64",
@@ -208,7 +210,14 @@ def _describe(space: spaces.Space) -> str:
         inner = ", ".join(f"{k}: {_describe(s)}" for k, s in space.spaces.items())
         return f"Dict({inner})"
     if isinstance(space, spaces.MultiDiscrete):
-        return f"MultiDiscrete({space.nvec.tolist()})"
+        nvec = space.nvec
+        if nvec.size <= SHOWN_NVEC:
+            return f"MultiDiscrete({nvec.tolist()})"
+        flat = nvec.reshape(-1)
+        if np.all(flat == flat[0]):
+            return f"MultiDiscrete({int(flat[0])} each, shape {nvec.shape})"
+        shown = ", ".join(str(int(n)) for n in flat[:SHOWN_NVEC])
+        return f"MultiDiscrete([{shown}, ...], shape {nvec.shape})"
     return repr(space)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 import gymnasium as gym
@@ -72,8 +73,9 @@ class NodeClassificationEnv(gym.Env):
     - ``render_mode`` (None, "human" or "rgb_array"): the graph, nodes filled with the
       predicted class and ringed with the true class, in a layout computed once.
 
-    A missing file, wrong shapes, edges out of range, NaNs, a class without training labels or
-    a bad argument raise ValueError.
+    A missing file, wrong shapes, edges out of range, NaNs, a class without training labels, a
+    bad argument or one the chosen graph does not use (``mu`` for the karate club) raise
+    ValueError.
 
     ## Info
     ``reset`` returns ``size`` (the number of nodes in the split) and ``n_train`` (the number
@@ -120,6 +122,15 @@ class NodeClassificationEnv(gym.Env):
             raise ValueError(f"data_seed must be an integer >= 0, got {data_seed!r}")
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(f"render_mode must be one of {self.metadata['render_modes']}")
+        csbm_args = {
+            "n_classes": n_classes,
+            "block_size": block_size,
+            "p_in": p_in,
+            "p_out": p_out,
+            "feature_dim": feature_dim,
+            "mu": mu,
+        }
+        _check_graph_args(graph, csbm_args, labels_per_class)
         rng = np.random.default_rng(data_seed)
         if graph in KARATE:
             data = karate(2 if graph == "karate" else 4)
@@ -239,3 +250,24 @@ class NodeClassificationEnv(gym.Env):
         if self._window is not None:
             self._window.close()
             self._window = None
+
+
+def _check_graph_args(graph: Any, csbm_args: dict[str, Any], labels_per_class: Any) -> None:
+    """Refuses the CSBM's own arguments for another graph, which would otherwise be ignored.
+
+    Raises:
+        ValueError: An argument other than its default that the chosen graph does not use.
+    """
+    if graph == "csbm":
+        return
+    defaults = inspect.signature(NodeClassificationEnv.__init__).parameters
+    unused = [name for name, value in csbm_args.items() if value != defaults[name].default]
+    if graph in KARATE and labels_per_class is not None:
+        unused.append("labels_per_class")  # the karate club has one labelled node a class
+    if unused:
+        pronoun = "it" if len(unused) == 1 else "them"
+        raise ValueError(
+            f"graph {graph!r} does not use {', '.join(unused)}: the CSBM's arguments "
+            f"(labels_per_class also serves .npz files); leave {pronoun} out, or pass "
+            "graph='csbm'"
+        )

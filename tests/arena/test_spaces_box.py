@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from gymnasium import spaces
 
-from arena.spaces import space_from_json, space_to_json, spaces_equal
+from arena.spaces import describe_space, space_from_json, space_to_json, spaces_equal
 
 
 @pytest.mark.parametrize(
@@ -23,3 +23,13 @@ def test_box_round_trip(space):
     again = space_from_json(space_to_json(space))
     assert spaces_equal(space, again)
     assert again == space
+
+
+def test_a_large_multidiscrete_is_described_by_its_shape():
+    assert describe_space(spaces.MultiDiscrete([2, 3])) == "MultiDiscrete([2, 3])"
+    assert (
+        describe_space(spaces.MultiDiscrete([3] * 10**6))
+        == "MultiDiscrete(3 each, shape (1000000,))"
+    )
+    varied = describe_space(spaces.MultiDiscrete(np.arange(2, 102)))
+    assert varied == f"MultiDiscrete([{', '.join(map(str, range(2, 18)))}, ...], shape (100,))"

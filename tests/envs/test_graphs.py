@@ -182,6 +182,8 @@ def test_bad_files_and_arguments_get_clear_errors(tmp_path):
         ({"graph": "csbm", "feature_dim": 2}, "feature_dim must be >= n_classes"),
         ({"split": "val"}, "split must be"),
         ({"batch_size": 0}, "batch_size must be None"),
+        ({"graph": "karate", "mu": 1.0}, "graph 'karate' does not use mu: the CSBM's arguments"),
+        ({"labels_per_class": 3, "n_classes": 2}, "does not use n_classes, labels_per_class"),
     ]
     for kwargs, message in cases:
         with pytest.raises(ValueError, match=re.escape(message)):
