@@ -162,6 +162,7 @@ def _conditions(args: argparse.Namespace, agent: Any) -> dict[str, Any]:
     import numpy as np
 
     from arena.capabilities import ConditionalSampler
+    from arena.limits import check_memory
 
     conditions: dict[str, Any] = {}
     if args.labels is not None:
@@ -170,6 +171,7 @@ def _conditions(args: argparse.Namespace, agent: Any) -> dict[str, Any]:
                 f"--labels gives {len(args.labels)} labels; their number must divide --n "
                 f"({args.n}), as the list is repeated to --n samples."
             )
+        check_memory(f"--labels repeated to {args.n} samples", args.n * 8)
         conditions["labels"] = np.tile(
             np.asarray(args.labels, np.int64), args.n // len(args.labels)
         )
