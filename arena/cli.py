@@ -81,7 +81,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_info(args: argparse.Namespace) -> int:
-    from arena.capabilities import capabilities
+    from arena.capabilities import ConditionalSampler, capabilities
     from arena.config import describe
     from arena.presets import preset_table
     from arena.registry import agent_class, agent_plugins
@@ -91,6 +91,7 @@ def cmd_info(args: argparse.Namespace) -> int:
     rows = describe(cls.Config)
     table = preset_table(cls)
     can = capabilities(cls)
+    conditions = dict(cls.conditions) if issubclass(cls, ConditionalSampler) else {}
     if args.json:
         print_json(
             {
@@ -103,6 +104,7 @@ def cmd_info(args: argparse.Namespace) -> int:
                 ],
                 "presets": table,
                 "capabilities": can,
+                "conditions": conditions,
             }
         )
         return 0
@@ -128,6 +130,8 @@ def cmd_info(args: argparse.Namespace) -> int:
         print(f"Sweep spaces (arena sweep): {', '.join(spaces)}")
     if can:
         print(f"\nCommands beyond train and evaluate: {', '.join(f'arena {c}' for c in can)}")
+    for key, what in conditions.items():
+        print(f"  arena sample --{key}: {what}")
     return 0
 
 

@@ -271,3 +271,11 @@ def test_info_lists_the_presets_envs_and_the_sweep_spaces_apart():
     presets = next(line for line in done.stdout.splitlines() if line.startswith("Presets"))
     assert "CartPole-v1" in presets and "default" not in presets  # a sweep-only default table
     assert "Sweep spaces (arena sweep): arena/Iris-v0, default (any other env)" in done.stdout
+
+
+def test_info_says_which_conditions_a_conditional_sampler_takes():
+    done = run_arena("info", "cgan")
+    assert done.returncode == 0, done.stderr
+    assert "  arena sample --labels: the class of each sample" in done.stdout
+    assert run_json("info", "cgan", "--json")["conditions"].keys() == {"labels"}
+    assert run_json("info", "gan", "--json")["conditions"] == {}
