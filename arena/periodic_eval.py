@@ -2,10 +2,12 @@
 
 ``arena train --eval-every N`` plays greedy episodes on a separate env every N steps, as SB3's
 ``EvalCallback`` does, and saves the agent to ``OUT/best`` whenever it beats every earlier
-evaluation. A value-based agent's greedy policy can swing from one update round to the next
-(DQN on MountainCar-v0 is the classic case), so the last weights of a run are not always its
-best; ``OUT/best`` keeps the best ones seen. The evaluation episodes are not training steps:
-they do not count towards the budget and the agent never learns from them.
+evaluation. The env is the one ``arena evaluate`` plays: on a dataset env, its held-out split,
+so the evaluations score what ``arena evaluate`` scores (and a sweep that selects on them
+selects on that split). A value-based agent's greedy policy can swing from one update round
+to the next (DQN on MountainCar-v0 is the classic case), so the last weights of a run are not
+always its best; ``OUT/best`` keeps the best ones seen. The evaluation episodes are not
+training steps: they do not count towards the budget and the agent never learns from them.
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ from arena.errors import ArenaError, ConfigError
 from arena.guard import NonFiniteGuard
 from arena.periodic_eval import PeriodicEval
 from arena.presets import find_preset
-from arena.registry import make_env
+from arena.registry import evaluation_kwargs, make_env
 from arena.rundir import PROGRESS_FILE, check_folder_target, check_seeds_folder, open_run
 from arena.runlogs import RECENT_EPISODES, ProgressCSV
 from arena.runtime import DEFAULT_THREADS
@@ -405,7 +405,8 @@ def _evaluation(
 ) -> PeriodicEval | None:
     """The run's evaluation during training, or None without ``every``.
 
-    Its env is one of the training env's kind (same id and kwargs); its seed is derived from
+    Its env is the one ``arena evaluate`` plays: the training env's id and kwargs, with the
+    env's evaluation kwargs on top (a dataset env's held-out split); its seed is derived from
     the agent's, apart from the seeds training draws.
     """
     if every is None:
@@ -414,7 +415,7 @@ def _evaluation(
         raise ArenaError(f"--eval-every must be at least 1, got {every}.")
     if episodes < 1:
         raise ArenaError(f"--eval-episodes must be at least 1, got {episodes}.")
-    kwargs = dict(agent.env_kwargs)
+    kwargs = {**agent.env_kwargs, **evaluation_kwargs(env_id)}
     return PeriodicEval(
         lambda: make_env(env_id, **kwargs),
         out,

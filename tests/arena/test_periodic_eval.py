@@ -131,3 +131,17 @@ def test_an_evaluation_with_nan_returns_is_a_row_not_a_crash(tmp_path):
     (row,) = rows(tmp_path)
     assert math.isnan(row["mean_return"]) and math.isnan(row["std_return"])
     assert row["best"] == 0 and not (tmp_path / "best").exists()
+
+
+def test_a_dataset_env_is_evaluated_on_the_split_arena_evaluate_plays(tmp_path):
+    seen = []
+    result = train(
+        "mlp", "arena/Iris-v0", out=tmp_path / "run", steps=40, eval_every=40, eval_episodes=1,
+        progress=False, on_evaluation=lambda agent, step, numbers: seen.append(numbers),
+    )  # fmt: skip
+    kwargs = {**result.agent.env_kwargs, "split": "test"}
+    held_out = evaluate(
+        clone_agent(result.agent), make_env("arena/Iris-v0", **kwargs), 1, EVAL_SEED
+    )
+    assert seen[-1]["mean_length"] == held_out.summary()["mean_length"]  # 30 test rows, not 120
+    assert seen[-1]["metrics"] == held_out.summary()["metrics"]
