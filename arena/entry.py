@@ -4,8 +4,10 @@
 nothing heavy, so the handlers below are in place before the first slow import: from then on,
 Ctrl-C prints ``arena: interrupted.`` and exits 130, SIGTERM unwinds the same way (``finally``
 blocks run, envs close, locks are released, the last checkpoint is kept) and exits 143, and
-neither prints a traceback. A signal in Python's own start-up, before this module runs (the
-first tenth of a second or so), meets Python's defaults: no handler can be there yet.
+neither prints a traceback, also when the signal lands in a callback Python cannot raise
+from (it is raised again a moment later). A signal in Python's own start-up, before this
+module runs (the first tenth of a second or so), meets Python's defaults: no handler can be
+there yet.
 """
 
 from __future__ import annotations
@@ -14,9 +16,12 @@ import os
 import signal
 import sys
 from types import FrameType
+from typing import Any
 
 INTERRUPTED = 130
 TERMINATED = 143
+REDELIVERY = 0.01
+"""Seconds after which an interrupt lost in a callback is raised again (:func:`_unraisable`)."""
 
 
 class Terminated(KeyboardInterrupt):
@@ -51,9 +56,33 @@ def _terminate(signum: int, frame: FrameType | None) -> None:
     raise Terminated
 
 
+def _unraisable(hook_args: Any) -> None:
+    """Raises again, a moment later, an interrupt that landed where Python cannot raise it.
+
+    A signal's exception raised inside a weakref callback or a ``__del__`` (importlib runs one
+    when a module lock is dropped, so an import can meet it) cannot propagate: Python would
+    print "Exception ignored" with a traceback and go on. A timer raises it again
+    :data:`REDELIVERY` seconds later, from ordinary code (or, should it land in such a place
+    again, once more after that), so that it unwinds the command as usual. A signal sent again
+    from here would run its handler in here, where it would be lost once more. Anything else
+    goes to Python's own hook.
+    """
+    error = hook_args.exc_value
+    if not isinstance(error, KeyboardInterrupt):
+        sys.__unraisablehook__(hook_args)
+        return
+
+    def raise_again(signum: int, frame: FrameType | None) -> None:
+        raise error
+
+    signal.signal(signal.SIGALRM, raise_again)
+    signal.setitimer(signal.ITIMER_REAL, REDELIVERY)
+
+
 def run() -> int:
     """Runs the ``arena`` command in this process, which it owns; returns its exit status."""
     signal.signal(signal.SIGTERM, _terminate)
+    sys.unraisablehook = _unraisable
     for stream in (sys.stdout, sys.stderr):
         # A path typed as undecodable bytes must not crash a print of it.
         reconfigure = getattr(stream, "reconfigure", None)

@@ -66,6 +66,35 @@ def test_a_signal_during_start_up_is_one_line_and_its_status(signum, status, wor
     assert status in statuses
 
 
+LOST_INTERRUPT = """
+import os, signal, sys, time, weakref
+from arena import entry
+signal.signal(signal.SIGTERM, entry._terminate)
+sys.unraisablehook = entry._unraisable
+class Thing: pass
+thing = Thing()
+# The signal's handler raises inside a weakref callback, as it can in importlib's module locks.
+ref = weakref.ref(thing, lambda ref: os.kill(os.getpid(), signal.SIG{name}))
+try:
+    del thing
+    for _ in range(200): time.sleep(0.01)
+except KeyboardInterrupt as e:
+    print(type(e).__name__)
+"""
+
+
+@pytest.mark.parametrize(("name", "error"), [("INT", "KeyboardInterrupt"), ("TERM", "Terminated")])
+def test_an_interrupt_raised_in_a_callback_is_raised_again_in_ordinary_code(name, error):
+    done = subprocess.run(
+        [sys.executable, "-c", LOST_INTERRUPT.format(name=name)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    assert (done.stdout, done.stderr) == (f"{error}\n", "")
+
+
 def test_sigterm_unwinds_keeps_the_checkpoint_and_exits_143(tmp_path):
     run = tmp_path / "run"
     process = _spawn(
