@@ -81,15 +81,18 @@ def build_model(agent: SB3Agent) -> Any:
         )
     spaces = (agent.observation_space, agent.action_space)
     placeholder = DummyVecEnv([lambda: SpacesEnv(*spaces)] * config.n_envs)
-    model = getattr(sb3, agent.algorithm)(
-        policy,
-        placeholder,
-        seed=agent.seed,
-        device=str(resolve_device(agent.device)),
-        policy_kwargs=policy_kwargs or None,
-        verbose=0,
-        **kwargs,
-    )
+    # SB3 seeds the global generators with the model's seed as it builds it. Building a copy
+    # (an evaluation during training) must not reseed the run it is taken from.
+    with _caller_global_generators():
+        model = getattr(sb3, agent.algorithm)(
+            policy,
+            placeholder,
+            seed=agent.seed,
+            device=str(resolve_device(agent.device)),
+            policy_kwargs=policy_kwargs or None,
+            verbose=0,
+            **kwargs,
+        )
     model.num_timesteps = agent.num_timesteps
     return model
 

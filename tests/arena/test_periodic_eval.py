@@ -48,7 +48,12 @@ def test_best_checkpoint_replays_its_evaluation(tmp_path):
 
 @pytest.mark.parametrize(
     ("name", "env_id", "overrides"),
-    [("q-learning", "Blackjack-v1", {}), ("dqn", "CartPole-v1", {"learning_starts": 200})],
+    [
+        ("q-learning", "Blackjack-v1", {}),
+        ("dqn", "CartPole-v1", {"learning_starts": 200}),
+        # Building SB3's copy for an evaluation once reseeded the global generators SB3 draws from.
+        ("sb3-ppo", "CartPole-v1", {"n_envs": 1, "n_steps": 256, "batch_size": 64}),
+    ],
 )
 def test_evaluating_does_not_change_training(name, env_id, overrides, tmp_path):
     common = {"steps": 2000, "seed": 5, "overrides": overrides}
