@@ -43,6 +43,8 @@ RESULTS_FILE = "results.csv"
 SUMMARY_FILE = "summary.json"
 PLOT_FILE = "comparison.png"
 FORMAT = "arena-compare/1"
+OWN_FILES = (COMPARE_FILE, RESULTS_FILE, SUMMARY_FILE, PLOT_FILE, LOCK_FILE)
+"""The comparison's own entries of ``out``, besides the agents' run folders."""
 _LOGS = ("progress.csv", "evaluations.csv")
 """What a run killed before its first checkpoint leaves; its rerun clears them."""
 
@@ -160,7 +162,7 @@ def _tensorboard_options(
 
     summary_writer_class()
     events, root = Path(tensorboard).resolve(), out.resolve()
-    own = {COMPARE_FILE, RESULTS_FILE, SUMMARY_FILE, PLOT_FILE, LOCK_FILE, *agents}
+    own = {*OWN_FILES, *agents}
     inside = root in events.parents
     if events == root or (inside and (events.parent != root or events.name in own)):
         raise ArenaError(
@@ -309,7 +311,7 @@ def _check_events(
         return
     old_budgets = (earlier or {}).get("budgets")
     agents = {*budgets, *(old_budgets if isinstance(old_budgets, dict) else {})}
-    if events in {COMPARE_FILE, RESULTS_FILE, SUMMARY_FILE, PLOT_FILE, LOCK_FILE, *agents}:
+    if events in {*OWN_FILES, *agents}:
         raise ArenaError(
             f"--tensorboard {events!r} in --out is the comparison's own file or an agent's "
             "runs; name another folder (OUT/tensorboard)."
